@@ -1,0 +1,127 @@
+"""One tp2 session per process: options, the dataset (loaded once), the store, and getting runs.
+
+Plain Python, testable without pytest; the pytest plugin and the CLI both drive it. TensorFlow is imported
+only when something actually has to be trained, so a rerun with everything stored stays fast.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .errors import ConfigError
+from .results import RunResult, RunSpec
+from .variants import Profile, get_profile, get_variant
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user chose (pytest --tp2-* options or CLI flags); None = default."""
+
+    profile: str = "auto"  # smoke | quick | paper | auto (paper when a GPU is visible, else quick)
+    dataset: str = "auto"  # cifar100 | simulated | auto | path to an archive or extracted folder
+    data_path: str | None = None  # explicit CIFAR-100 archive location (TP2_DATA)
+    seeds: int | None = None  # seeds per variant; None = the profile's
+    store: str | None = None  # results store directory; None = TP2_STORE or .tp2/
+    report_dir: str | None = None  # where tables/report files go; None = <store>/report
+    gate: str | None = None  # reference JSON to gate against
+    update_references: bool = False
+
+    def __post_init__(self) -> None:
+        if self.seeds is not None and (
+            not isinstance(self.seeds, int) or isinstance(self.seeds, bool) or not 1 <= self.seeds <= 1000
+        ):
+            raise ConfigError(f"'seeds' must be an int in [1, 1000] (got {self.seeds!r}); e.g. --tp2-seeds 5.")
+        if self.profile != "auto":
+            get_profile(self.profile)  # raises with the valid names
+
+
+def gpu_visible() -> bool:
+    """Cheap check (no TensorFlow import) for an NVIDIA GPU this process may use."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return False
+    return bool(glob.glob("/proc/driver/nvidia/gpus/*") or glob.glob("/dev/nvidia[0-9]*"))
+
+
+def resolve_profile(name: str) -> Profile:
+    if name == "auto":
+        return get_profile("paper" if gpu_visible() else "quick")
+    return get_profile(name)
+
+
+def store_root(options: Options) -> str:
+    return options.store or os.environ.get("TP2_STORE") or ".tp2"
+
+
+@dataclass
+class Tp2Session:
+    """Per-process state. ``run`` trains a (variant, seed) once across all processes, or reuses it."""
+
+    options: Options = field(default_factory=Options)
+
+    @cached_property
+    def profile(self) -> Profile:
+        return resolve_profile(self.options.profile)
+
+    @property
+    def seeds(self) -> list[int]:
+        """Seeds 0..n-1: derived from the options only, never from the worker."""
+        return list(range(self.options.seeds or self.profile.seeds))
+
+    @cached_property
+    def store(self):
+        from .store import Store
+
+        return Store(store_root(self.options))
+
+    @cached_property
+    def dataset(self):
+        from .data import load_dataset
+
+        return load_dataset(self.options.dataset, data_path=self.options.data_path)
+
+    def spec(self, variant_name: str, seed: int) -> RunSpec:
+        from .train import make_spec
+
+        return make_spec(get_variant(variant_name), seed, self.dataset, self.profile)
+
+    def _train_fn(self, variant_name: str, seed: int):
+        def train_now() -> RunResult:
+            from .train import train
+
+            return train(get_variant(variant_name), seed, self.dataset, self.profile)
+
+        return train_now
+
+    def run(self, variant_name: str, seed: int) -> tuple[RunResult, bool]:
+        """(result, reused): from the store, or trained now under the store's per-run lock."""
+        return self.store.get_or_train(self.spec(variant_name, seed), self._train_fn(variant_name, seed))
+
+    def runs_for(self, variants, seeds=None) -> dict[tuple[str, int], tuple[RunResult, bool]]:
+        """Every (variant, seed) cell; trains free cells first, then waits for cells other workers hold."""
+        cells = [(v, s) for v in variants for s in (self.seeds if seeds is None else seeds)]
+        done: dict[tuple[str, int], tuple[RunResult, bool]] = {}
+        for v, s in cells:
+            got = self.store.try_get_or_train(self.spec(v, s), self._train_fn(v, s))
+            if got is not None:
+                done[(v, s)] = got
+        for v, s in cells:
+            if (v, s) not in done:
+                done[(v, s)] = self.run(v, s)
+        return {cell: done[cell] for cell in cells}
+
+    def meta(self) -> dict:
+        """Header facts for tables: dataset (labelled simulated when it is), profile, seeds."""
+        ds = self.dataset
+        return {
+            "dataset": ds.name,
+            "dataset_label": ds.label,
+            "dataset_source": ds.source,
+            "dataset_fingerprint": ds.fingerprint,
+            "simulated": ds.simulated,
+            "profile": self.profile.name,
+            "seeds": len(self.seeds),
+            "seed_values": self.seeds,
+        }
