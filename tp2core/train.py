@@ -1,0 +1,228 @@
+"""One (variant, seed) → RunResult: seeding, determinism, augmentation, NaN handling, timing, gradient probe.
+
+``make_spec`` is cheap (no TensorFlow import) so a session can look runs up in the store before deciding to
+train. ``train`` imports TensorFlow, pins threads, seeds everything from ``seed`` and fills every RunResult
+field. A non-finite loss, weight or prediction makes the run ``failed`` — never an accuracy.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import time
+from datetime import datetime, timezone
+
+import numpy as np
+
+from .augment import augment_for
+from .dataset import Dataset
+from .env import configure_threads, environment_fingerprint, training_threads
+from .errors import ConfigError, RunFailed
+from .models import build_model, compile_model, parameter_counts
+from .results import STATUS_FAILED, STATUS_OK, RunResult, RunSpec
+from .variants import Profile, Variant, get_profile, get_variant
+
+PROBE_IMAGES = 256  # gradient-norm probe: the first 256 validation images, the same batch for every run
+
+
+def validate_seed(seed: object) -> int:
+    """A seed Keras, numpy and TF all accept: an int in [0, 2**32); numpy ints are converted."""
+    if isinstance(seed, np.integer):
+        seed = int(seed)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise ConfigError(f"'seed' must be an int in [0, 2**32) (got {seed!r}).")
+    return seed
+
+
+def _resolve(variant: Variant | str, profile: Profile | str) -> tuple[Variant, Profile]:
+    variant = get_variant(variant) if isinstance(variant, str) else variant
+    profile = get_profile(profile) if isinstance(profile, str) else profile
+    if not isinstance(variant, Variant):
+        raise ConfigError(f"'variant' must be a Variant or a variant name (got {variant!r}).")
+    if not isinstance(profile, Profile):
+        raise ConfigError(f"'profile' must be a Profile or a profile name (got {profile!r}).")
+    return variant, profile
+
+
+def make_spec(
+    variant: Variant | str, seed: int, dataset: Dataset, profile: Profile | str, *, threads: int | None = None
+) -> RunSpec:
+    """The identity of the run ``train`` would do with these arguments (no TensorFlow import)."""
+    variant, profile = _resolve(variant, profile)
+    seed = validate_seed(seed)
+    threads = training_threads() if threads is None else threads
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ConfigError(f"'threads' must be a positive int (got {threads!r}).")
+    if not isinstance(dataset, Dataset):
+        raise ConfigError(f"'dataset' must be a tp2core.dataset.Dataset (got {type(dataset).__name__}).")
+    return RunSpec(
+        variant=profile.apply(variant),
+        profile=profile.name,
+        train_per_class=profile.train_per_class,
+        test_per_class=profile.test_per_class,
+        seed=seed,
+        dataset_name=dataset.name,
+        dataset_fingerprint=dataset.fingerprint,
+        backend=os.environ.get("KERAS_BACKEND", "tensorflow"),
+        threads=threads,
+    )
+
+
+def train(variant, seed, dataset, profile, *, threads=None, on_epoch=None) -> RunResult:
+    """Train one (variant, seed) under a profile on a dataset; see ``train_model``."""
+    return train_model(variant, seed, dataset, profile, threads=threads, on_epoch=on_epoch)[0]
+
+
+def train_model(variant, seed, dataset, profile, *, threads=None, on_epoch=None):
+    """(RunResult, the trained keras.Model). ``on_epoch(epoch, logs)`` is called after each epoch (1-based)."""
+    spec = make_spec(variant, seed, dataset, profile, threads=threads)
+    variant = spec.variant  # as trained: the profile applied
+    configure_threads(spec.threads)  # before the first TF op in this process
+    import keras
+    import tensorflow as tf
+
+    if keras.backend.backend() != spec.backend:
+        raise ConfigError(
+            f"'KERAS_BACKEND' must be 'tensorflow' for training (got {keras.backend.backend()!r}); "
+            "unset it or set KERAS_BACKEND=tensorflow."
+        )
+    data = dataset.subset(spec.train_per_class, spec.test_per_class)
+    x_u8, y_train = augment_for(variant, data.x_train, data.y_train, spec.seed)
+    x_train, x_val = _scale(x_u8), _scale(data.x_test)
+    y_train, y_val = np.asarray(y_train, np.int64), np.asarray(data.y_test, np.int64)
+
+    keras.backend.clear_session()  # many runs per process: no accumulated graph state or layer-name counters
+    keras.utils.set_random_seed(spec.seed)  # Python, numpy and TF global seeds: init and shuffle order
+    tf.config.experimental.enable_op_determinism()
+    model = build_model(variant)
+    compile_model(model, variant)
+
+    probe = (x_val[:PROBE_IMAGES], y_val[:PROBE_IMAGES])
+    grad_norms = {"init": gradient_norms(model, *probe)}
+    monitor = _make_monitor(probe, on_epoch)
+    started = time.perf_counter()
+    try:
+        history = _fit(model, variant, x_train, y_train, x_val, y_val, [monitor])
+    except tf.errors.ResourceExhaustedError as exc:
+        raise RunFailed(
+            f"{variant.name} (seed {spec.seed}) ran out of memory at batch size {variant.batch_size}: "
+            f"{exc.message.splitlines()[0]}; lower the batch size or use a profile with narrower layers."
+        ) from None
+    except tf.errors.UnimplementedError as exc:
+        raise RunFailed(
+            f"{variant.name} (seed {spec.seed}) uses an op without a deterministic kernel on this device: "
+            f"{exc.message.splitlines()[0]}"
+        ) from None
+    train_seconds = time.perf_counter() - started
+    if "epoch1" in monitor.grad_norms:
+        grad_norms["epoch1"] = monitor.grad_norms["epoch1"]
+
+    failure = monitor.failure or _non_finite_model(model, x_val, variant.batch_size)
+    last = {k: _finite_or_none(v[-1]) for k, v in history.items() if v}
+    ok = failure is None
+    steady = monitor.epoch_seconds[1:] or monitor.epoch_seconds
+    result = RunResult(
+        spec=spec,
+        status=STATUS_OK if ok else STATUS_FAILED,
+        failure=failure,
+        val_accuracy=last.get("val_accuracy") if ok else None,
+        val_loss=last.get("val_loss") if ok else None,
+        train_accuracy=last.get("accuracy") if ok else None,
+        train_loss=last.get("loss") if ok else None,
+        history={k: [_finite_or_none(x) for x in v] for k, v in history.items()},
+        epoch_seconds=monitor.epoch_seconds,
+        train_seconds=train_seconds,
+        images_per_second=len(x_train) / statistics.median(steady) if steady else None,
+        train_images=len(x_train),
+        params_per_layer={layer.name: int(layer.count_params()) for layer in model.layers if layer.weights},
+        grad_norms=grad_norms,
+        environment=environment_fingerprint(jit_compile=bool(model.jit_compile)),
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+    expected = parameter_counts(variant)
+    if result.params_per_layer != expected:  # a Keras upgrade changing layers would silently change the model
+        raise RuntimeError(f"built {result.params_per_layer}, expected {expected} parameters per layer")
+    return result, model
+
+
+def _fit(model, variant, x_train, y_train, x_val, y_val, callbacks) -> dict[str, list[float]]:
+    """The one place that runs the optimiser (a later task swaps in a compiled whole-epoch loop)."""
+    fitted = model.fit(
+        x_train,
+        y_train,
+        batch_size=variant.batch_size,
+        epochs=variant.epochs,
+        validation_data=(x_val, y_val),
+        shuffle=True,  # per-epoch order from the global seed set by keras.utils.set_random_seed
+        callbacks=callbacks,
+        verbose=0,
+    )
+    return {k: [float(x) for x in v] for k, v in fitted.history.items()}
+
+
+def gradient_norms(model, x, y) -> dict[str, float]:
+    """L2 norm of ∂loss/∂kernel for each Dense layer on one fixed batch (the hidden-softmax probe)."""
+    import keras
+    import tensorflow as tf
+
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    with tf.GradientTape() as tape:
+        probs = model(x, training=False)
+        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, probs))
+    grads = tape.gradient(loss, [layer.kernel.value for layer in dense])
+    return {layer.name: _finite_or_none(float(tf.norm(g))) for layer, g in zip(dense, grads)}
+
+
+def _scale(x: np.ndarray) -> np.ndarray:
+    return (x / np.float32(255.0)).astype(np.float32, copy=False)  # pixels in [0, 1], float32 as the notes
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if value is not None and math.isfinite(value) else None  # NaN is not valid JSON
+
+
+def _non_finite_model(model, x_val, batch_size) -> str | None:
+    for weight in model.weights:
+        if not np.isfinite(np.asarray(weight)).all():
+            return f"non-finite weights in {weight.path} after training"
+    if not np.isfinite(model.predict(x_val, batch_size=batch_size, verbose=0)).all():
+        return "non-finite predictions on the validation set after training"
+    return None
+
+
+def _make_monitor(probe, on_epoch):
+    """Keras callback that stops at the first non-finite loss (naming epoch and batch), times epochs, and
+    probes gradients after epoch 1. Built here so importing this module does not import Keras."""
+    import keras
+
+    class Monitor(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.failure: str | None = None
+            self.epoch_seconds: list[float] = []
+            self.grad_norms: dict[str, dict] = {}
+            self._epoch, self._started, self._timed = 0, 0.0, False
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._epoch, self._started, self._timed = epoch, time.perf_counter(), False
+
+        def on_train_batch_end(self, batch, logs=None):
+            loss = float(logs["loss"])  # running mean over the epoch: turns non-finite at the offending batch
+            if not math.isfinite(loss):
+                self.failure = f"non-finite loss ({loss}) at epoch {self._epoch + 1}, batch {batch + 1} (1-based)"
+                self.model.stop_training = True
+
+        def on_test_begin(self, logs=None):  # validation starts: the epoch's training time ends here
+            if not self._timed:
+                self.epoch_seconds.append(time.perf_counter() - self._started)
+                self._timed = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.on_test_begin()
+            if epoch == 0 and self.failure is None:
+                self.grad_norms["epoch1"] = gradient_norms(self.model, *probe)
+            if on_epoch is not None:
+                on_epoch(epoch + 1, {k: float(v) for k, v in (logs or {}).items()})
+
+    return Monitor()
