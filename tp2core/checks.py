@@ -116,7 +116,7 @@ class AugmentedShareCheck:
             want = n_train + min(b, n_train)
             if got != want:
                 problems.append(f"a batch-{b} bug run trained on {got:,} images, expected {want:,}")
-        counts = ", ".join(f"+{added[b]:,} at batch {b} ({100 * shares[b]:.2g}%)" for b in self.batch_sizes)
+        counts = ", ".join(f"+{added[b]:,} at batch {b} ({_pct(shares[b])})" for b in self.batch_sizes)
         detail = f"N={n_train:,} training images, bug adds {counts}"
         if recorded:
             detail += "; bug runs trained on " + ", ".join(f"{v:,}" for _, v in sorted(recorded.items()))
@@ -128,6 +128,12 @@ class AugmentedShareCheck:
 
     def to_dict(self) -> dict:
         return {"type": type(self).__name__, **asdict(self)}
+
+
+def _pct(share: float) -> str:
+    """0.0255 → '2.6%', 0.02007 → '2.0%', 0.254 → '25%'."""
+    pct = 100 * share
+    return f"{pct:.0f}%" if pct >= 10 else f"{pct:#.2g}%"
 
 
 def _round(x: float) -> float:
