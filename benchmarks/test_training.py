@@ -1,0 +1,13 @@
+"""Train every (variant, seed) the claims need — once per session, spread over the xdist workers.
+
+Collected first (the plugin orders these items longest-first), so claim tests on any worker mostly read
+finished runs from the store. Each finished run prints one progress line on the controller.
+"""
+
+from tp2core.claims_catalog import CLAIMS
+
+TP2_VARIANTS = sorted({variant for claim in CLAIMS for variant in claim.variants})
+
+
+def test_train(tp2_cell, tp2):
+    tp2.ensure_trained(tp2_cell)
