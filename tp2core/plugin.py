@@ -95,3 +95,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         variants = getattr(metafunc.module, "TP2_VARIANTS", ())
         cells = [(v, s) for v in variants for s in session.seeds]
         metafunc.parametrize("tp2_cell", cells, ids=[f"{v}-seed{s}" for v, s in cells])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Training cells first, longest first (so two workers finish together), then the claims.
+
+    Deterministic (a pure function of the collected items), as xdist requires of every worker's collection.
+    """
+    from .costs import estimated_cost
+
+    def key(item: pytest.Item):
+        cell = getattr(item, "callspec", None) and item.callspec.params.get("tp2_cell")
+        if cell:
+            return (0, -estimated_cost(cell[0], config.stash[SESSION_KEY].profile), cell[1])
+        return (1, 0, 0)
+
+    items.sort(key=key)  # stable: claims keep their file order

@@ -1,0 +1,23 @@
+"""Rough training cost of a variant under a profile, to schedule the longest runs first (no TF import)."""
+
+from __future__ import annotations
+
+from .variants import Profile, get_variant
+
+CIFAR_TRAIN_PER_CLASS = 500
+
+
+def multiply_adds_per_image(units: tuple[int, ...], inputs: int = 32 * 32 * 3, classes: int = 100) -> int:
+    widths = (inputs, *units, classes)
+    return sum(a * b for a, b in zip(widths, widths[1:]))
+
+
+def estimated_cost(variant_name: str, profile: Profile) -> float:
+    """Multiply-adds over the whole run (forward only; backward is ~2× and the same for all)."""
+    trained = profile.apply(get_variant(variant_name))
+    n = 100 * (profile.train_per_class or CIFAR_TRAIN_PER_CLASS)
+    if trained.augmentation == "full":
+        n *= 2
+    elif trained.augmentation == "single_batch_bug":
+        n += min(trained.batch_size, n)
+    return float(trained.epochs) * n * multiply_adds_per_image(trained.hidden_units)
