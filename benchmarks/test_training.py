@@ -4,9 +4,9 @@ Collected first (the plugin orders these items longest-first), so claim tests on
 finished runs from the store. Each finished run prints one progress line on the controller.
 """
 
-from tp2core.claims_catalog import CLAIMS
+from tp2core import claims_catalog
 
-TP2_VARIANTS = sorted({variant for claim in CLAIMS for variant in claim.variants})
+TP2_VARIANTS = sorted({variant for claim in claims_catalog.CLAIMS for variant in claim.variants})
 
 
 def test_train(tp2_cell, tp2):
