@@ -34,19 +34,18 @@ def configure_threads(n: int) -> None:
     """
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ConfigError(f"'threads' must be a positive int (got {n!r}).")
-    tf_loaded = "tensorflow" in sys.modules
-    if not tf_loaded:  # read at TF start-up (OpenMP/MKL pools and TF's own defaults); useless afterwards
-        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
-            os.environ[var] = str(n)
-        os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    if "tensorflow" not in sys.modules:  # OpenMP/MKL read these when TF's libraries load
+        _set_thread_env(n)
     import tensorflow as tf
 
     threading = tf.config.threading
     if threading.get_intra_op_parallelism_threads() == n and threading.get_inter_op_parallelism_threads() == 1:
+        _set_thread_env(n)
         return
     try:
         threading.set_intra_op_parallelism_threads(n)
         threading.set_inter_op_parallelism_threads(1)
+        _set_thread_env(n)
     except RuntimeError:  # TF's context already exists: its thread pools cannot change any more
         current = threading.get_intra_op_parallelism_threads() or "TF's default (all cores)"
         raise ConfigError(
@@ -54,6 +53,13 @@ def configure_threads(n: int) -> None:
             f"threads; set {THREADS_ENV}={n} before starting the process (or call "
             f"tp2core.env.configure_threads({n}) before any TensorFlow operation)."
         ) from None
+
+
+def _set_thread_env(n: int) -> None:
+    """Thread variables for libraries that start later and for child processes (which inherit them)."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+        os.environ[var] = str(n)
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
 
 
 def detect_gpus() -> list[str]:
