@@ -22,14 +22,13 @@ def register(subparsers) -> None:
         "report",
         help="write report.md, a self-contained report.html and PNG figures from the stored runs",
         description="Build the figure report from what the results store holds (no training).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--store", default=None, metavar="DIR", help="results store (default: $TP2_STORE or .tp2)")
     p.add_argument("--out", default=None, metavar="DIR", help="output directory (default: <store>/report)")
     p.add_argument("--dataset", default=None, metavar="SPEC",
                    help="dataset name or fingerprint (prefix) of stored runs, or a load_dataset spec "
                         "(cifar100, simulated, archive path); also used for the dataset section")
-    p.add_argument("--profile", default=None, choices=tuple(PROFILES), help="profile of the runs to report")
+    p.add_argument("--profile", default=None, choices=tuple(PROFILES), help="profile of the runs to report (default: the most recent in the store)")
     p.set_defaults(handler=run_report)
 
 
