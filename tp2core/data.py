@@ -98,8 +98,9 @@ def load_dataset(
 
 def _keras_homes() -> list[Path]:
     home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
-    fallback = Path(tempfile.gettempdir()) / ".keras"  # Keras's own fallback when the home is not writable
-    return [home] if fallback == home else [home, fallback]
+    if os.access(home, os.W_OK):
+        return [home]
+    return [home, Path("/tmp/.keras")]  # where Keras's get_file falls back when the home is not writable
 
 
 def _find_cifar(data_path) -> tuple[tuple[Path, str] | None, list[str]]:
