@@ -204,3 +204,59 @@ class TestDeterminism:
         first, again, other = outs
         assert first == again
         assert first["weights"] != other["weights"] and first["history"] != other["history"]
+
+
+class FakeStore:
+    """Stand-in for tp2core.store.Store: trains an identity once, then reuses it."""
+
+    saved: dict = {}
+
+    def __init__(self, root):
+        self.root = root
+
+    def get_or_train(self, spec, fn):
+        key = (self.root, spec.identity())
+        if key in self.saved:
+            return self.saved[key], True
+        self.saved[key] = fn()
+        return self.saved[key], False
+
+    def all(self):
+        return [r for (root, _), r in self.saved.items() if root == self.root]
+
+
+class TestCliRuns:
+    """``tp2 run`` / ``tp2 runs`` (tp2core.cli_runs) with stand-ins for the data loader and the store."""
+
+    @pytest.fixture
+    def cli(self, monkeypatch, tmp_path):
+        import types
+
+        import tp2core.data
+        from tp2core.cli import main
+
+        monkeypatch.setattr(tp2core.data, "load_dataset", lambda spec, **kw: tiny_dataset())
+        monkeypatch.setitem(sys.modules, "tp2core.store", types.SimpleNamespace(Store=FakeStore))
+        monkeypatch.setattr(FakeStore, "saved", {})
+        return lambda *argv: main([*argv, "--store", str(tmp_path)])
+
+    def test_run_trains_then_reuses(self, cli, capsys):
+        """The first `tp2 run` trains and prints one line; the same command again reuses the stored run."""
+        assert cli("run", "model0", "--profile", "smoke", "--seed", "1", "--dataset", "x") == 0
+        first = capsys.readouterr().out.strip()
+        assert re.fullmatch(r"model0 seed=1 profile=smoke dataset=tiny val_accuracy=0\.\d{4} seconds=[\d.]+ trained", first)
+        assert cli("run", "model0", "--profile", "smoke", "--seed", "1", "--dataset", "x") == 0
+        assert capsys.readouterr().out.strip().endswith(" reused")
+        assert cli("runs") == 0
+        table = capsys.readouterr().out
+        assert "model0" in table and "1 runs in" in table
+
+    def test_unknown_variant_lists_valid_names(self, cli, capsys):
+        """An unknown variant exits 2 with one error line listing the valid variants."""
+        assert cli("run", "model9") == 2
+        assert "unknown variant 'model9'; valid variants: model0, model1" in capsys.readouterr().err
+
+    def test_bad_seed(self, cli, capsys):
+        """A negative seed is refused with the seed message, before any training."""
+        assert cli("run", "model0", "--seed", "-1") == 2
+        assert "'seed' must be an int in [0, 2**32) (got -1)." in capsys.readouterr().err
