@@ -124,7 +124,10 @@ class TestWriteReport:
         with Image.open(out / report.EDA_PNG) as im:
             im.load()
             assert im.size[0] > 0 and im.size[1] > 0
-        assert "Dataset summary incomplete" not in (out / "report.md").read_text()
+        md = (out / "report.md").read_text()
+        assert "Dataset summary incomplete" not in md
+        assert re.search(r"\| whole dataset +\| train +\| 200 +\| 100 +\| 2–2", md)
+        assert re.search(r"\| used by profile smoke \(first k per class\) +\| validation \(test split\) +\| 100 ", md)
 
     def test_unloadable_dataset_is_explained_not_fatal(self, tmp_path):
         """A dataset known only by an archive name: the section says why it is skipped; the rest is written."""

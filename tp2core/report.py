@@ -151,7 +151,10 @@ def _dataset_section(meta: dict, dataset, find_dataset: bool, out: Path, add) ->
         from . import eda
 
         info = eda.dataset_info(dataset)
-        blocks.append(("table", info_rows(info)))
+        blocks.append(("table", count_rows(info, _profile_subset(dataset, meta.get("profile"), eda.dataset_info))))
+        blocks.append(("p", "Training-set pixel mean per channel (R, G, B; 0–255): "
+                       + ", ".join(f"{v:.1f}" for v in info.get("channel_mean", []))
+                       + "; std: " + ", ".join(f"{v:.1f}" for v in info.get("channel_std", []))))
         path = out / EDA_PNG
         eda.sample_grid_png(dataset, path, list(EDA_CLASSES))
         from PIL import Image
@@ -183,17 +186,25 @@ def _find_dataset(meta: dict):
     return ds, ""
 
 
-def info_rows(info: Mapping) -> list[dict]:
-    """dataset_info() as rows: scalars as they are, long lists/dicts of counts summarised (n, min–max)."""
+def _profile_subset(dataset, profile: str | None, dataset_info) -> tuple[str, dict] | None:
+    """(description, dataset_info) of the per-class subset the profile trains on; None when it uses all."""
+    from .variants import PROFILES
+
+    prof = PROFILES.get(profile)
+    if prof is None or (prof.train_per_class, prof.test_per_class) == (None, None):
+        return None
+    sub = dataset.subset(prof.train_per_class, prof.test_per_class)
+    return f"used by profile {profile} (first k per class)", dataset_info(sub)
+
+
+def count_rows(info: Mapping, subset: tuple[str, dict] | None = None) -> list[dict]:
+    """Images and per-class counts per split (eda.dataset_info "splits"), whole dataset then the used subset."""
     rows = []
-    for key, value in info.items():
-        if isinstance(value, Mapping):
-            value = list(value.values())
-        if isinstance(value, (list, tuple)) and len(value) > 12:
-            nums = [v for v in value if isinstance(v, (int, float))]
-            value = (f"{len(value)} values, min {min(nums)}, max {max(nums)}" if len(nums) == len(value)
-                     else f"{len(value)} items: {', '.join(map(str, value[:5]))}, …")
-        rows.append({"field": str(key), "value": str(value)})
+    for what, part in [("whole dataset", info)] + ([subset] if subset else []):
+        for split, c in part["splits"].items():
+            rows.append({"data": what, "split": "validation (test split)" if split == "test" else split,
+                         "images": f"{c['images']:,}", "classes present": c["classes"],
+                         "images per class (min–max)": f"{c['per_class_min']}–{c['per_class_max']}"})
     return rows
 
 
