@@ -222,7 +222,9 @@ def _text(value: object) -> str:
 def _names(meta: dict, key: str, count: int, where: str) -> list[str]:
     names = meta.get(key)
     if not isinstance(names, (list, tuple)) or len(names) != count:
-        got = "missing" if names is None else f"{type(names).__name__} of length {len(names)}" if hasattr(names, "__len__") else type(names).__name__
+        got = "missing" if names is None else type(names).__name__
+        if hasattr(names, "__len__"):
+            got += f" of length {len(names)}"
         raise DataError(f"{where}: {key!r} must be a list of {count} names (got {got}). {FIX}")
     return [_text(n) for n in names]
 

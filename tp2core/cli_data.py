@@ -57,7 +57,8 @@ def info_command(args: argparse.Namespace) -> int:
         try:
             classes = [int(c) for c in args.classes.split(",")]
         except ValueError:
-            raise ConfigError(f"'--classes' must be comma-separated ints, e.g. 0,17,42 (got {args.classes!r}).") from None
+            msg = f"'--classes' must be comma-separated ints, e.g. 0,17,42 (got {args.classes!r})."
+            raise ConfigError(msg) from None
     ds = load_dataset(args.dataset, data_path=args.data_path, cache_dir=args.cache_dir)
     print(format_info(dataset_info(ds)))
     if args.out is not None:
@@ -65,6 +66,7 @@ def info_command(args: argparse.Namespace) -> int:
         try:
             sample_grid_png(ds, target, classes=classes)
         except OSError as exc:
-            raise ConfigError(f"'--out' must be a writable directory (got {str(args.out)!r}: {exc.strerror or exc}).") from None
+            msg = f"'--out' must be a writable directory (got {str(args.out)!r}: {exc.strerror or exc})."
+            raise ConfigError(msg) from None
         print(f"samples:     {target}")
     return 0

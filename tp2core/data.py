@@ -156,7 +156,8 @@ def _download_via_keras() -> Path:
 
 def _load_simulated(cache: Path, reason: str) -> Dataset:
     cfg = SIMULATED_DEFAULT
-    folder = cache / "simulated" / f"v{GENERATOR_VERSION}-seed{cfg['seed']}-{cfg['per_class_train']}x{cfg['per_class_test']}"
+    sizes = f"{cfg['per_class_train']}x{cfg['per_class_test']}"
+    folder = cache / "simulated" / f"v{GENERATOR_VERSION}-seed{cfg['seed']}-{sizes}"
     archive = folder / cf.OFFICIAL_FILENAME
     if not archive.exists():
         with _lock(folder.with_name(folder.name + ".lock")):
@@ -189,7 +190,8 @@ def _load_path(path: Path, cache: Path, *, official: bool, where: str) -> Datase
                 f"{path} ({where}) is named as the official CIFAR-100 archive but its checksum differs: expected "
                 f"{cf.OFFICIAL_SIZE:,} bytes, MD5 {cf.OFFICIAL_MD5}, SHA-256 {cf.OFFICIAL_SHA256}; got "
                 f"{size:,} bytes, MD5 {md5}, SHA-256 {key}. The file was left in place. Fix: delete it and "
-                f"re-download {cf.OFFICIAL_URL}, or pass it as a path (--tp2-dataset {path}) to load it as another archive."
+                f"re-download {cf.OFFICIAL_URL}, or pass it as a path (--tp2-dataset {path}) to load it as "
+                f"another archive."
             )
     prepared = cache / "prepared" / f"{key}.npz"
     if not prepared.exists():
@@ -224,8 +226,9 @@ def _prepare(path: Path, members, key: str, is_official: bool, prepared: Path) -
                         f"TP2_CACHE (or pass cache_dir / --tp2-cache) to a writable directory.") from None  # fmt: skip
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays, fine_label_names=np.array(parsed.fine_label_names),
-                     coarse_label_names=np.array(parsed.coarse_label_names), info=np.array(json.dumps(info)))  # fmt: skip
+            names = {"fine_label_names": np.array(parsed.fine_label_names),
+                     "coarse_label_names": np.array(parsed.coarse_label_names)}  # fmt: skip
+            np.savez(f, **arrays, **names, info=np.array(json.dumps(info)))
         os.chmod(tmp, 0o444)  # immutable once written
         os.replace(tmp, prepared)
     except BaseException:
@@ -270,8 +273,10 @@ class _lock:
             self._lock = filelock.FileLock(str(self.path), timeout=LOCK_TIMEOUT)
             self._lock.acquire()
         except filelock.Timeout:
-            raise DataError(f"timed out after {LOCK_TIMEOUT} s waiting for lock {self.path}; another process "
-                            f"holds it. Stop that process (or delete the lock if none runs) and retry.") from None  # fmt: skip
+            raise DataError(
+                f"timed out after {LOCK_TIMEOUT} s waiting for lock {self.path}; another process holds it. "
+                f"Stop that process (or delete the lock if none runs) and retry."
+            ) from None
         except OSError as exc:
             raise DataError(
                 f"cache directory {self.path.parent} is not writable ({exc.strerror or exc}); set TP2_CACHE "
