@@ -25,6 +25,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="cifar100 | simulated | auto | path to cifar-100-python.tar.gz or its folder (default: auto)")
     group.addoption("--tp2-data", default=None, metavar="PATH",
                     help="explicit CIFAR-100 archive location (also TP2_DATA)")
+    group.addoption("--tp2-cache", default=None, metavar="DIR",
+                    help="where prepared datasets are cached (also TP2_CACHE; default ~/.cache/tp2)")
     group.addoption("--tp2-seeds", default=None, type=int, metavar="N",
                     help="seeds per variant (default: smoke 2, quick 3, paper 5)")
     group.addoption("--tp2-store", default=None, metavar="DIR",
@@ -42,6 +44,7 @@ def _options(config: pytest.Config) -> Options:
         profile=config.getoption("tp2_profile"),
         dataset=config.getoption("tp2_dataset"),
         data_path=config.getoption("tp2_data") or os.environ.get("TP2_DATA"),
+        cache=config.getoption("tp2_cache"),
         seeds=config.getoption("tp2_seeds"),
         store=config.getoption("tp2_store"),
         report_dir=config.getoption("tp2_report"),

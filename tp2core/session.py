@@ -23,6 +23,7 @@ class Options:
     profile: str = "auto"  # smoke | quick | paper | auto (paper when a GPU is visible, else quick)
     dataset: str = "auto"  # cifar100 | simulated | auto | path to an archive or extracted folder
     data_path: str | None = None  # explicit CIFAR-100 archive location (TP2_DATA)
+    cache: str | None = None  # prepared-dataset cache (TP2_CACHE); None = default
     seeds: int | None = None  # seeds per variant; None = the profile's
     store: str | None = None  # results store directory; None = TP2_STORE or .tp2/
     report_dir: str | None = None  # where tables/report files go; None = <store>/report
@@ -80,7 +81,7 @@ class Tp2Session:
     def dataset(self):
         from .data import load_dataset
 
-        return load_dataset(self.options.dataset, data_path=self.options.data_path)
+        return load_dataset(self.options.dataset, data_path=self.options.data_path, cache_dir=self.options.cache)
 
     def spec(self, variant_name: str, seed: int) -> RunSpec:
         from .train import make_spec
