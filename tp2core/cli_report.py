@@ -28,7 +28,8 @@ def register(subparsers) -> None:
     p.add_argument("--dataset", default=None, metavar="SPEC",
                    help="dataset name or fingerprint (prefix) of stored runs, or a load_dataset spec "
                         "(cifar100, simulated, archive path); also used for the dataset section")
-    p.add_argument("--profile", default=None, choices=tuple(PROFILES), help="profile of the runs to report (default: the most recent in the store)")
+    p.add_argument("--profile", default=None, choices=tuple(PROFILES),
+                   help="profile of the runs to report (default: the most recent in the store)")
     p.set_defaults(handler=run_report)
 
 
@@ -147,7 +148,7 @@ def build_meta(runs: list[RunResult], dataset=None) -> dict:
     name, fp, profile = _group_key(latest)
     seeds = sorted({r.spec.seed for r in runs})
     simulated = name == "simulated" or bool(dataset is not None and dataset.simulated)
-    label = f"{name} (SIMULATED CIFAR-format data, not CIFAR-100; fp {fp[:12]})" if simulated else f"{name} (fp {fp[:12]})"
+    label = f"{name} ({'SIMULATED CIFAR-format data, not CIFAR-100; ' if simulated else ''}fp {fp[:12]})"
     return {
         "dataset": name,
         "dataset_label": dataset.label if dataset is not None else label,

@@ -14,8 +14,8 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from . import metrics, table
 from . import report_figures as rf
-from . import table
 from .errors import Tp2Error
 from .report_html import render_html, render_markdown
 from .results import RunResult
@@ -131,7 +131,7 @@ def claim_panels(j: Mapping) -> list[tuple[str, list[str], list[float]]]:
             if v is not None and v not in names:
                 names.append(v)
         if constant is not None:
-            constants.append(10 ** constant if metric in rf.metrics.LOG_METRICS else constant)
+            constants.append(10 ** constant if metric in metrics.LOG_METRICS else constant)
     return [(m, names, consts) for m, (names, consts) in panels.items()]
 
 

@@ -47,8 +47,7 @@ class FigureFile:
 def _figure(width_in: float, height_in: float):
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
-    return fig
+    return Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
 
 
 def _save(fig, path: Path, title: str, caption: str) -> FigureFile:
@@ -130,7 +129,7 @@ def claim_figure(path: Path, judgement: Mapping, panels: Sequence[tuple[str, Seq
             notes = getattr(VARIANTS.get(name), "notes_val_accuracy", None)
             if metric == "val_accuracy" and notes is not None:
                 ax.scatter([i - 0.3], [100 * notes], marker="*", s=180, color="gold", edgecolor="black",
-                           zorder=5, label="notes' figure (one run, full scale)" if i == 0 or name == names[-1] else None)
+                           zorder=5, label="notes' figure (one run, full scale)")  # duplicates: _dedup_legend
         for c in constants:
             unit = " %" if metric == "val_accuracy" else ""
             ax.axhline(c, color="grey", linestyle="--", linewidth=1, label=f"claim's reference value {c:g}{unit}")
