@@ -28,7 +28,7 @@ def header_lines(meta: dict) -> list[str]:
         if meta.get("profile") in PROFILES
         else f"profile: {meta.get('profile', '?')}",
         f"seeds: {meta.get('seeds', '?')} per variant ({_seed_list(meta.get('seed_values'))})",
-        f"hardware: {env.get('device', '?')}; backend {env.get('backend', '?')}; "
+        f"hardware: {_hardware(env)}; backend {env.get('keras_backend', env.get('backend', '?'))}; "
         f"{env.get('intra_op_threads', '?')} thread(s) per run; op determinism "
         f"{env.get('op_determinism', '?')}",
         f"versions: {versions or '?'}",
@@ -36,6 +36,16 @@ def header_lines(meta: dict) -> list[str]:
     if meta.get("simulated"):
         lines.insert(0, "NOTE: SIMULATED data in CIFAR-100's format — these are NOT CIFAR-100 results.")
     return lines
+
+
+def _hardware(env: dict) -> str:
+    """'CPU (Intel Xeon, 2 cores)' or 'GPU (NVIDIA H100)'."""
+    if env.get("gpus"):
+        return f"GPU ({', '.join(env['gpus'])})"
+    cpu = env.get("cpu")
+    cores = env.get("cpu_count")
+    detail = ", ".join(x for x in (cpu, f"{cores} cores" if cores else None) if x)
+    return f"{env.get('device', '?')} ({detail})" if detail else env.get("device", "?")
 
 
 def _seed_list(values) -> str:
