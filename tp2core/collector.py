@@ -101,7 +101,10 @@ class Collector:
         from . import reporting
 
         try:
-            outcome = reporting.finish(self, session)
+            from .plugin import SESSION_KEY
+
+            loaded = self.config.stash[SESSION_KEY].__dict__.get("dataset")  # only if already loaded
+            outcome = reporting.finish(self, session, dataset=loaded)
         except Tp2Error as exc:
             self.summary = [f"tp2: error: {exc}"]
             session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -16,7 +16,7 @@ class Outcome:
     failed: bool = False  # the session must fail (missing cells, gate problems)
 
 
-def finish(collector, session=None) -> Outcome:
+def finish(collector, session=None, dataset=None) -> Outcome:
     """Print/write what the session measured; apply --tp2-gate / --tp2-update-references."""
     from .store import atomic_write_text
 
@@ -68,7 +68,7 @@ def finish(collector, session=None) -> Outcome:
         atomic_write_text(path, json.dumps(gate.build_reference(meta, runs, judgements), indent=1, sort_keys=True) + "\n")
         out.lines.append(f"tp2: reference written to {path}")
     if options.report_dir:  # figures cost seconds: only when a report directory was asked for
-        _write_full_report(meta, runs, judgements, report_dir, out)
+        _write_full_report(meta, runs, judgements, report_dir, out, dataset)
     return out
 
 
@@ -82,13 +82,17 @@ def _markdown(meta, runs, judgements, missing) -> str:
     return text
 
 
-def _write_full_report(meta, runs, judgements, report_dir: Path, out: Outcome) -> None:
+def _write_full_report(meta, runs, judgements, report_dir: Path, out: Outcome, dataset=None) -> None:
     """The figures report (tp2core.report), when that module is available."""
     try:
         from .report import write_report
     except ImportError:
         return
     try:
-        write_report(meta=meta, runs=runs, judgements=judgements, out_dir=report_dir)
+        paths = write_report(meta=meta, runs=runs, judgements=judgements, out_dir=report_dir, dataset=dataset)
+        out.lines.append(f"tp2: report written: {report_dir / 'report.html'} ({len(paths)} files)")
     except Tp2Error as exc:
         out.lines.append(f"tp2: report not written: {exc}")
+    except Exception as exc:  # a figure bug must not hide the tables and results already written above
+        out.failed = True
+        out.lines.append(f"tp2: report failed ({type(exc).__name__}: {exc}); tables and results.json are intact.")
