@@ -210,9 +210,8 @@ def _make_monitor(probe, on_epoch):
 
         def on_train_begin(self, logs=None):
             weights = [w.value for w in self.model.trainable_weights]
-            self._all_finite = tf.function(
-                lambda: tf.reduce_all([tf.reduce_all(tf.math.is_finite(w)) for w in weights]), autograph=False
-            )
+            # Eager on purpose: a tf.function per run retraces in every run of a process (and warns).
+            self._all_finite = lambda: tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(w)) for w in weights]))
 
         def on_train_batch_end(self, batch, logs=None):
             # Two checks, because a NaN can hide: ReLU on oneDNN maps NaN to 0, so NaN input poisons the first
