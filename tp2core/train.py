@@ -17,7 +17,7 @@ import numpy as np
 
 from .augment import augment_for
 from .dataset import Dataset
-from .env import configure_threads, environment_fingerprint, training_threads
+from .env import configure_threads, environment_fingerprint, op_determinism_enabled, training_threads
 from .errors import ConfigError, RunFailed
 from .models import build_model, compile_model, parameter_counts
 from .results import STATUS_FAILED, STATUS_OK, RunResult, RunSpec
@@ -95,8 +95,10 @@ def train_model(variant, seed, dataset, profile, *, threads=None, on_epoch=None)
     keras.backend.clear_session()  # many runs per process: no accumulated graph state or layer-name counters
     keras.utils.set_random_seed(spec.seed)  # Python, numpy and TF global seeds: init and shuffle order
     tf.config.experimental.enable_op_determinism()
+    tf.config.experimental.enable_tensor_float_32_execution(False)  # precision "float32" is float32 on Ampere+ too
     model = build_model(variant)
     compile_model(model, variant)
+    _require_determinism(tf, model)
 
     probe = (x_val[:PROBE_IMAGES], y_val[:PROBE_IMAGES])
     grad_norms = {"init": gradient_norms(model, *probe)}
@@ -144,6 +146,19 @@ def train_model(variant, seed, dataset, profile, *, threads=None, on_epoch=None)
     if result.params_per_layer != expected:  # a Keras upgrade changing layers would silently change the model
         raise RuntimeError(f"built {result.params_per_layer}, expected {expected} parameters per layer")
     return result, model
+
+
+def _require_determinism(tf, model) -> None:
+    """Observed, not assumed (RELIABILITY A3): refuse to train when a reproducibility setting is not in effect."""
+    problems = []
+    if not op_determinism_enabled():
+        problems.append("TF op determinism is off (tf.config.experimental.enable_op_determinism() had no effect)")
+    if tf.config.experimental.tensor_float_32_execution_enabled():
+        problems.append("TensorFloat-32 is on (enable_tensor_float_32_execution(False) had no effect)")
+    if model.jit_compile:
+        problems.append("the model is XLA-compiled (jit_compile=True), which op determinism does not cover")
+    if problems:
+        raise RuntimeError(f"{model.name}: {'; '.join(problems)}; its results would not be reproducible.")
 
 
 def _fit(model, variant, x_train, y_train, x_val, y_val, callbacks) -> dict[str, list[float]]:
