@@ -65,35 +65,48 @@ def group_runs(runs: list[RunResult]) -> dict[str, list[RunResult]]:
 
 
 def variant_rows(runs: list[RunResult]) -> list[dict]:
-    """One row per variant: accuracy mean ± sd over ok seeds, what was trained, time, throughput."""
+    """One row per variant: accuracy mean ± sd over ok seeds, what was trained, time, throughput.
+
+    Runs from several devices (CPU, a GPU, XLA on/off: a store shared between machines) are never averaged
+    together: each variant then gets one row per device, with a ``device`` column (RELIABILITY A10).
+    """
+    mixed = len({_device(r) for r in runs}) > 1
     rows = []
     for name, group in group_runs(runs).items():
-        ok = [r for r in group if r.ok and r.val_accuracy is not None]
-        accs = [100 * r.val_accuracy for r in ok]
-        trained = group[0].spec.variant
-        notes = _notes_figure(name)
-        rows.append(
-            {
-                "variant": name,
-                "n": f"{len(ok)}/{len(group)}",
-                "val acc % (mean ± sd)": _mean_sd(accs),
-                "min–max %": f"{min(accs):.2f}–{max(accs):.2f}" if accs else "—",
-                "notes %": notes,
-                "epochs": trained.epochs,
-                "widths": "-".join(str(u) for u in trained.hidden_units),
-                "batch": trained.batch_size,
-                "aug": trained.augmentation,
-                "train imgs": group[0].train_images,
-                "s/run": f"{statistics.fmean(r.train_seconds for r in group):.1f}",
-                "img/s": _fmt_int(statistics.median(r.images_per_second for r in ok if r.images_per_second))
-                if any(r.images_per_second for r in ok)
-                else "—",
-                "seeds": ",".join(str(r.spec.seed) for r in group),
-                "scale vs notes": _scale_note(group[0]),
-                "failed": "; ".join(f"seed {r.spec.seed}: {r.failure}" for r in group if not r.ok) or "",
-            }
-        )
+        for device in sorted({_device(r) for r in group}) if mixed else [None]:
+            row = _variant_row(name, [r for r in group if device is None or _device(r) == device])
+            rows.append({"variant": row.pop("variant"), "device": device, **row} if mixed else row)
     return rows
+
+
+def _device(run: RunResult) -> str:
+    env = run.environment or {}
+    return f"{env.get('device', '?')}{' + XLA' if env.get('jit_compile') else ''}"
+
+
+def _variant_row(name: str, group: list[RunResult]) -> dict:
+    ok = [r for r in group if r.ok and r.val_accuracy is not None]
+    accs = [100 * r.val_accuracy for r in ok]
+    trained = group[0].spec.variant
+    return {
+        "variant": name,
+        "n": f"{len(ok)}/{len(group)}",
+        "val acc % (mean ± sd)": _mean_sd(accs),
+        "min–max %": f"{min(accs):.2f}–{max(accs):.2f}" if accs else "—",
+        "notes %": _notes_figure(name),
+        "epochs": trained.epochs,
+        "widths": "-".join(str(u) for u in trained.hidden_units),
+        "batch": trained.batch_size,
+        "aug": trained.augmentation,
+        "train imgs": group[0].train_images,
+        "s/run": f"{statistics.fmean(r.train_seconds for r in group):.1f}",
+        "img/s": _fmt_int(statistics.median(r.images_per_second for r in ok if r.images_per_second))
+        if any(r.images_per_second for r in ok)
+        else "—",
+        "seeds": ",".join(str(r.spec.seed) for r in group),
+        "scale vs notes": _scale_note(group[0]),
+        "failed": "; ".join(f"seed {r.spec.seed}: {r.failure}" for r in group if not r.ok) or "",
+    }
 
 
 def _notes_figure(name: str) -> str:
