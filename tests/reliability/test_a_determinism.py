@@ -227,6 +227,22 @@ def test_a10_device_and_jit_recorded_per_run(three_runs):
     assert json.loads(three_runs[0][0].to_json())["environment"]["device"] == "CPU"
 
 
+def test_a10_table_never_averages_cpu_and_gpu_runs():
+    """A store holding CPU and GPU runs of one variant: one row per device, with an explicit device column."""
+    from dataclasses import replace as replace_
+
+    from tp2core import table
+
+    cpu = [make_run("model0", s, 0.20) for s in (0, 1)]
+    gpu_run = make_run("model0", 2, 0.30)
+    gpu_run = replace_(gpu_run, environment={**gpu_run.environment, "device": "NVIDIA H100", "jit_compile": False})
+    rows = table.variant_rows([*cpu, gpu_run])
+    assert [(r["variant"], r["device"], r["n"]) for r in rows] == [("model0", "NVIDIA H100", "1/1"),
+                                                                 ("model0", "cpu (test)", "2/2")]
+    assert rows[1]["val acc % (mean ± sd)"] == "20.00 ± 0.00"
+    assert "device" not in table.variant_rows(cpu)[0]  # one device: the usual table
+
+
 @gpu
 def test_a10_gpu_run_records_gpu_and_tf32_off():
     """GPU: a run records the GPU's name, TF32 off and op determinism on."""
