@@ -192,17 +192,19 @@ def test_a8_plugin_pins_threads_whatever_the_worker_count(pytester, monkeypatch)
     result.assert_outcomes(passed=4)
 
 
-COLLECT = ["-m", "pytest", "benchmarks", "--collect-only", "-q", "-p", "no:cacheprovider", "--tp2-profile", "smoke",
-           "--tp2-dataset", "simulated"]  # fmt: skip
+COLLECT = ["-m", "pytest", "benchmarks", "--collect-only", "-q", "-p", "no:cacheprovider", "--tp2-profile", "smoke"]
 
 
 def test_a9_collection_is_deterministic_across_hash_seeds(tmp_path):
     """The claim suite collects the same node ids in the same order under different PYTHONHASHSEEDs."""
+    from tp2core.simulate import write_simulated_archive
+
+    archive = write_simulated_archive(tmp_path / "data", per_class_train=5, per_class_test=5, seed=3)
     lists = []
     for hash_seed in ("1", "2"):
         env = child_env(PYTHONHASHSEED=hash_seed, TP2_CACHE=str(tmp_path / "cache"), TP2_STORE=str(tmp_path / "s"))
-        out = subprocess.run([sys.executable, *COLLECT], cwd=REPO, env=env, capture_output=True, text=True,
-                             timeout=300).stdout  # fmt: skip
+        out = subprocess.run([sys.executable, *COLLECT, "--tp2-dataset", str(archive)], cwd=REPO, env=env,
+                             capture_output=True, text=True, timeout=300).stdout  # fmt: skip
         lists.append([line for line in out.splitlines() if "::" in line])
     assert len(lists[0]) > 10 and lists[0] == lists[1]
 
