@@ -20,6 +20,13 @@ NOOP_MARGIN = 2.0
 # train.gradient_norms on 256 random images): two softmax(100) Jacobians of ~0.01 each. "At least 10× smaller"
 # leaves three decades of room while still meaning "vanishes".
 GRAD_SHRINK = -1.0
+# The smoke profile (2–4 epochs on 500 images, widths ≤ 128) leaves every variant near chance on simulated data,
+# so its accuracy comparisons are noise and their CIs straddle zero: recorded as inconclusive, deterministically
+# so on CPU. Smoke exists to exercise the machinery (and the gate), not to judge the notes.
+SMOKE_AT_CHANCE = Expectation(
+    "inconclusive",
+    "smoke trains 2–4 epochs on 500 images: every variant sits near chance (≈1%), accuracy differences are noise",
+)
 
 CLAIMS: list[Claim] = [
     # Primer Modelo: "puse 2 extra con activacion softmax y 100 unidades y el modelo EMPEORO ... De 22% a 0.8%".
@@ -32,6 +39,7 @@ CLAIMS: list[Claim] = [
             Comparison("model1", None, "less", constant=CHANCE_CEILING,
                        label=f"model1 < {CHANCE_CEILING:g} pts (near chance, 1 pt)"),
         ),
+        expect={"simulated/smoke": SMOKE_AT_CHANCE},
     ),
     # Primer Modelo: "el gradiente a partir de softmax se hace mas chico ... (gradient flow)".
     Claim(
@@ -50,6 +58,7 @@ CLAIMS: list[Claim] = [
         notes_figure="22% → 26%",
         comparisons=(Comparison("model2", "model0", "greater", label="model2 > model0"),),
         expect={
+            "simulated/smoke": SMOKE_AT_CHANCE,
             "simulated/quick": Expectation(
                 "inconclusive",
                 "measured 2026-11-27 (TF 2.21, CPU): on simulated data at quick scale the 2×1000 baseline learns as "
@@ -80,6 +89,7 @@ CLAIMS: list[Claim] = [
         statement="Training 100 epochs instead of 10 improves validation accuracy.",
         notes_figure="0.26 → 0.2884",
         comparisons=(Comparison("model3", "model2", "greater", label="model3 > model2"),),
+        expect={"simulated/smoke": SMOKE_AT_CHANCE},
     ),
     # Cuarto Modelo: batch 1024, first layer 10K, more ReLU layers, 1000 epochs → 0.2374, "el overall
     # performance empeoro ... capas con tantas neuronas 10K no tiene un buen impacto".
@@ -88,6 +98,7 @@ CLAIMS: list[Claim] = [
         statement="Batch 1024 with a 10,000-wide first layer and 1000 epochs is worse than model3.",
         notes_figure="0.2884 → 0.2374",
         comparisons=(Comparison("model4", "model3", "less", label="model4 < model3"),),
+        expect={"simulated/smoke": SMOKE_AT_CHANCE},
     ),
     # Cuarto/Quinto Modelo: "con data augmentation los resultados dieron mejores" (0.2394 vs 0.2374), then
     # "no tomaba todas las imagenes posibles sino un solo batch, es por esto que mejoro ... cuando aumente el
@@ -99,6 +110,7 @@ CLAIMS: list[Claim] = [
         notes_figure="0.2374 vs 0.2394",
         comparisons=(Comparison("model4-bugaug", "model4", "greater", label="model4-bugaug > model4"),),
         checks=(AugmentedShareCheck(batch_sizes=(128, 1024)),),
+        expect={"simulated/smoke": SMOKE_AT_CHANCE},
     ),
     # Quinto Modelo: "concatene y mezcle las imagenes originales con los augmentados" → 0.3.
     Claim(
@@ -109,6 +121,7 @@ CLAIMS: list[Claim] = [
             Comparison("model5", "model4", "greater", label="model5 > model4"),
             Comparison("model5", "model4-bugaug", "greater", label="model5 > model4-bugaug"),
         ),
+        expect={"simulated/smoke": SMOKE_AT_CHANCE},
     ),
     # Cuarto Modelo: "Se aumento el batch size de 128 a 1024 ... ya que toma más imágenes por iteración".
     # Same network (model2) at both batch sizes, so only the batch size differs; threshold 0 = any speed-up.
