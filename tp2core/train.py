@@ -1,14 +1,14 @@
 """One (variant, seed) → RunResult: seeding, determinism, augmentation, NaN handling, timing, gradient probe.
 
 ``make_spec`` is cheap (no TensorFlow import) so a session can look runs up in the store before deciding to
-train. ``train`` imports TensorFlow, pins threads, seeds everything from ``seed`` and fills every RunResult
-field. A non-finite loss, weight or prediction makes the run ``failed`` — never an accuracy.
+train. ``train`` imports Keras on its backend (TensorFlow, JAX or torch: ``KERAS_BACKEND``), pins threads, seeds
+everything from ``seed`` and fills every RunResult field. A non-finite loss, weight or prediction makes the run
+``failed`` — never an accuracy.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import statistics
 import time
 from datetime import datetime, timezone
@@ -17,7 +17,14 @@ import numpy as np
 
 from .augment import augment_for
 from .dataset import Dataset
-from .env import configure_threads, environment_fingerprint, op_determinism_enabled, training_threads
+from .env import (
+    configure_threads,
+    determinism_problems,
+    enable_determinism,
+    environment_fingerprint,
+    keras_backend_name,
+    training_threads,
+)
 from .errors import ConfigError, RunFailed
 from .models import build_model, compile_model, parameter_counts
 from .results import STATUS_FAILED, STATUS_OK, RunResult, RunSpec
@@ -64,7 +71,7 @@ def make_spec(
         seed=seed,
         dataset_name=dataset.name,
         dataset_fingerprint=dataset.fingerprint,
-        backend=os.environ.get("KERAS_BACKEND", "tensorflow"),
+        backend=keras_backend_name(),
         threads=threads,
     )
 
@@ -80,12 +87,11 @@ def train_model(variant, seed, dataset, profile, *, threads=None, on_epoch=None)
     variant = spec.variant  # as trained: the profile applied
     configure_threads(spec.threads)  # before the first TF op in this process
     import keras
-    import tensorflow as tf
 
-    if keras.backend.backend() != spec.backend:
+    if keras.backend.backend() != spec.backend:  # e.g. ~/.keras/keras.json names another backend
         raise ConfigError(
-            f"'KERAS_BACKEND' must be 'tensorflow' for training (got {keras.backend.backend()!r}); "
-            "unset it or set KERAS_BACKEND=tensorflow."
+            f"'KERAS_BACKEND' must name the backend Keras runs on (got {spec.backend!r}, Keras runs on "
+            f"{keras.backend.backend()!r}); set KERAS_BACKEND={keras.backend.backend()} or start a fresh process."
         )
     data = dataset.subset(spec.train_per_class, spec.test_per_class)
     x_u8, y_train = augment_for(variant, data.x_train, data.y_train, spec.seed)
@@ -93,28 +99,28 @@ def train_model(variant, seed, dataset, profile, *, threads=None, on_epoch=None)
     y_train, y_val = np.asarray(y_train, np.int64), np.asarray(data.y_test, np.int64)
 
     keras.backend.clear_session()  # many runs per process: no accumulated graph state or layer-name counters
-    keras.utils.set_random_seed(spec.seed)  # Python, numpy and TF global seeds: init and shuffle order
-    tf.config.experimental.enable_op_determinism()
-    tf.config.experimental.enable_tensor_float_32_execution(False)  # precision "float32" is float32 on Ampere+ too
+    keras.utils.set_random_seed(spec.seed)  # Python, numpy and backend global seeds: init and shuffle order
+    enable_determinism()  # TF: op determinism + TF32 off; torch: deterministic algorithms; JAX: see env.py
     model = build_model(variant)
     compile_model(model, variant)
-    _require_determinism(tf, model)
+    _require_determinism(model)
 
     probe = (x_val[:PROBE_IMAGES], y_val[:PROBE_IMAGES])
     grad_norms = {"init": gradient_norms(model, *probe)}
     monitor = _make_monitor(probe, on_epoch)
     started = time.perf_counter()
+    out_of_memory, no_deterministic_kernel = _backend_errors(spec.backend)
     try:
         history = _fit(model, variant, x_train, y_train, x_val, y_val, [monitor])
-    except tf.errors.ResourceExhaustedError as exc:
+    except out_of_memory as exc:
         raise RunFailed(
             f"{variant.name} (seed {spec.seed}) ran out of memory at batch size {variant.batch_size}: "
-            f"{exc.message.splitlines()[0]}; lower the batch size or use a profile with narrower layers."
+            f"{_first_line(exc)}; lower the batch size or use a profile with narrower layers."
         ) from None
-    except tf.errors.UnimplementedError as exc:
+    except no_deterministic_kernel as exc:
         raise RunFailed(
             f"{variant.name} (seed {spec.seed}) uses an op without a deterministic kernel on this device: "
-            f"{exc.message.splitlines()[0]}"
+            f"{_first_line(exc)}"
         ) from None
     train_seconds = time.perf_counter() - started
     if "epoch1" in monitor.grad_norms:
@@ -148,17 +154,28 @@ def train_model(variant, seed, dataset, profile, *, threads=None, on_epoch=None)
     return result, model
 
 
-def _require_determinism(tf, model) -> None:
+def _require_determinism(model) -> None:
     """Observed, not assumed (RELIABILITY A3): refuse to train when a reproducibility setting is not in effect."""
-    problems = []
-    if not op_determinism_enabled():
-        problems.append("TF op determinism is off (tf.config.experimental.enable_op_determinism() had no effect)")
-    if tf.config.experimental.tensor_float_32_execution_enabled():
-        problems.append("TensorFloat-32 is on (enable_tensor_float_32_execution(False) had no effect)")
-    if model.jit_compile:
-        problems.append("the model is XLA-compiled (jit_compile=True), which op determinism does not cover")
+    problems = determinism_problems(model)
     if problems:
         raise RuntimeError(f"{model.name}: {'; '.join(problems)}; its results would not be reproducible.")
+
+
+def _backend_errors(backend: str) -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(out-of-memory, no-deterministic-kernel) exception classes of the backend; () catches nothing."""
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return (tf.errors.ResourceExhaustedError,), (tf.errors.UnimplementedError,)
+    if backend == "torch":
+        import torch
+
+        return (torch.OutOfMemoryError,), ()  # torch's "no deterministic implementation" is a bare RuntimeError
+    return (MemoryError,), ()
+
+
+def _first_line(exc: BaseException) -> str:
+    return (getattr(exc, "message", None) or str(exc) or type(exc).__name__).splitlines()[0]
 
 
 def _fit(model, variant, x_train, y_train, x_val, y_val, callbacks) -> dict[str, list[float]]:
@@ -179,14 +196,47 @@ def _fit(model, variant, x_train, y_train, x_val, y_val, callbacks) -> dict[str,
 def gradient_norms(model, x, y) -> dict[str, float]:
     """L2 norm of ∂loss/∂kernel for each Dense layer on one fixed batch (the hidden-softmax probe)."""
     import keras
-    import tensorflow as tf
 
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-    with tf.GradientTape() as tape:
-        probs = model(x, training=False)
-        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, probs))
-    grads = tape.gradient(loss, [layer.kernel.value for layer in dense])
-    return {layer.name: _finite_or_none(float(tf.norm(g))) for layer, g in zip(dense, grads)}
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            probs = model(x, training=False)
+            loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, probs))
+        grads = tape.gradient(loss, [layer.kernel.value for layer in dense])
+        return {layer.name: _finite_or_none(float(tf.norm(g))) for layer, g in zip(dense, grads)}
+    grads = _kernel_grads_jax(model, dense, x, y) if backend == "jax" else _kernel_grads_torch(model, dense, x, y)
+    return {layer.name: _finite_or_none(float(np.linalg.norm(g))) for layer, g in zip(dense, grads)}
+
+
+def _kernel_grads_jax(model, dense, x, y) -> list[np.ndarray]:
+    """JAX has no tape: differentiate a pure function of the trainable values (``stateless_call``)."""
+    import jax
+    import jax.numpy as jnp
+    import keras
+
+    trainable = [v.value for v in model.trainable_variables]
+    non_trainable = [v.value for v in model.non_trainable_variables]
+    where = {id(v): i for i, v in enumerate(model.trainable_variables)}
+
+    def loss(values):
+        probs, _ = model.stateless_call(values, non_trainable, x, training=False)
+        return jnp.mean(keras.losses.sparse_categorical_crossentropy(y, probs))
+
+    grads = jax.grad(loss)(trainable)
+    return [np.asarray(grads[where[id(layer.kernel)]], np.float32) for layer in dense]
+
+
+def _kernel_grads_torch(model, dense, x, y) -> list[np.ndarray]:
+    import keras
+    import torch
+
+    probs = model(x, training=False)
+    loss = torch.mean(keras.losses.sparse_categorical_crossentropy(keras.ops.convert_to_tensor(y), probs))
+    grads = torch.autograd.grad(loss, [layer.kernel.value for layer in dense])
+    return [g.detach().cpu().numpy() for g in grads]
 
 
 def _scale(x: np.ndarray) -> np.ndarray:
@@ -225,7 +275,6 @@ def _make_monitor(probe, on_epoch):
     """Keras callback that stops at the first non-finite loss (naming epoch and batch), times epochs, and
     probes gradients after epoch 1. Built here so importing this module does not import Keras."""
     import keras
-    import tensorflow as tf
 
     class Monitor(keras.callbacks.Callback):
         def __init__(self):
@@ -239,8 +288,14 @@ def _make_monitor(probe, on_epoch):
             self._epoch, self._started, self._timed = epoch, time.perf_counter(), False
 
         def on_train_begin(self, logs=None):
-            weights = [w.value for w in self.model.trainable_weights]
-            self._all_finite = lambda: _all_finite()(weights)
+            if keras.backend.backend() == "tensorflow":
+                weights = [w.value for w in self.model.trainable_weights]  # tf.Variables: updated in place
+                self._all_finite = lambda: _all_finite()(weights)
+            else:  # JAX swaps in new arrays each step (reading self.model syncs them); torch: cheap to re-read
+                ops = keras.ops
+                self._all_finite = lambda: all(
+                    bool(ops.all(ops.isfinite(w.value))) for w in self.model.trainable_weights
+                )
 
         def on_train_batch_end(self, batch, logs=None):
             # Two checks, because a NaN can hide: ReLU on oneDNN maps NaN to 0, so NaN input poisons the first
