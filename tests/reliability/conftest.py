@@ -1,4 +1,7 @@
-"""With TP2_RELIABILITY_DOC=1, record each reliability test's outcome and rewrite docs/reliability.md at the end."""
+"""With TP2_RELIABILITY_DOC=1, record each reliability test's outcome and rewrite docs/reliability.md at the end.
+
+Tests not run in this session (e.g. ``-k b5``) keep the result the file already records for them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import re
 
 import pytest
 
-from reliability_doc import DOC, DOC_ENV, render, summarise
+from reliability_doc import DOC, DOC_ENV, parse_results, render, summarise
 
 _outcomes: dict[str, dict[str, tuple[str, str]]] = {}  # test function → nodeid → (outcome, skip reason)
 
@@ -28,5 +31,6 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if os.environ.get(DOC_ENV) and not hasattr(session.config, "workerinput") and _outcomes:
+        previous = parse_results(DOC.read_text()) if DOC.exists() else {}
         results = summarise({name: list(items.values()) for name, items in _outcomes.items()})
-        DOC.write_text(render(results))
+        DOC.write_text(render({**previous, **results}))

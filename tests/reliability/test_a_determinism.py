@@ -23,7 +23,7 @@ pytest_plugins = ["pytester"]
 tf = pytest.importorskip("tensorflow")
 configure_threads(training_threads())  # before any TF op in this process
 
-gpu = pytest.mark.skipif(not tf.config.list_physical_devices("GPU"), reason="needs a GPU (run in a GPU session)")
+gpu = pytest.mark.skipif(not tf.config.list_physical_devices("GPU"), reason="needs a GPU; run it in a GPU session")
 
 
 def _weights_hash(model) -> str:

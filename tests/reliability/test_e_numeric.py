@@ -24,7 +24,7 @@ pytest_plugins = ["pytester"]
 tf = pytest.importorskip("tensorflow")
 configure_threads(training_threads())
 
-gpu = pytest.mark.skipif(not tf.config.list_physical_devices("GPU"), reason="needs a GPU (run in a GPU session)")
+gpu = pytest.mark.skipif(not tf.config.list_physical_devices("GPU"), reason="needs a GPU; run it in a GPU session")
 
 
 def test_e1_nan_input_row_fails_the_run_with_batch_index_and_no_accuracy(tmp_path):
