@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from .variants import Variant
 
 # Bump when training code changes what a run means (data order, preprocessing, metrics, trainer numerics).
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2  # 2: TensorFlow runs train with tp2core.fastfit (seeded epoch order, fused Adam)
 
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"

@@ -1,0 +1,118 @@
+"""``tp2 perf``: trainer throughput against the matmul-only floor, measured in one run (see tp2core.perf).
+
+Threads are fixed per process (TensorFlow cannot change them once started): run it once per thread count.
+Other Keras backends: run it under a Python that has that backend, e.g.
+``KERAS_BACKEND=jax .tox/py311-jax/bin/python -m tp2core.cli perf --backend jax`` (plain fit and floor only:
+tp2's fast loop is TensorFlow code).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from .errors import ConfigError
+
+DEFAULT_MODELS = ("model2",)
+DEFAULT_BATCHES = (128, 1024)
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "perf",
+        help="training images/s vs the matmul-only floor (tp2's trainer and plain model.fit)",
+        description=__doc__,
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), metavar="VARIANT", help="default: model2")
+    p.add_argument("--batch-sizes", nargs="+", type=int, default=list(DEFAULT_BATCHES), metavar="N")
+    p.add_argument("--backend", choices=BACKENDS, default="tensorflow", help="must equal the active KERAS_BACKEND")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="intra-op and BLAS threads (all cores)")
+    p.add_argument("--epochs", type=int, default=3, help="steady epochs per measurement, after one warm-up")
+    p.add_argument("--steps", type=int, default=40, help="batches per timed epoch (default 40)")
+    p.add_argument("--width-cap", type=int, default=None, metavar="UNITS", help="cap hidden widths (tiny runs)")
+    p.set_defaults(handler=run_perf)
+
+
+def _check_args(args) -> None:
+    for name in ("threads", "epochs", "steps"):
+        value = getattr(args, name)
+        if value < 1:
+            raise ConfigError(f"'--{name}' must be a positive int (got {value}).")
+    if any(b < 1 for b in args.batch_sizes):
+        raise ConfigError(f"'--batch-sizes' must be positive ints (got {args.batch_sizes}).")
+    if args.width_cap is not None and args.width_cap < 1:
+        raise ConfigError(f"'--width-cap' must be a positive int (got {args.width_cap}).")
+    active = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if active != args.backend:
+        raise ConfigError(
+            f"'--backend' must match the active Keras backend (got {args.backend!r}, KERAS_BACKEND={active!r}); "
+            f"run KERAS_BACKEND={args.backend} under a Python where {args.backend} is installed."
+        )
+
+
+def _set_threads(backend: str, n: int) -> None:
+    if backend == "tensorflow":
+        from .env import configure_threads
+
+        configure_threads(n)
+    elif backend == "torch":
+        import torch
+
+        torch.set_num_threads(n)
+    else:  # XLA:CPU sizes its pool from the machine; say so in the output instead of pretending
+        os.environ.setdefault("OMP_NUM_THREADS", str(n))
+
+
+def run_perf(args) -> int:
+    from . import perf
+
+    _check_args(args)
+    cases = perf.make_cases(args.models, args.batch_sizes, steps=args.steps, width_cap=args.width_cap)
+    _set_threads(args.backend, args.threads)
+    trainers = perf.TRAINERS if args.backend == "tensorflow" else ("floor", "fit")
+    if args.backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()  # as tp2's trainer runs (it affects plain fit too)
+    progress = None if args.json else _print_row
+    if not args.json:
+        print(f"{'model':<14}{'batch':>6} {'trainer':<8}{'backend':<11}{'img/s':>9}{'min':>9}"
+              f"{'GFLOP/s':>9}{'floor':>9}{'frac':>7}{'load':>6}")  # fmt: skip
+    rows = perf.measure(cases, epochs=args.epochs, trainers=trainers, threads=args.threads, progress=progress)
+    p1 = perf.p1_fraction(rows)
+    if args.json:
+        import keras
+
+        out = {
+            "rows": rows,
+            "p1_fraction_b128": p1,
+            "threads": args.threads,
+            "keras": keras.__version__,
+            "backend": args.backend,
+            "cpu_count": os.cpu_count(),
+            "loadavg": list(os.getloadavg()),
+            "gpu": _gpus(args.backend),
+        }
+        json.dump(out, sys.stdout, indent=1)
+        print()
+    else:
+        print(f"P1 (tp2, tensorflow, model2 3×1000, batch 128) / floor: {p1 if p1 is not None else 'not measured'}")
+    return 0
+
+
+def _print_row(row: dict) -> None:
+    frac = "" if row["fraction"] is None else f"{row['fraction']:.1%}"
+    print(f"{row['model']:<14}{row['batch']:>6} {row['trainer']:<8}{row['backend']:<11}{row['img_s']:>9.0f}"
+          f"{row['img_s_min']:>9.0f}{row['gflop_s']:>9.1f}{row['floor_img_s'] or 0:>9.0f}{frac:>7}"
+          f"{row['loadavg_1m']:>6.1f}", flush=True)  # fmt: skip
+
+
+def _gpus(backend: str) -> list[str]:
+    if backend != "tensorflow":
+        return []
+    from .env import detect_gpus
+
+    return detect_gpus()

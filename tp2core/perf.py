@@ -1,0 +1,244 @@
+"""How close training runs to the machine's limit: trainer images/s against a matmul-only floor, in one run.
+
+The floor is the time the model's GEMMs alone take at its real layer shapes with numpy's BLAS on the same
+thread count: per step, the forward product of every Dense layer, the weight gradient of every layer and the
+input gradient of every layer but the first (nothing trains the image). Nothing else — activations, loss,
+the optimizer, data movement — so a trainer's ``fraction`` (its images/s over the floor's) is at most ~1.
+
+Measurements are interleaved (floor epoch, tp2 epoch, fit epoch, repeat) so machine noise hits all of them
+alike; each kind gets one warm-up epoch, then the median and min of ``epochs`` steady epochs are reported.
+Importing this module is cheap; TensorFlow (or the active Keras backend) is imported when measuring.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import statistics
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .models import INPUT_FEATURES
+from .dataset import IMAGE_SHAPE, NUM_FINE
+from .variants import Variant, get_variant
+
+TRAINERS = ("floor", "tp2", "fit")  # floor: numpy GEMMs; tp2: tp2core.fastfit; fit: plain keras model.fit
+P1_MODEL, P1_BATCH = "model2", 128  # the issue's P1 target: 3×Dense(1000) at batch 128, TF backend
+
+
+@dataclass(frozen=True)
+class PerfCase:
+    """One (model, batch size) to measure."""
+
+    variant: Variant  # hidden widths are what is timed; epochs/augmentation are ignored
+    batch_size: int  # images per step
+    images: int  # images per timed epoch (a whole number of batches)
+
+
+def make_cases(models, batch_sizes, *, steps: int, width_cap: int | None = None) -> list[PerfCase]:
+    """Cases for each model name × batch size; ``steps`` batches per epoch; widths capped like a profile's."""
+    cases = []
+    for name in models:
+        variant = get_variant(name)
+        if width_cap is not None:
+            variant = replace(variant, hidden_units=tuple(min(u, width_cap) for u in variant.hidden_units))
+        cases += [PerfCase(replace(variant, batch_size=b), b, b * steps) for b in batch_sizes]
+    return cases
+
+
+def layer_shapes(variant: Variant) -> list[tuple[int, int]]:
+    """(fan_in, fan_out) of each Dense layer, input side first."""
+    widths = [INPUT_FEATURES, *variant.hidden_units, NUM_FINE]
+    return list(zip(widths, widths[1:]))
+
+
+def forward_macs(variant: Variant) -> int:
+    """Multiply-accumulates per image in the forward pass (the Dense layers' kernels)."""
+    return sum(i * o for i, o in layer_shapes(variant))
+
+
+def gflop_per_s(variant: Variant, images_per_s: float) -> float:
+    """Nominal training GFLOP/s: 6 FLOPs per forward MAC per image (2 forward + 4 backward)."""
+    return images_per_s * 6 * forward_macs(variant) / 1e9
+
+
+def step_gemms(variant: Variant, batch: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Operand shapes (A, B) of the GEMMs A @ B one training step needs."""
+    gemms = []
+    for layer, (fan_in, fan_out) in enumerate(layer_shapes(variant)):
+        gemms.append(((batch, fan_in), (fan_in, fan_out)))  # forward: activations @ kernel
+        gemms.append(((fan_in, batch), (batch, fan_out)))  # weight gradient: activationsᵀ @ δ
+        if layer > 0:
+            gemms.append(((batch, fan_out), (fan_out, fan_in)))  # input gradient: δ @ kernelᵀ
+    return gemms
+
+
+def blas_threads(n: int) -> bool:
+    """Pin numpy's OpenBLAS to n threads (as threadpoolctl does); False when no OpenBLAS was found."""
+    libs = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "libscipy_openblas*"))
+    for path in libs:
+        lib = ctypes.CDLL(path)
+        for symbol in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads"):
+            if hasattr(lib, symbol):
+                getattr(lib, symbol)(ctypes.c_int(n))
+                return True
+    return False
+
+
+class FloorEpoch:
+    """One 'epoch' of the model's GEMMs alone, on preallocated operands and outputs (no allocation timed)."""
+
+    def __init__(self, case: PerfCase):
+        rng = np.random.default_rng(0)
+        self.ops = []
+        for a, b in step_gemms(case.variant, case.batch_size):
+            left, right = rng.random(a, dtype=np.float32), rng.random(b, dtype=np.float32)
+            self.ops.append((left, right, np.empty((a[0], b[1]), np.float32)))
+        self.steps = case.images // case.batch_size
+
+    def __call__(self) -> None:
+        for _ in range(self.steps):
+            for left, right, out in self.ops:
+                np.matmul(left, right, out=out)
+
+
+def synthetic_data(case: PerfCase, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Random float32 images in [0, 1) and labels: timing does not depend on the pixel values."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((case.images, *IMAGE_SHAPE), dtype=np.float32)
+    return x, rng.integers(0, NUM_FINE, case.images).astype(np.int64)
+
+
+class _EpochTimer:
+    """Keras callback: training time of each epoch (begin → validation or end), as tp2's trainer records it."""
+
+    def __new__(cls):
+        import keras
+
+        class Timer(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.seconds: list[float] = []
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self._started = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.seconds.append(time.perf_counter() - self._started)
+
+        return Timer()
+
+
+def _tp2_epoch(case: PerfCase, x, y, seed: int):
+    """A callable running one epoch exactly as tp2core.fastfit.fit does (order, compiled epoch, weight check)."""
+    import keras
+
+    from . import fastfit
+    from .models import build_model, compile_model
+
+    keras.utils.set_random_seed(seed)
+    model = build_model(case.variant)
+    compile_model(model, case.variant)
+    loop = fastfit.EpochLoop(model, case.batch_size)
+    xt, yt = loop.resident(x), loop.resident(y)
+    epoch = iter(range(10**9))
+
+    def run():
+        stats = loop.train_epoch(xt, yt, fastfit.epoch_order(seed, next(epoch), len(x)), checked=False)
+        loop.weights_finite()
+        return stats
+
+    return run
+
+
+def _fit_epoch(case: PerfCase, x, y, seed: int):
+    """A callable running one epoch of plain ``model.fit`` as a user writes it (Adam, shuffle, accuracy)."""
+    import keras
+
+    from .models import build_model
+
+    keras.utils.set_random_seed(seed)
+    model = build_model(case.variant)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    timer = _EpochTimer()
+
+    def run():
+        model.fit(x, y, batch_size=case.batch_size, epochs=1, shuffle=True, verbose=0, callbacks=[timer])
+        return timer.seconds[-1]
+
+    return run
+
+
+def measure(cases, *, epochs: int = 3, trainers=TRAINERS, threads: int, seed: int = 0, progress=None) -> list[dict]:
+    """Rows (one per case × trainer): median/min images/s over ``epochs`` steady epochs, the floor beside each.
+
+    ``progress(row)`` is called as each row is done. The backend is Keras' active one; 'tp2' needs TensorFlow.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    blas_pinned = blas_threads(threads)
+    rows = []
+    for case in cases:
+        x, y = synthetic_data(case, seed)
+        runners = {}
+        for trainer in trainers:
+            if trainer == "floor":
+                floor = FloorEpoch(case)
+                runners[trainer] = lambda floor=floor: _timed(floor)
+            elif trainer == "tp2":
+                tp2 = _tp2_epoch(case, x, y, seed)
+                runners[trainer] = lambda tp2=tp2: _timed(tp2)
+            else:
+                runners[trainer] = _fit_epoch(case, x, y, seed)  # times itself (callback), as fit's epochs
+        seconds = {t: [] for t in runners}
+        loads = []
+        for rep in range(epochs + 1):  # rep 0 is the warm-up (tracing, first-touch allocation)
+            for trainer, run in runners.items():
+                elapsed = run()
+                if rep:
+                    seconds[trainer].append(elapsed)
+            loads.append(os.getloadavg()[0])
+        floor_img_s = case.images / statistics.median(seconds["floor"]) if "floor" in seconds else None
+        for trainer, times in seconds.items():
+            img_s = case.images / statistics.median(times)
+            row = {
+                "model": case.variant.name,
+                "hidden_units": list(case.variant.hidden_units),
+                "batch": case.batch_size,
+                "trainer": trainer,
+                "backend": "numpy-blas" if trainer == "floor" else backend,
+                "threads": threads,
+                "images": case.images,
+                "epochs": len(times),
+                "img_s": round(img_s, 1),
+                "img_s_min": round(case.images / max(times), 1),
+                "gflop_s": round(gflop_per_s(case.variant, img_s), 2),
+                "floor_img_s": None if floor_img_s is None else round(floor_img_s, 1),
+                "fraction": None if floor_img_s is None else round(img_s / floor_img_s, 4),
+                "loadavg_1m": round(statistics.mean(loads), 2),
+            }
+            if trainer == "floor":
+                row["blas_threads_pinned"] = blas_pinned
+            rows.append(row)
+            if progress is not None:
+                progress(row)
+    return rows
+
+
+def _timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def p1_fraction(rows: list[dict]) -> float | None:
+    """tp2's trainer on TensorFlow, model2 (3×1000) at batch 128, over the floor; None when not measured."""
+    for row in rows:
+        if (row["model"], row["batch"], row["trainer"], row["backend"]) == (P1_MODEL, P1_BATCH, "tp2", "tensorflow"):
+            if row["hidden_units"] == [1000, 1000, 1000]:
+                return row["fraction"]
+    return None
