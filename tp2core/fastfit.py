@@ -22,6 +22,8 @@ first bad batch: the state and the callbacks' report are those of a per-batch ch
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 ORDER_DTYPE = np.int32  # permutation indices; CIFAR-sized sets are far below 2**31 images
@@ -100,12 +102,11 @@ class EpochLoop:
         self.optimizer.build(self.weights)  # variables created eagerly, never inside the compiled loop
         self.fused = fused_adam_applicable(self.optimizer, self.weights)
         self.device = "/GPU:0" if tf.config.list_logical_devices("GPU") else "/CPU:0"
-        self._epoch = {
-            checked: tf.function(lambda x, y, order, c=checked: self._train(x, y, order, c), autograph=False)
-            for checked in (False, True)
-        }
-        self._evaluate = tf.function(self._eval, autograph=False)
-        self._finite = tf.function(lambda: _all_finite(self.weights), autograph=False)
+        # partial objects, not methods or lambdas: TF counts tracings per __code__ and warns about "excessive
+        # retracing" when many runs in one process each trace their own loop once.
+        self._epoch = {c: tf.function(partial(self._train, checked=c), autograph=False) for c in (False, True)}
+        self._evaluate = tf.function(partial(self._eval), autograph=False)
+        self._finite = tf.function(partial(_all_finite, self.weights), autograph=False)
 
     def resident(self, array):
         """The array as a tensor on the training device (copied once per run, not per batch)."""
