@@ -17,6 +17,10 @@ from .errors import ConfigError
 DEFAULT_MODELS = ("model2",)
 DEFAULT_BATCHES = (128, 1024)
 BACKENDS = ("tensorflow", "jax", "torch")
+THREADS_NOTE = (
+    "threads = TF intra-op (inter-op 1) / torch threads / numpy OpenBLAS threads for the floor; JAX with "
+    "threads > 1 runs XLA's default pool (all cores). The suite trains with TP2_THREADS=1 per worker."
+)
 
 
 def register(subparsers) -> None:
@@ -45,7 +49,9 @@ def _check_args(args) -> None:
         raise ConfigError(f"'--batch-sizes' must be positive ints (got {args.batch_sizes}).")
     if args.width_cap is not None and args.width_cap < 1:
         raise ConfigError(f"'--width-cap' must be a positive int (got {args.width_cap}).")
-    active = os.environ.get("KERAS_BACKEND", "tensorflow")
+    from .env import keras_backend_name
+
+    active = keras_backend_name()
     if active != args.backend:
         raise ConfigError(
             f"'--backend' must match the active Keras backend (got {args.backend!r}, KERAS_BACKEND={active!r}); "
@@ -54,16 +60,12 @@ def _check_args(args) -> None:
 
 
 def _set_threads(backend: str, n: int) -> None:
-    if backend == "tensorflow":
-        from .env import configure_threads
+    """Pin the backend's threads (before it starts). JAX can only be pinned to 1 thread; with more it keeps
+    XLA's default pool (all cores), which the JSON's threads_note says."""
+    from .env import configure_threads
 
+    if backend != "jax" or n == 1:
         configure_threads(n)
-    elif backend == "torch":
-        import torch
-
-        torch.set_num_threads(n)
-    else:  # XLA:CPU sizes its pool from the machine; say so in the output instead of pretending
-        os.environ.setdefault("OMP_NUM_THREADS", str(n))
 
 
 def run_perf(args) -> int:
@@ -73,10 +75,9 @@ def run_perf(args) -> int:
     cases = perf.make_cases(args.models, args.batch_sizes, steps=args.steps, width_cap=args.width_cap)
     _set_threads(args.backend, args.threads)
     trainers = perf.TRAINERS if args.backend == "tensorflow" else ("floor", "fit")
-    if args.backend == "tensorflow":
-        import tensorflow as tf
+    from .env import enable_determinism
 
-        tf.config.experimental.enable_op_determinism()  # as tp2's trainer runs (it affects plain fit too)
+    enable_determinism()  # as tp2's trainer runs; it applies to plain fit in this process too
     progress = None if args.json else _print_row
     if not args.json:
         print(f"{'model':<14}{'batch':>6} {'trainer':<8}{'backend':<11}{'img/s':>9}{'min':>9}"
@@ -95,6 +96,7 @@ def run_perf(args) -> int:
             "cpu_count": os.cpu_count(),
             "loadavg": list(os.getloadavg()),
             "gpu": _gpus(args.backend),
+            "threads_note": THREADS_NOTE,
         }
         json.dump(out, sys.stdout, indent=1)
         print()
