@@ -15,7 +15,7 @@ def make_run(variant="model0", seed=0, acc=0.2, *, profile="smoke", dataset="sim
             "loss": [4.0, 3.0][-epochs:], "val_loss": [4.1, 3.9][-epochs:]}
     return RunResult(
         spec=spec, status=status, failure=failure, val_accuracy=None if status != "ok" else acc,
-        history=hist, epoch_seconds=[0.5] * epochs, train_seconds=0.5 * epochs + 0.1,
+        history=hist, epoch_seconds=[1.5] * epochs, train_seconds=1.5 * epochs + 0.1,
         images_per_second=images_per_second, train_images=500,
         grad_norms=grad or {"init": {"dense_1": 1.0}, "epoch1": {"dense_1": 0.5}},
         environment={"python": "3.11.7", "tensorflow": "2.21.0", "keras": "3.15.1", "numpy": "2.4.6",

@@ -13,7 +13,7 @@ def test_document_shape_and_stats():
     doc = benchmark_document([make_run("model0", 0), make_run("model2", 1)])
     assert set(doc) == {"machine_info", "commit_info", "benchmarks", "datetime", "version"}
     b = doc["benchmarks"][0]
-    assert b["stats"]["rounds"] == 2 and b["stats"]["mean"] == 0.5 and b["name"] == "train[model0-seed0]"
+    assert b["stats"]["rounds"] == 2 and b["stats"]["mean"] == 1.5 and b["name"] == "train[model0-seed0]"
 
 
 def test_pytest_benchmark_compare_reads_it(tmp_path):

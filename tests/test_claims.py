@@ -16,11 +16,12 @@ from tp2core.variants import VARIANTS, get_variant
 DS, PROF = "simulated", "quick"
 
 
-def run(variant, seed, acc=None, *, status="ok", ips=None, grads=None, train_images=3000, dataset=DS, profile=PROF):
+def run(variant, seed, acc=None, *, status="ok", ips=None, grads=None, train_images=3000, dataset=DS, profile=PROF,
+        epoch_seconds=(1.0, 1.0, 1.0)):
     spec = RunSpec(get_variant(variant), profile, 30, 20, seed, dataset, "f" * 64)
     failure = None if status == "ok" else "non-finite loss (nan) at epoch 2, batch 7"
     return RunResult(spec, status=status, failure=failure, val_accuracy=acc, images_per_second=ips,
-                     grad_norms=grads or {}, train_images=train_images)
+                     grad_norms=grads or {}, train_images=train_images, epoch_seconds=list(epoch_seconds))
 
 
 def runs(variant, accs, **kw):
@@ -134,6 +135,15 @@ class TestMetrics:
         assert metric_value(r, "images_per_second") == pytest.approx(3.0)
         assert metric_value(r, "first_layer_grad_norm") == pytest.approx(-2.0)
         assert metric_value(r, "first_layer_grad_norm", "epoch1") == pytest.approx(1.0)
+
+    def test_throughput_of_a_too_short_run_is_not_judged(self):
+        """Under MIN_TIMED_SECONDS of steady training, images/s is noise: excluded, and the reason named."""
+        from tp2core.metrics import excluded_runs
+
+        short = run("model2", 0, 0.2, ips=5000.0, epoch_seconds=(0.3, 0.05))
+        assert metric_value(short, "images_per_second") is None
+        assert "too short to time" in excluded_runs("model2", [short], "images_per_second")[0]
+        assert metric_value(run("model2", 0, 0.2, ips=5000.0), "images_per_second") is not None
 
     def test_zero_gradient_is_floored(self):
         """A vanished (0.0) gradient norm maps to log10(1e-30), not -inf."""

@@ -34,6 +34,14 @@ METRIC_LABELS = {
 FIRST_LAYER = "dense_1"  # Keras' name of the first hidden Dense layer (tp2core.models)
 GRAD_MOMENT = "init"  # which RunResult.grad_norms entry is judged; "epoch1" is reported beside it
 GRAD_FLOOR = 1e-30  # a norm below this counts as vanished (avoids log10(0) = -inf)
+# Throughput is only judged from runs with at least this much steady (post-warm-up) training time: a
+# 50 ms smoke epoch is timer and scheduler noise, and judging it would make verdicts depend on machine load.
+MIN_TIMED_SECONDS = 1.0
+
+
+def steady_seconds(run: RunResult) -> float:
+    """Training seconds after the first (warm-up) epoch; the whole run when it has a single epoch."""
+    return float(sum(run.epoch_seconds[1:] or run.epoch_seconds))
 
 
 def metric_value(run: RunResult, metric: str, moment: str = GRAD_MOMENT) -> float | None:
@@ -47,6 +55,8 @@ def metric_value(run: RunResult, metric: str, moment: str = GRAD_MOMENT) -> floa
         return None if raw is None or not math.isfinite(raw) else 100.0 * raw
     if metric == "images_per_second":
         raw = run.images_per_second
+        if steady_seconds(run) < MIN_TIMED_SECONDS:
+            return None
         return None if raw is None or not math.isfinite(raw) or raw <= 0 else math.log10(raw)
     raw = run.grad_norms.get(moment, {}).get(FIRST_LAYER)
     return None if raw is None or not math.isfinite(raw) else math.log10(max(raw, GRAD_FLOOR))
@@ -64,6 +74,9 @@ def excluded_runs(variant: str, runs: list[RunResult], metric: str) -> list[str]
     for r in runs:
         if not r.ok:
             out.append(f"{variant} seed {r.spec.seed} failed ({r.failure or r.status})")
+        elif metric == "images_per_second" and r.images_per_second and steady_seconds(r) < MIN_TIMED_SECONDS:
+            out.append(f"{variant} seed {r.spec.seed} trained only {steady_seconds(r):.2f} s after warm-up "
+                       f"(< {MIN_TIMED_SECONDS:g} s: too short to time)")
         elif metric_value(r, metric) is None:
             out.append(f"{variant} seed {r.spec.seed} has no {metric} recorded")
     return out

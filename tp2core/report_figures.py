@@ -137,8 +137,12 @@ def claim_figure(path: Path, judgement: Mapping, panels: Sequence[tuple[str, Seq
                       [f"{n}\n({sum(metric_value(r, metric) is not None for r in runs_by_variant.get(n, []))}"
                        f"/{len(runs_by_variant.get(n, []))} runs ok)" for n in names])
         ax.set_xlim(-0.7, len(names) - 0.3)
-        if log:
+        plotted = any(metric_value(r, metric) is not None for n in names for r in runs_by_variant.get(n, []))
+        if log and plotted:  # a log axis needs positive data; an empty panel says why instead
             ax.set_yscale("log")
+        if not plotted:
+            ax.text(0.5, 0.5, "no usable runs for this metric\n(failed, or too short to time)", ha="center",
+                    va="center", transform=ax.transAxes)
         ax.set_xlabel("variant")
         ax.set_ylabel(ylabel)
         ax.grid(axis="y", alpha=0.3)
