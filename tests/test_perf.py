@@ -92,12 +92,12 @@ class TestCli:
         assert proc.returncode == 0, proc.stderr[-2000:]
         out = json.loads(proc.stdout)
         assert out["p1_fraction_b128"] is None  # widths capped: not the P1 model
-        assert [r["trainer"] for r in out["rows"]] == ["floor", "tp2", "fit"]
+        assert [r["trainer"] for r in out["rows"]] == ["floor", "floor-tf", "tp2", "fit"]
         for row in out["rows"]:
             assert {"model", "batch", "trainer", "backend", "img_s", "floor_img_s", "fraction"} <= set(row)
             assert row["model"] == "model2" and row["batch"] == 16 and row["img_s"] > 0 and row["epochs"] == 1
             assert row["fraction"] == pytest.approx(row["img_s"] / row["floor_img_s"], abs=1e-4)  # 4 decimals
-        assert out["rows"][0]["backend"] == "numpy-blas" and out["rows"][1]["backend"] == "tensorflow"
+        assert out["rows"][0]["backend"] == "numpy-blas" and out["rows"][2]["backend"] == "tensorflow"
 
     @pytest.mark.parametrize(
         "argv, message",

@@ -74,7 +74,7 @@ def run_perf(args) -> int:
     _check_args(args)
     cases = perf.make_cases(args.models, args.batch_sizes, steps=args.steps, width_cap=args.width_cap)
     _set_threads(args.backend, args.threads)
-    trainers = perf.TRAINERS if args.backend == "tensorflow" else ("floor", "fit")
+    trainers = perf.TRAINERS if args.backend == "tensorflow" else ("floor", "fit")  # floor-tf, tp2: TF code
     from .env import enable_determinism
 
     enable_determinism()  # as tp2's trainer runs; it applies to plain fit in this process too

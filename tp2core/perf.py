@@ -25,7 +25,9 @@ from .models import INPUT_FEATURES
 from .dataset import IMAGE_SHAPE, NUM_FINE
 from .variants import Variant, get_variant
 
-TRAINERS = ("floor", "tp2", "fit")  # floor: numpy GEMMs; tp2: tp2core.fastfit; fit: plain keras model.fit
+# floor: the GEMMs with numpy's BLAS (the reference); floor-tf: the same GEMMs as TensorFlow ops in one compiled
+# loop (oneDNN: can beat OpenBLAS); tp2: tp2core.fastfit; fit: plain keras model.fit.
+TRAINERS = ("floor", "floor-tf", "tp2", "fit")
 P1_MODEL, P1_BATCH = "model2", 128  # the issue's P1 target: 3×Dense(1000) at batch 128, TF backend
 
 
@@ -103,6 +105,20 @@ class FloorEpoch:
         for _ in range(self.steps):
             for left, right, out in self.ops:
                 np.matmul(left, right, out=out)
+
+
+def _tf_floor_epoch(case: PerfCase):
+    """The floor's GEMMs as TensorFlow MatMuls in one compiled loop (what TF's own kernels reach)."""
+    import tensorflow as tf
+
+    ops = [(tf.constant(left), tf.constant(right)) for left, right, _ in FloorEpoch(case).ops]
+    steps = case.images // case.batch_size
+
+    def body(step, acc):  # one element of each product feeds the loop, so no GEMM is pruned
+        return step + 1, acc + tf.add_n([tf.matmul(a, b)[0, 0] for a, b in ops])
+
+    epoch = tf.function(lambda: tf.while_loop(lambda s, a: s < steps, body, (0, 0.0))[1], autograph=False)
+    return lambda: float(epoch())
 
 
 def synthetic_data(case: PerfCase, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -189,6 +205,9 @@ def measure(cases, *, epochs: int = 3, trainers=TRAINERS, threads: int, seed: in
             if trainer == "floor":
                 floor = FloorEpoch(case)
                 runners[trainer] = lambda floor=floor: _timed(floor)
+            elif trainer == "floor-tf":
+                tf_floor = _tf_floor_epoch(case)
+                runners[trainer] = lambda tf_floor=tf_floor: _timed(tf_floor)
             elif trainer == "tp2":
                 tp2 = _tp2_epoch(case, x, y, seed)
                 runners[trainer] = lambda tp2=tp2: _timed(tp2)
