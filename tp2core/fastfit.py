@@ -22,6 +22,7 @@ first bad batch: the state and the callbacks' report are those of a per-batch ch
 
 from __future__ import annotations
 
+import inspect
 from functools import partial
 
 import numpy as np
@@ -101,6 +102,8 @@ class EpochLoop:
         self.optimizer = model.optimizer
         self.optimizer.build(self.weights)  # variables created eagerly, never inside the compiled loop
         self.fused = fused_adam_applicable(self.optimizer, self.weights)
+        # Keras < 3.4's compute_loss has no `training` argument (tox tests TF 2.16 + Keras 3.0).
+        self._loss_takes_training = "training" in inspect.signature(model.compute_loss).parameters
         self.device = "/GPU:0" if tf.config.list_logical_devices("GPU") else "/CPU:0"
         # partial objects, not methods or lambdas: TF counts tracings per __code__ and warns about "excessive
         # retracing" when many runs in one process each trace their own loop once.
@@ -139,7 +142,7 @@ class EpochLoop:
             xb, yb = tf.gather(x, index), tf.gather(y, index)
             with tf.GradientTape() as tape:
                 pred = self.model(xb, training=True)
-                loss = self.model.compute_loss(x=xb, y=yb, y_pred=pred, training=True)
+                loss = self._loss(xb, yb, pred, training=True)
             grads = tape.gradient(loss, self.weights)
             update = self._apply(grads)
             with tf.control_dependencies(update):
@@ -161,13 +164,18 @@ class EpochLoop:
         zero = tf.constant(0.0)
         return tf.while_loop(more, body, (tf.constant(0), zero, zero, zero, tf.constant(-1)))
 
+    def _loss(self, x, y, pred, *, training):
+        if self._loss_takes_training:
+            return self.model.compute_loss(x=x, y=y, y_pred=pred, training=training)
+        return self.model.compute_loss(x=x, y=y, y_pred=pred)
+
     def _apply(self, grads):
         """Adam step; returns the ops to wait for. Fused when it computes exactly what Keras' Adam would."""
         import tensorflow as tf
 
         if not self.fused:
             self.optimizer.apply(grads, self.weights)
-            return [self.optimizer.iterations.value]
+            return [tf.convert_to_tensor(self.optimizer.iterations)]  # read after the update (auto control deps)
         opt = self.optimizer
         local_step = tf.cast(opt.iterations + 1, tf.float32)  # as Keras' Adam.update_step
         beta_1, beta_2 = tf.constant(opt.beta_1, tf.float32), tf.constant(opt.beta_2, tf.float32)
@@ -188,7 +196,8 @@ class EpochLoop:
                 )
             )
         with tf.control_dependencies(updates):
-            return [opt.iterations.assign_add(1)]
+            opt.iterations.assign_add(1)  # returns None on Keras 3.0: read the counter back instead
+            return [tf.convert_to_tensor(opt.iterations)]
 
     def evaluate(self, x, y) -> tuple[float, float]:
         """(mean loss, accuracy) over the whole set, in batches of the training batch size, as ``fit`` validates."""
@@ -206,7 +215,7 @@ class EpochLoop:
             start = step * self.batch_size
             xb, yb = x[start : start + self.batch_size], y[start : start + self.batch_size]
             pred = self.model(xb, training=False)
-            loss = self.model.compute_loss(x=xb, y=yb, y_pred=pred, training=False)
+            loss = self._loss(xb, yb, pred, training=False)
             count = tf.cast(tf.shape(yb)[0], tf.float32)
             return step + 1, loss_sum + loss * count, correct + _correct(yb, pred)
 
@@ -235,19 +244,14 @@ def fused_adam_applicable(optimizer, weights) -> bool:
     import keras
 
     plain = type(optimizer) is keras.optimizers.Adam and not optimizer.amsgrad
-    extras = (
-        optimizer.weight_decay,
-        optimizer.clipnorm,
-        optimizer.clipvalue,
-        optimizer.global_clipnorm,
-        optimizer.gradient_accumulation_steps,
-        optimizer.loss_scale_factor,
-    )
-    constant_lr = not isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule)
+    names = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "gradient_accumulation_steps")
+    extras = [getattr(optimizer, name, None) for name in (*names, "loss_scale_factor")]  # newer Keras adds some
+    rate = getattr(optimizer, "_learning_rate", None)
+    constant_lr = rate is not None and not isinstance(rate, keras.optimizers.schedules.LearningRateSchedule)
     return (
         plain
         and all(e is None for e in extras)
-        and not optimizer.use_ema
+        and not getattr(optimizer, "use_ema", False)
         and constant_lr
         and all(w.dtype == "float32" and w.constraint is None for w in weights)
     )
