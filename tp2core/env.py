@@ -251,7 +251,7 @@ def environment_fingerprint(*, jit_compile: bool | None = None) -> dict:
     elif backend == "torch":
         import torch
 
-        fp["torch"] = torch.__version__
+        fp["torch"] = str(torch.__version__)  # a TorchVersion: xdist (execnet) cannot send it
         fp["op_determinism"] = bool(torch.are_deterministic_algorithms_enabled())
         fp["tf32"] = bool(torch.backends.cuda.matmul.allow_tf32)
         fp["intra_op_threads"] = torch.get_num_threads()
@@ -259,7 +259,7 @@ def environment_fingerprint(*, jit_compile: bool | None = None) -> dict:
     elif backend == "jax":
         import jax
 
-        fp["jax"] = jax.__version__
+        fp["jax"] = str(jax.__version__)
         fp["intra_op_threads"] = 1 if JAX_SINGLE_THREAD_FLAGS in fp["xla_flags"] else None  # None: XLA's default
     return fp
 
