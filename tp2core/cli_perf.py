@@ -80,7 +80,7 @@ def run_perf(args) -> int:
     enable_determinism()  # as tp2's trainer runs; it applies to plain fit in this process too
     progress = None if args.json else _print_row
     if not args.json:
-        print(f"{'model':<14}{'batch':>6} {'trainer':<8}{'backend':<11}{'img/s':>9}{'min':>9}"
+        print(f"{'model':<14}{'batch':>6} {'trainer':<9}{'backend':<11}{'img/s':>9}{'min':>9}"
               f"{'GFLOP/s':>9}{'floor':>9}{'frac':>7}{'load':>6}")  # fmt: skip
     rows = perf.measure(cases, epochs=args.epochs, trainers=trainers, threads=args.threads, progress=progress)
     p1 = perf.p1_fraction(rows)
@@ -107,7 +107,7 @@ def run_perf(args) -> int:
 
 def _print_row(row: dict) -> None:
     frac = "" if row["fraction"] is None else f"{row['fraction']:.1%}"
-    print(f"{row['model']:<14}{row['batch']:>6} {row['trainer']:<8}{row['backend']:<11}{row['img_s']:>9.0f}"
+    print(f"{row['model']:<14}{row['batch']:>6} {row['trainer']:<9}{row['backend']:<11}{row['img_s']:>9.0f}"
           f"{row['img_s_min']:>9.0f}{row['gflop_s']:>9.1f}{row['floor_img_s'] or 0:>9.0f}{frac:>7}"
           f"{row['loadavg_1m']:>6.1f}", flush=True)  # fmt: skip
 

@@ -1,9 +1,12 @@
 """How close training runs to the machine's limit: trainer images/s against a matmul-only floor, in one run.
 
-The floor is the time the model's GEMMs alone take at its real layer shapes with numpy's BLAS on the same
-thread count: per step, the forward product of every Dense layer, the weight gradient of every layer and the
-input gradient of every layer but the first (nothing trains the image). Nothing else — activations, loss,
-the optimizer, data movement — so a trainer's ``fraction`` (its images/s over the floor's) is at most ~1.
+The floor is the time the model's GEMMs alone take at its real layer shapes on the same thread count: per
+step, the forward product of every Dense layer, the weight gradient of every layer and the input gradient of
+every layer but the first (nothing trains the image, and TensorFlow prunes that product). Nothing else —
+activations, loss, the optimizer, data movement — so a trainer's ``fraction`` (its images/s over the floor's)
+is at most ~1. The GEMMs run twice per round, with numpy's BLAS (OpenBLAS) and as TensorFlow MatMuls (oneDNN);
+the faster of the two is the floor, so a slow BLAS (or OpenBLAS' spinning threads losing the cores to a busy
+neighbour, which we saw cut it 5x) cannot flatter the trainers.
 
 Measurements are interleaved (floor epoch, tp2 epoch, fit epoch, repeat) so machine noise hits all of them
 alike; each kind gets one warm-up epoch, then the median and min of ``epochs`` steady epochs are reported.
@@ -221,7 +224,8 @@ def measure(cases, *, epochs: int = 3, trainers=TRAINERS, threads: int, seed: in
                 if rep:
                     seconds[trainer].append(elapsed)
             loads.append(os.getloadavg()[0])
-        floor_img_s = case.images / statistics.median(seconds["floor"]) if "floor" in seconds else None
+        floors = [case.images / statistics.median(seconds[t]) for t in ("floor", "floor-tf") if t in seconds]
+        floor_img_s = max(floors) if floors else None  # the faster GEMM library of this run is the floor
         for trainer, times in seconds.items():
             img_s = case.images / statistics.median(times)
             row = {

@@ -180,7 +180,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _fit(model, variant, x_train, y_train, x_val, y_val, callbacks, *, seed=0) -> dict[str, list[float]]:
     """The one place that runs the optimiser. TensorFlow: tp2core.fastfit's compiled whole-epoch loop (data
-    order ``fastfit.epoch_order(seed, epoch)``, fused Adam; 1.3-2x fit's images/s at batch 128 on CPU).
+    order ``fastfit.epoch_order(seed, epoch)``, fused Adam; measured 1.5-1.8x fit's images/s at batch 128 on CPU).
     JAX and torch: Keras' ``fit``, shuffled from the global seed set by keras.utils.set_random_seed."""
     import keras
 
