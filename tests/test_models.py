@@ -69,7 +69,7 @@ class TestBuildModel:
     def test_outputs_are_probabilities(self):
         """The head is a softmax over 100 classes: rows are non-negative and sum to 1."""
         keras.backend.clear_session()
-        probs = np.asarray(build_model(MODEL0)(np.random.default_rng(0).random((4, 32, 32, 3), np.float32)))
+        probs = keras.ops.convert_to_numpy(build_model(MODEL0)(np.random.default_rng(0).random((4, 32, 32, 3), np.float32)))
         assert (probs >= 0).all()
         np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
@@ -85,6 +85,6 @@ class TestBuildModel:
         model = build_model(MODEL0)
         compile_model(model, MODEL0)
         assert isinstance(model.optimizer, keras.optimizers.Adam)
-        assert float(model.optimizer.learning_rate) == pytest.approx(1e-3)
+        assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(1e-3)
         assert model.loss == "sparse_categorical_crossentropy"
         assert model.jit_compile is False

@@ -98,7 +98,9 @@ def simulated_members(per_class_train: int, per_class_test: int, seed: int) -> d
 
 def _render_part(rng: np.random.Generator, shapes: int) -> np.ndarray:
     """float32 (CANVAS, CANVAS, 3): a sum of smooth coloured blobs/strokes, values roughly in ±90."""
-    yy, xx = np.mgrid[0:CANVAS, 0:CANVAS].astype(np.float32)
+    # float64 on purpose: numpy 2 (NEP 50) promotes float32 arrays with the float64 centres below to float64,
+    # numpy 1 did not; computing in float64 everywhere makes the archive bit-identical under both.
+    yy, xx = np.mgrid[0:CANVAS, 0:CANVAS].astype(np.float64)
     part = np.zeros((CANVAS, CANVAS, 3), np.float32)
     for _ in range(shapes):
         cy, cx = rng.uniform(PAD + 5, CANVAS - PAD - 5, size=2)
