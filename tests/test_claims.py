@@ -84,8 +84,9 @@ class TestClaim:
              "relation='less', metric='val_accuracy', threshold=0.0, margin=None, constant=None, label='')])."),
             ({"comparisons": ()}, "'comparisons' must be non-empty when 'checks' is empty (a claim must measure something) (got ())."),
             ({"expect": {"simulated": Expectation("supported", "x")}},
-             "'expect' must be keyed 'dataset/profile' with profile one of ('smoke', 'quick', 'paper'), "
-             "e.g. 'simulated/quick' (got 'simulated')."),
+             "'expect' must be keyed 'dataset/profile' or 'dataset/profile/backend' with profile one of ('smoke', "
+             "'quick', 'paper') and backend one of ('tensorflow', 'jax', 'torch'), e.g. 'simulated/quick' "
+             "(got 'simulated')."),
             ({"expect": {"simulated/quick": "supported"}},
              "\"expect['simulated/quick']\" must be an Expectation (got 'supported')."),
         ],
@@ -330,3 +331,20 @@ class TestCatalog:
         assert got["large-batch-is-faster"] == [("model2-b1024", "model2", "greater", "images_per_second")]
         assert got["softmax-gradient-vanishes"] == [("model1", "model0", "less", "first_layer_grad_norm")]
         assert CLAIMS_BY_NAME["softmax-gradient-vanishes"].comparisons[0].threshold == -1.0
+
+
+class TestBackendExpectation:
+    def test_backend_entry_wins_over_dataset_profile(self):
+        """'dataset/profile/backend' applies to runs of that Keras backend only; others fall back."""
+        generic = Expectation("inconclusive", "chance level")
+        jax_only = Expectation("supported", "chance-level luck on jax")
+        claim = Claim("c", "s.", "", comparisons=LESS.comparisons,
+                      expect={"simulated/smoke": generic, "simulated/smoke/jax": jax_only})
+        assert claim.expectation("simulated", "smoke", "jax") is jax_only
+        assert claim.expectation("simulated", "smoke", "tensorflow") is generic
+        assert claim.expectation("simulated", "smoke") is generic
+
+    def test_unknown_backend_key_is_refused(self):
+        with pytest.raises(ConfigError, match="'dataset/profile/backend'"):
+            Claim("c", "s.", "", comparisons=LESS.comparisons,
+                  expect={"simulated/smoke/mxnet": Expectation("inconclusive", "x")})

@@ -28,6 +28,7 @@ __all__ = ["Claim", "Comparison", "ComparisonResult", "Expectation", "Judgement"
            "metric_values"]
 
 MIN_RUNS = 2  # usable runs per variant needed for a spread, hence a CI
+KERAS_BACKENDS = ("tensorflow", "jax", "torch")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -118,9 +119,11 @@ class Claim:
                  "non-empty when 'checks' is empty (a claim must measure something)", self.comparisons)
         _require(isinstance(self.expect, Mapping), "expect", "a mapping 'dataset/profile' → Expectation", self.expect)
         for key, value in self.expect.items():
-            ds, _, prof = str(key).partition("/")
-            _require(isinstance(key, str) and ds != "" and prof in PROFILES, "expect",
-                     f"keyed 'dataset/profile' with profile one of {tuple(PROFILES)}, e.g. 'simulated/quick'", key)
+            parts = str(key).split("/")
+            _require(isinstance(key, str) and len(parts) in (2, 3) and parts[0] != "" and parts[1] in PROFILES
+                     and (len(parts) == 2 or parts[2] in KERAS_BACKENDS), "expect",
+                     f"keyed 'dataset/profile' or 'dataset/profile/backend' with profile one of {tuple(PROFILES)} "
+                     f"and backend one of {KERAS_BACKENDS}, e.g. 'simulated/quick'", key)
             _require(isinstance(value, Expectation), f"expect[{key!r}]", "an Expectation", value)
         object.__setattr__(self, "expect", dict(self.expect))  # own copy: the claim stays immutable
 
@@ -129,7 +132,11 @@ class Claim:
         """Every variant the claim needs, in first-mention order."""
         return tuple(dict.fromkeys(v for c in self.comparisons for v in c.variants))
 
-    def expectation(self, dataset: str, profile: str) -> Expectation:
+    def expectation(self, dataset: str, profile: str, backend: str | None = None) -> Expectation:
+        """The backend-specific entry if any (Keras backends draw other initial weights for a seed), else the
+        (dataset, profile) entry, else "supported"."""
+        if backend is not None and f"{dataset}/{profile}/{backend}" in self.expect:
+            return self.expect[f"{dataset}/{profile}/{backend}"]
         return self.expect.get(f"{dataset}/{profile}", DEFAULT_EXPECTATION)
 
 
@@ -159,7 +166,8 @@ def judge(
     n_train = _trained_images(runs_by_variant, profile)
     checks = tuple(ch.evaluate(n_train, recorded=_bug_counts(runs_by_variant)) for ch in claim.checks)
     verdict = stats.combine([c.verdict for c in comps] + [c.verdict for c in checks])
-    expected = claim.expectation(dataset, profile)
+    backends = {r.spec.backend for runs in runs_by_variant.values() for r in runs}
+    expected = claim.expectation(dataset, profile, backends.pop() if len(backends) == 1 else None)
     sentence = _sentence(comps, checks, verdict, expected, f"{dataset}/{profile}", profile)
     return Judgement(claim.name, claim.statement, claim.notes_figure, dataset, profile, verdict, expected,
                      comps, checks, sentence)

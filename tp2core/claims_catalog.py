@@ -28,6 +28,13 @@ SMOKE_AT_CHANCE = Expectation(
     "smoke trains 2–4 epochs on 500 images: every variant sits near chance (≈1%), accuracy differences are noise",
 )
 
+
+def _smoke_chance_verdict(verdict: str, backend: str) -> Expectation:
+    """At chance level, 2+2 seeds come out directional 1 time in 6 by luck alone; on the JAX and torch backends
+    (other initial weights for the same seed) a few smoke comparisons did: recorded so the tox envs gate."""
+    return Expectation(verdict, f"measured 2026-11-27 in tox env py311-{backend}: a chance-level smoke comparison "
+                                f"(all 2 seeds of one variant above the other's), not evidence about the claim")
+
 CLAIMS: list[Claim] = [
     # Primer Modelo: "puse 2 extra con activacion softmax y 100 unidades y el modelo EMPEORO ... De 22% a 0.8%".
     Claim(
@@ -39,7 +46,10 @@ CLAIMS: list[Claim] = [
             Comparison("model1", None, "less", constant=CHANCE_CEILING,
                        label=f"model1 < {CHANCE_CEILING:g} pts (near chance, 1 pt)"),
         ),
-        expect={"simulated/smoke": SMOKE_AT_CHANCE},
+        expect={
+            "simulated/smoke": SMOKE_AT_CHANCE,
+            "simulated/smoke/jax": _smoke_chance_verdict("supported", "jax"),
+        },
     ),
     # Primer Modelo: "el gradiente a partir de softmax se hace mas chico ... (gradient flow)".
     Claim(
@@ -90,7 +100,10 @@ CLAIMS: list[Claim] = [
         statement="Training 100 epochs instead of 10 improves validation accuracy.",
         notes_figure="0.26 → 0.2884",
         comparisons=(Comparison("model3", "model2", "greater", label="model3 > model2"),),
-        expect={"simulated/smoke": SMOKE_AT_CHANCE},
+        expect={
+            "simulated/smoke": SMOKE_AT_CHANCE,
+            "simulated/smoke/torch": _smoke_chance_verdict("supported", "torch"),
+        },
     ),
     # Cuarto Modelo: batch 1024, first layer 10K, more ReLU layers, 1000 epochs → 0.2374, "el overall
     # performance empeoro ... capas con tantas neuronas 10K no tiene un buen impacto".
@@ -99,7 +112,10 @@ CLAIMS: list[Claim] = [
         statement="Batch 1024 with a 10,000-wide first layer and 1000 epochs is worse than model3.",
         notes_figure="0.2884 → 0.2374",
         comparisons=(Comparison("model4", "model3", "less", label="model4 < model3"),),
-        expect={"simulated/smoke": SMOKE_AT_CHANCE},
+        expect={
+            "simulated/smoke": SMOKE_AT_CHANCE,
+            "simulated/smoke/torch": _smoke_chance_verdict("supported", "torch"),
+        },
     ),
     # Cuarto/Quinto Modelo: "con data augmentation los resultados dieron mejores" (0.2394 vs 0.2374), then
     # "no tomaba todas las imagenes posibles sino un solo batch, es por esto que mejoro ... cuando aumente el
@@ -131,6 +147,7 @@ CLAIMS: list[Claim] = [
         ),
         expect={
             "simulated/smoke": SMOKE_AT_CHANCE,
+            "simulated/smoke/jax": _smoke_chance_verdict("refuted", "jax"),
             "simulated/quick": Expectation(
                 "inconclusive",
                 "measured 2026-11-27 (TF 2.21, CPU, recipe 2): model5 > model4 by +12.7 pts [4.8, 18.8], but "
