@@ -104,7 +104,7 @@ class Collector:
             from .plugin import SESSION_KEY
 
             loaded = self.config.stash[SESSION_KEY].__dict__.get("dataset")  # only if already loaded
-            outcome = reporting.finish(self, session, dataset=loaded)
+            outcome = reporting.finish(self, dataset=loaded)
         except Tp2Error as exc:
             self.summary = [f"tp2: error: {exc}"]
             session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -16,7 +16,7 @@ class Outcome:
     failed: bool = False  # the session must fail (missing cells, gate problems)
 
 
-def finish(collector, session=None, dataset=None) -> Outcome:
+def finish(collector, dataset=None) -> Outcome:
     """Print/write what the session measured; apply --tp2-gate / --tp2-update-references."""
     from .store import atomic_write_text
 
