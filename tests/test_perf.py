@@ -10,6 +10,7 @@ import pytest
 
 from tp2core.perf import (
     FloorEpoch,
+    bound_img_s,
     forward_macs,
     gflop_per_s,
     layer_shapes,
@@ -45,6 +46,11 @@ class TestArithmetic:
         assert floor.steps == 3 and case.images == 24
         assert [out.shape for _, _, out in floor.ops][:2] == [(8, 4), (3072, 4)]
 
+    def test_floor_plus_update_bound(self):
+        """GEMMs at 10,000 img/s and an update alone at 40,000 img/s back to back: 8,000 img/s (times add)."""
+        assert bound_img_s(10_000.0, 40_000.0) == pytest.approx(8_000.0)
+        assert bound_img_s(10_000.0, 1e12) == pytest.approx(10_000.0)  # a free update leaves the floor
+
     def test_width_cap(self):
         """--width-cap caps every hidden width, like a profile's max_width; batch sizes multiply the cases."""
         cases = make_cases(["model4", "model2"], [16, 32], steps=2, width_cap=50)
@@ -64,6 +70,11 @@ class TestP1:
         """P1 is the tp2/TensorFlow/model2/batch-128 row's fraction, whatever else was measured."""
         rows = [self.row(trainer="fit", fraction=0.66), self.row(batch=1024, fraction=0.99), self.row()]
         assert p1_fraction(rows) == 0.93
+
+    def test_other_rows_and_keys(self):
+        """The same pick serves the floor+adam row and the tp2 row's of_bound."""
+        rows = [self.row(trainer="floor+adam", fraction=0.79), self.row(of_bound=0.89)]
+        assert p1_fraction(rows, trainer="floor+adam") == 0.79 and p1_fraction(rows, key="of_bound") == 0.89
 
     def test_none_when_not_measured(self):
         """Capped widths, other backends or batches are not P1: None, not a misleading number."""
@@ -92,12 +103,18 @@ class TestCli:
         assert proc.returncode == 0, proc.stderr[-2000:]
         out = json.loads(proc.stdout)
         assert out["p1_fraction_b128"] is None  # widths capped: not the P1 model
-        assert [r["trainer"] for r in out["rows"]] == ["floor", "floor-tf", "tp2", "fit"]
+        assert [r["trainer"] for r in out["rows"]] == ["floor", "floor-tf", "adam", "floor+adam", "tp2", "fit"]
         for row in out["rows"]:
             assert {"model", "batch", "trainer", "backend", "img_s", "floor_img_s", "fraction"} <= set(row)
             assert row["model"] == "model2" and row["batch"] == 16 and row["img_s"] > 0 and row["epochs"] == 1
             assert row["fraction"] == pytest.approx(row["img_s"] / row["floor_img_s"], abs=1e-4)  # 4 decimals
         assert out["rows"][0]["backend"] == "numpy-blas" and out["rows"][2]["backend"] == "tensorflow"
+        rows = {r["trainer"]: r for r in out["rows"]}
+        bound = bound_img_s(rows["floor"]["floor_img_s"], rows["adam"]["img_s"])
+        assert rows["floor+adam"]["img_s"] == pytest.approx(bound, rel=1e-3)
+        for trainer in ("tp2", "fit"):
+            assert rows[trainer]["of_bound"] == pytest.approx(rows[trainer]["img_s"] / bound, rel=1e-3)
+        assert out["p1_bound_b128"] is None and out["p1_fraction_of_bound_b128"] is None
 
     @pytest.mark.parametrize(
         "argv, message",

@@ -144,7 +144,7 @@ class EpochLoop:
                 pred = self.model(xb, training=True)
                 loss = self._loss(xb, yb, pred, training=True)
             grads = tape.gradient(loss, self.weights)
-            update = self._apply(grads)
+            update = self.apply_update(grads)
             with tf.control_dependencies(update):
                 count = tf.cast(tf.shape(index)[0], tf.float32)
                 ok = tf.math.is_finite(loss)
@@ -169,8 +169,9 @@ class EpochLoop:
             return self.model.compute_loss(x=x, y=y, y_pred=pred, training=training)
         return self.model.compute_loss(x=x, y=y, y_pred=pred)
 
-    def _apply(self, grads):
-        """Adam step; returns the ops to wait for. Fused when it computes exactly what Keras' Adam would."""
+    def apply_update(self, grads):
+        """One optimizer step on the model's weights (call inside a ``tf.function``); returns the ops to wait for.
+        Fused Adam when it computes exactly what Keras' Adam would, else Keras' ``optimizer.apply``."""
         import tensorflow as tf
 
         if not self.fused:

@@ -8,6 +8,14 @@ is at most ~1. The GEMMs run twice per round, with numpy's BLAS (OpenBLAS) and a
 the faster of the two is the floor, so a slow BLAS (or OpenBLAS' spinning threads losing the cores to a busy
 neighbour, which we saw cut it 5x) cannot flatter the trainers.
 
+The optimizer's update is timed alone too (``adam``: tp2's fused Adam over the model's weights with fixed
+gradients — a memory-bound pass: read weight, gradient and both moments, write three of them). ``floor+adam``
+is not measured but derived: the GEMM floor and that update back to back, ``1 / (1/floor + 1/adam)`` images/s,
+which is what a trainer that does the same fp32 Adam step reaches with zero other cost and no overlap between
+update and GEMMs (on 2 cores without SMT there is no idle unit to overlap them on). Its ``fraction`` is the
+ceiling any exact-recipe trainer can show against the matmul-only floor; ``of_bound`` is a trainer's images/s
+over it.
+
 Measurements are interleaved (floor epoch, tp2 epoch, fit epoch, repeat) so machine noise hits all of them
 alike; each kind gets one warm-up epoch, then the median and min of ``epochs`` steady epochs are reported.
 Importing this module is cheap; TensorFlow (or the active Keras backend) is imported when measuring.
@@ -29,8 +37,10 @@ from .dataset import IMAGE_SHAPE, NUM_FINE
 from .variants import Variant, get_variant
 
 # floor: the GEMMs with numpy's BLAS (the reference); floor-tf: the same GEMMs as TensorFlow ops in one compiled
-# loop (oneDNN: can beat OpenBLAS); tp2: tp2core.fastfit; fit: plain keras model.fit.
-TRAINERS = ("floor", "floor-tf", "tp2", "fit")
+# loop (oneDNN: can beat OpenBLAS); adam: tp2's optimizer update alone; tp2: tp2core.fastfit; fit: plain
+# keras model.fit. Derived (not a trainer): floor+adam.
+TRAINERS = ("floor", "floor-tf", "adam", "tp2", "fit")
+BOUND = "floor+adam"
 P1_MODEL, P1_BATCH = "model2", 128  # the issue's P1 target: 3×Dense(1000) at batch 128, TF backend
 
 
@@ -124,6 +134,36 @@ def _tf_floor_epoch(case: PerfCase):
     return lambda: float(epoch())
 
 
+def _adam_epoch(case: PerfCase, seed: int):
+    """tp2's optimizer update alone: ``EpochLoop.apply_update`` on the model's weights with fixed gradients,
+    one update per batch of the epoch, in one compiled loop (no forward, no backward)."""
+    import keras
+    import tensorflow as tf
+
+    from . import fastfit
+    from .models import build_model, compile_model
+
+    keras.utils.set_random_seed(seed)
+    model = build_model(case.variant)
+    compile_model(model, case.variant)
+    loop = fastfit.EpochLoop(model, case.batch_size)
+    rng = np.random.default_rng(seed)
+    grads = [tf.constant(1e-3 * rng.standard_normal(w.shape).astype(np.float32)) for w in loop.weights]
+    steps = case.images // case.batch_size
+
+    def body(step):
+        with tf.control_dependencies(loop.apply_update(grads)):
+            return (step + 1,)
+
+    epoch = tf.function(lambda: tf.while_loop(lambda s: s < steps, body, (0,)), autograph=False)
+    return lambda: int(epoch()[0])
+
+
+def bound_img_s(floor_img_s: float, update_img_s: float) -> float:
+    """Images/s of the GEMM floor and the optimizer update run back to back with nothing else."""
+    return 1.0 / (1.0 / floor_img_s + 1.0 / update_img_s)
+
+
 def synthetic_data(case: PerfCase, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Random float32 images in [0, 1) and labels: timing does not depend on the pixel values."""
     rng = np.random.default_rng(seed)
@@ -211,6 +251,9 @@ def measure(cases, *, epochs: int = 3, trainers=TRAINERS, threads: int, seed: in
             elif trainer == "floor-tf":
                 tf_floor = _tf_floor_epoch(case)
                 runners[trainer] = lambda tf_floor=tf_floor: _timed(tf_floor)
+            elif trainer == "adam":
+                adam = _adam_epoch(case, seed)
+                runners[trainer] = lambda adam=adam: _timed(adam)
             elif trainer == "tp2":
                 tp2 = _tp2_epoch(case, x, y, seed)
                 runners[trainer] = lambda tp2=tp2: _timed(tp2)
@@ -226,30 +269,53 @@ def measure(cases, *, epochs: int = 3, trainers=TRAINERS, threads: int, seed: in
             loads.append(os.getloadavg()[0])
         floors = [case.images / statistics.median(seconds[t]) for t in ("floor", "floor-tf") if t in seconds]
         floor_img_s = max(floors) if floors else None  # the faster GEMM library of this run is the floor
+        img_s = {t: case.images / statistics.median(times) for t, times in seconds.items()}
+        bound = None
+        if floor_img_s is not None and "adam" in img_s:
+            bound = bound_img_s(floor_img_s, img_s["adam"])
+        common = {
+            "model": case.variant.name,
+            "hidden_units": list(case.variant.hidden_units),
+            "batch": case.batch_size,
+            "threads": threads,
+            "images": case.images,
+            "floor_img_s": _round(floor_img_s, 1),
+            "loadavg_1m": round(statistics.mean(loads), 2),
+        }
         for trainer, times in seconds.items():
-            img_s = case.images / statistics.median(times)
             row = {
-                "model": case.variant.name,
-                "hidden_units": list(case.variant.hidden_units),
-                "batch": case.batch_size,
+                **common,
                 "trainer": trainer,
                 "backend": "numpy-blas" if trainer == "floor" else backend,
-                "threads": threads,
-                "images": case.images,
                 "epochs": len(times),
-                "img_s": round(img_s, 1),
+                "img_s": round(img_s[trainer], 1),
                 "img_s_min": round(case.images / max(times), 1),
-                "gflop_s": round(gflop_per_s(case.variant, img_s), 2),
-                "floor_img_s": None if floor_img_s is None else round(floor_img_s, 1),
-                "fraction": None if floor_img_s is None else round(img_s / floor_img_s, 4),
-                "loadavg_1m": round(statistics.mean(loads), 2),
+                "gflop_s": None if trainer == "adam" else round(gflop_per_s(case.variant, img_s[trainer]), 2),
+                "fraction": _ratio(img_s[trainer], floor_img_s),
             }
+            if trainer in ("tp2", "fit"):
+                row["of_bound"] = _ratio(img_s[trainer], bound)
             if trainer == "floor":
                 row["blas_threads_pinned"] = blas_pinned
             rows.append(row)
             if progress is not None:
                 progress(row)
+            if trainer == "adam" and bound is not None:  # the derived row right after the update it uses
+                row = {**common, "trainer": BOUND, "backend": backend, "epochs": len(times), "img_s": round(bound, 1),
+                       "img_s_min": None, "gflop_s": round(gflop_per_s(case.variant, bound), 2),
+                       "fraction": _ratio(bound, floor_img_s)}  # fmt: skip
+                rows.append(row)
+                if progress is not None:
+                    progress(row)
     return rows
+
+
+def _round(value, digits):
+    return None if value is None else round(value, digits)
+
+
+def _ratio(value, reference):
+    return None if reference is None else round(value / reference, 4)
 
 
 def _timed(fn) -> float:
@@ -258,10 +324,11 @@ def _timed(fn) -> float:
     return time.perf_counter() - started
 
 
-def p1_fraction(rows: list[dict]) -> float | None:
-    """tp2's trainer on TensorFlow, model2 (3×1000) at batch 128, over the floor; None when not measured."""
+def p1_fraction(rows: list[dict], trainer: str = "tp2", key: str = "fraction") -> float | None:
+    """``key`` of ``trainer``'s row on TensorFlow, model2 (3×1000) at batch 128 (default: tp2 over the floor);
+    None when not measured."""
     for row in rows:
-        if (row["model"], row["batch"], row["trainer"], row["backend"]) == (P1_MODEL, P1_BATCH, "tp2", "tensorflow"):
+        if (row["model"], row["batch"], row["trainer"], row["backend"]) == (P1_MODEL, P1_BATCH, trainer, "tensorflow"):
             if row["hidden_units"] == [1000, 1000, 1000]:
-                return row["fraction"]
+                return row.get(key)
     return None
