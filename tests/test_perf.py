@@ -17,6 +17,7 @@ from tp2core.perf import (
     make_cases,
     p1_fraction,
     step_gemms,
+    trainers_for,
 )
 from tp2core.variants import MODEL2
 
@@ -115,6 +116,29 @@ class TestCli:
         for trainer in ("tp2", "fit"):
             assert rows[trainer]["of_bound"] == pytest.approx(rows[trainer]["img_s"] / bound, rel=1e-3)
         assert out["p1_bound_b128"] is None and out["p1_fraction_of_bound_b128"] is None
+
+    def test_json_contract_on_the_active_other_backend(self):
+        """On JAX or torch (their tox envs): numpy floor, the backend's own GEMM floor and plain fit."""
+        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+        if backend == "tensorflow":
+            pytest.skip("runs where KERAS_BACKEND is jax or torch (tox -e py311-jax, py311-torch)")
+        pytest.importorskip(backend)
+        proc = run_cli(
+            "--json", "--backend", backend, "--batch-sizes", "16", "--steps", "2", "--epochs", "1",
+            "--width-cap", "8", "--threads", "1", env={"KERAS_BACKEND": backend},
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        rows = json.loads(proc.stdout)["rows"]
+        assert [(r["trainer"], r["backend"]) for r in rows] == [
+            ("floor", "numpy-blas"), (trainers_for(backend)[1], backend), ("fit", backend)
+        ]  # fmt: skip
+        assert max(r["fraction"] for r in rows[:2]) == 1.0 and all(r["img_s"] > 0 for r in rows)
+
+    def test_trainers_per_backend(self):
+        """tp2's loop and its update row are TensorFlow code; every backend gets both floors and plain fit."""
+        assert trainers_for("tensorflow") == ("floor", "floor-tf", "adam", "tp2", "fit")
+        assert trainers_for("jax") == ("floor", "floor-jax", "fit")
+        assert trainers_for("torch") == ("floor", "floor-torch", "fit")
 
     @pytest.mark.parametrize(
         "argv, message",

@@ -2,8 +2,8 @@
 
 Threads are fixed per process (TensorFlow cannot change them once started): run it once per thread count.
 Other Keras backends: run it under a Python that has that backend, e.g.
-``KERAS_BACKEND=jax .tox/py311-jax/bin/python -m tp2core.cli perf --backend jax`` (plain fit and floor only:
-tp2's fast loop is TensorFlow code).
+``KERAS_BACKEND=jax .tox/py311-jax/bin/python -m tp2core.cli perf --backend jax`` (the floors and plain fit
+only: tp2's fast loop is TensorFlow code).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def run_perf(args) -> int:
     _check_args(args)
     cases = perf.make_cases(args.models, args.batch_sizes, steps=args.steps, width_cap=args.width_cap)
     _set_threads(args.backend, args.threads)
-    trainers = perf.TRAINERS if args.backend == "tensorflow" else ("floor", "fit")  # floor-tf, adam, tp2: TF code
+    trainers = perf.trainers_for(args.backend)
     from .env import enable_determinism
 
     enable_determinism()  # as tp2's trainer runs; it applies to plain fit in this process too

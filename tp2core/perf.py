@@ -4,9 +4,10 @@ The floor is the time the model's GEMMs alone take at its real layer shapes on t
 step, the forward product of every Dense layer, the weight gradient of every layer and the input gradient of
 every layer but the first (nothing trains the image, and TensorFlow prunes that product). Nothing else —
 activations, loss, the optimizer, data movement — so a trainer's ``fraction`` (its images/s over the floor's)
-is at most ~1. The GEMMs run twice per round, with numpy's BLAS (OpenBLAS) and as TensorFlow MatMuls (oneDNN);
-the faster of the two is the floor, so a slow BLAS (or OpenBLAS' spinning threads losing the cores to a busy
-neighbour, which we saw cut it 5x) cannot flatter the trainers.
+is at most ~1. The GEMMs run twice per round, with numpy's BLAS (OpenBLAS) and in the active backend's own
+kernels (TensorFlow's oneDNN MatMuls, ``jnp.matmul`` under ``jax.jit``, ``torch.matmul``); the faster of the two
+is the floor, so a slow BLAS (or OpenBLAS' spinning threads losing the cores to a busy neighbour or to the
+backend's own pool, which we saw cut it 3-5x) cannot flatter the trainers.
 
 The optimizer's update is timed alone too (``adam``: tp2's fused Adam over the model's weights with fixed
 gradients — a memory-bound pass: read weight, gradient and both moments, write three of them). ``floor+adam``
@@ -36,10 +37,18 @@ from .models import INPUT_FEATURES
 from .dataset import IMAGE_SHAPE, NUM_FINE
 from .variants import Variant, get_variant
 
-# floor: the GEMMs with numpy's BLAS (the reference); floor-tf: the same GEMMs as TensorFlow ops in one compiled
-# loop (oneDNN: can beat OpenBLAS); adam: tp2's optimizer update alone; tp2: tp2core.fastfit; fit: plain
-# keras model.fit. Derived (not a trainer): floor+adam.
+# floor: the GEMMs with numpy's BLAS (the reference); floor-tf / floor-jax / floor-torch: the same GEMMs in the
+# backend's own kernels (oneDNN, XLA's Eigen, torch's BLAS: can beat OpenBLAS, and cannot lose to a backend's
+# own thread pool spinning beside OpenBLAS); adam: tp2's optimizer update alone; tp2: tp2core.fastfit;
+# fit: plain keras model.fit. Derived (not a trainer): floor+adam.
 TRAINERS = ("floor", "floor-tf", "adam", "tp2", "fit")
+NATIVE_FLOOR = {"tensorflow": "floor-tf", "jax": "floor-jax", "torch": "floor-torch"}
+
+
+def trainers_for(backend: str) -> tuple[str, ...]:
+    """What ``tp2 perf`` measures on a backend: everything on TensorFlow; elsewhere the floors and plain fit
+    (tp2's fast loop and its fused update are TensorFlow code)."""
+    return TRAINERS if backend == "tensorflow" else ("floor", NATIVE_FLOOR[backend], "fit")
 BOUND = "floor+adam"
 P1_MODEL, P1_BATCH = "model2", 128  # the issue's P1 target: 3×Dense(1000) at batch 128, TF backend
 
@@ -164,6 +173,43 @@ def bound_img_s(floor_img_s: float, update_img_s: float) -> float:
     return 1.0 / (1.0 / floor_img_s + 1.0 / update_img_s)
 
 
+def _jax_floor_epoch(case: PerfCase):
+    """The floor's GEMMs as ``jnp.matmul`` in one jitted ``fori_loop`` (XLA's CPU GEMMs, or cuBLAS)."""
+    import jax
+    import jax.numpy as jnp
+
+    ops = [(jnp.asarray(left), jnp.asarray(right)) for left, right, _ in FloorEpoch(case).ops]
+    steps = case.images // case.batch_size
+
+    def body(_, acc):  # one element of each product feeds the loop, so no GEMM is pruned
+        return acc + sum(jnp.matmul(a, b)[0, 0] for a, b in ops)
+
+    epoch = jax.jit(lambda: jax.lax.fori_loop(0, steps, body, jnp.float32(0)))
+    return lambda: float(epoch())
+
+
+def _torch_floor_epoch(case: PerfCase):
+    """The floor's GEMMs as ``torch.matmul`` into preallocated outputs (eager: a dispatch is µs, a GEMM ms)."""
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    ops = [tuple(torch.from_numpy(t).to(device) for t in op) for op in FloorEpoch(case).ops]
+    steps = case.images // case.batch_size
+
+    def run():
+        with torch.no_grad():
+            for _ in range(steps):
+                for left, right, out in ops:
+                    torch.matmul(left, right, out=out)
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    return run
+
+
+NATIVE_FLOOR_EPOCH = {"floor-tf": _tf_floor_epoch, "floor-jax": _jax_floor_epoch, "floor-torch": _torch_floor_epoch}
+
+
 def synthetic_data(case: PerfCase, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Random float32 images in [0, 1) and labels: timing does not depend on the pixel values."""
     rng = np.random.default_rng(seed)
@@ -248,9 +294,9 @@ def measure(cases, *, epochs: int = 3, trainers=TRAINERS, threads: int, seed: in
             if trainer == "floor":
                 floor = FloorEpoch(case)
                 runners[trainer] = lambda floor=floor: _timed(floor)
-            elif trainer == "floor-tf":
-                tf_floor = _tf_floor_epoch(case)
-                runners[trainer] = lambda tf_floor=tf_floor: _timed(tf_floor)
+            elif trainer in NATIVE_FLOOR_EPOCH:
+                native = NATIVE_FLOOR_EPOCH[trainer](case)
+                runners[trainer] = lambda native=native: _timed(native)
             elif trainer == "adam":
                 adam = _adam_epoch(case, seed)
                 runners[trainer] = lambda adam=adam: _timed(adam)
@@ -267,7 +313,7 @@ def measure(cases, *, epochs: int = 3, trainers=TRAINERS, threads: int, seed: in
                 if rep:
                     seconds[trainer].append(elapsed)
             loads.append(os.getloadavg()[0])
-        floors = [case.images / statistics.median(seconds[t]) for t in ("floor", "floor-tf") if t in seconds]
+        floors = [case.images / statistics.median(seconds[t]) for t in ("floor", *NATIVE_FLOOR_EPOCH) if t in seconds]
         floor_img_s = max(floors) if floors else None  # the faster GEMM library of this run is the floor
         img_s = {t: case.images / statistics.median(times) for t, times in seconds.items()}
         bound = None
