@@ -261,7 +261,7 @@ def _tp2_epoch(case: PerfCase, x, y, seed: int):
     return run
 
 
-def _fit_epoch(case: PerfCase, x, y, seed: int):
+def plain_fit_epoch(case: PerfCase, x, y, seed: int):
     """A callable running one epoch of plain ``model.fit`` as a user writes it (Adam, shuffle, accuracy)."""
     import keras
 
@@ -306,7 +306,7 @@ def measure(cases, *, epochs: int = 3, trainers=TRAINERS, threads: int, seed: in
                 tp2 = _tp2_epoch(case, x, y, seed)
                 runners[trainer] = lambda tp2=tp2: _timed(tp2)
             else:
-                runners[trainer] = _fit_epoch(case, x, y, seed)  # times itself (callback), as fit's epochs
+                runners[trainer] = plain_fit_epoch(case, x, y, seed)  # times itself (callback), as fit's epochs
         seconds = {t: [] for t in runners}
         loads = []
         for rep in range(epochs + 1):  # rep 0 is the warm-up (tracing, first-touch allocation)
