@@ -13,6 +13,7 @@ import os
 import sys
 
 from .errors import ConfigError
+from .precision import PRECISIONS
 
 DEFAULT_MODELS = ("model2",)
 DEFAULT_BATCHES = (128, 1024)
@@ -37,6 +38,9 @@ def register(subparsers) -> None:
     p.add_argument("--epochs", type=int, default=3, help="steady epochs per measurement, after one warm-up")
     p.add_argument("--steps", type=int, default=40, help="batches per timed epoch (default 40)")
     p.add_argument("--width-cap", type=int, default=None, metavar="UNITS", help="cap hidden widths (tiny runs)")
+    p.add_argument("--precision", default="float32", choices=tuple(PRECISIONS),
+                   help="numerics of the tp2/fit/adam rows (and TF32 for the native floor); the floors' operands "
+                        "stay float32; P1 counts float32 rows only (default float32)")
     p.set_defaults(handler=run_perf)
 
 
@@ -82,7 +86,11 @@ def run_perf(args) -> int:
     if not args.json:
         print(f"{'model':<14}{'batch':>6} {'trainer':<11}{'backend':<11}{'img/s':>9}{'min':>9}"
               f"{'GFLOP/s':>9}{'floor':>9}{'frac':>8}{'of bound':>9}{'load':>6}")  # fmt: skip
-    rows = perf.measure(cases, epochs=args.epochs, trainers=trainers, threads=args.threads, progress=progress)
+    from .precision import precision_scope
+
+    with precision_scope(args.precision):  # Keras' dtype policy and TF32 while models are built and trained
+        rows = perf.measure(cases, epochs=args.epochs, trainers=trainers, threads=args.threads, progress=progress,
+                            precision=args.precision)
     p1 = perf.p1_fraction(rows)
     p1_bound = perf.p1_fraction(rows, trainer=perf.BOUND)
     p1_of_bound = perf.p1_fraction(rows, key="of_bound")
@@ -97,6 +105,7 @@ def run_perf(args) -> int:
             "threads": args.threads,
             "keras": keras.__version__,
             "backend": args.backend,
+            "precision": args.precision,
             "cpu_count": os.cpu_count(),
             "loadavg": list(os.getloadavg()),
             "gpu": _gpus(args.backend),

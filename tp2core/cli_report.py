@@ -11,6 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from .errors import Tp2Error
+from .precision import PRECISIONS
 from .results import RunResult
 from .variants import PROFILES
 
@@ -30,6 +31,8 @@ def register(subparsers) -> None:
                         "(cifar100, simulated, archive path); also used for the dataset section")
     p.add_argument("--profile", default=None, choices=tuple(PROFILES),
                    help="profile of the runs to report (default: the most recent in the store)")
+    p.add_argument("--precision", default=None, choices=tuple(PRECISIONS),
+                   help="precision of the runs to report (default: the most recent in the store)")
     p.set_defaults(handler=run_report)
 
 
@@ -42,7 +45,7 @@ def run_report(args: argparse.Namespace) -> int:
     dataset = None
     if args.dataset and not _matches_stored(runs, args.dataset):
         dataset = _load(args.dataset, runs)
-    selected, notes = select_runs(runs, profile=args.profile,
+    selected, notes = select_runs(runs, profile=args.profile, precision=args.precision,
                                   dataset=dataset.fingerprint if dataset is not None else args.dataset)
     if dataset is None and args.dataset:
         dataset = _try_load(args.dataset, selected[0].spec.dataset_fingerprint)
@@ -72,12 +75,14 @@ def load_runs(root: Path) -> list[RunResult]:
     return runs
 
 
-def _group_key(run: RunResult) -> tuple[str, str, str]:
-    return run.spec.dataset_name, run.spec.dataset_fingerprint, run.spec.profile
+def _group_key(run: RunResult) -> tuple[str, str, str, str]:
+    """Runs are only ever reported together within one dataset, profile and precision."""
+    return run.spec.dataset_name, run.spec.dataset_fingerprint, run.spec.profile, run.spec.precision
 
 
-def _describe(key: tuple[str, str, str], runs: list[RunResult]) -> str:
-    return f"{key[0]} (fp {key[1][:12]}) / {key[2]}: {len(runs)} runs"
+def _describe(key: tuple[str, str, str, str], runs: list[RunResult]) -> str:
+    precision = "" if key[3] == "float32" else f" / {key[3]}"
+    return f"{key[0]} (fp {key[1][:12]}) / {key[2]}{precision}: {len(runs)} runs"
 
 
 def _matches_stored(runs: list[RunResult], spec: str) -> bool:
@@ -89,37 +94,40 @@ def _dataset_matches(run: RunResult, spec: str) -> bool:
     return run.spec.dataset_name == spec or (len(spec_l) >= 6 and run.spec.dataset_fingerprint.startswith(spec_l))
 
 
-def select_runs(runs: list[RunResult], *, profile: str | None = None,
-                dataset: str | None = None) -> tuple[list[RunResult], list[str]]:
-    """Runs of one (dataset, profile), one per (variant, seed), and notes on what was chosen or left out.
+def select_runs(runs: list[RunResult], *, profile: str | None = None, dataset: str | None = None,
+                precision: str | None = None) -> tuple[list[RunResult], list[str]]:
+    """Runs of one (dataset, profile, precision), one per (variant, seed), and notes on what was chosen or left out.
 
-    ``dataset``: a dataset name or fingerprint (prefix ≥ 6 hex digits). With several (dataset, profile)
-    groups left, the one with the most recent run wins and a note says so.
+    ``dataset``: a dataset name or fingerprint (prefix ≥ 6 hex digits). With several groups left, the one with
+    the most recent run wins and a note says so.
     """
-    groups: dict[tuple[str, str, str], list[RunResult]] = defaultdict(list)
+    groups: dict[tuple[str, str, str, str], list[RunResult]] = defaultdict(list)
     for r in runs:
         groups[_group_key(r)].append(r)
     stored = "; ".join(_describe(k, v) for k, v in sorted(groups.items()))
     cand = {k: v for k, v in groups.items()
-            if (profile is None or k[2] == profile) and (dataset is None or _dataset_matches(v[0], dataset))}
+            if (profile is None or k[2] == profile) and (precision is None or k[3] == precision)
+            and (dataset is None or _dataset_matches(v[0], dataset))}
     if not cand:
         asked = ", ".join(x for x in (f"dataset {dataset!r}" if dataset else "",
-                                      f"profile {profile!r}" if profile else "") if x)
-        raise Tp2Error(f"the store has no runs of {asked}; it holds: {stored}. Pass --dataset/--profile "
-                       "matching one of those, or run that profile first.")
+                                      f"profile {profile!r}" if profile else "",
+                                      f"precision {precision!r}" if precision else "") if x)
+        raise Tp2Error(f"the store has no runs of {asked}; it holds: {stored}. Pass --dataset/--profile/"
+                       "--precision matching one of those, or run that profile first.")
     notes: list[str] = []
     key = max(cand, key=lambda k: max(r.created for r in cand[k]))
     if len(cand) > 1:
         others = "; ".join(_describe(k, v) for k, v in sorted(cand.items()) if k != key)
-        notes.append(f"the store holds several datasets/profiles; reporting the most recent, "
-                     f"{_describe(key, cand[key])} (also stored: {others}). Choose with --dataset/--profile.")
+        notes.append(f"the store holds several datasets/profiles/precisions; reporting the most recent, "
+                     f"{_describe(key, cand[key])} (also stored: {others}). "
+                     "Choose with --dataset/--profile/--precision.")
     latest: dict[tuple[str, int], RunResult] = {}
     for r in sorted(cand[key], key=lambda r: r.created):
         latest[(r.spec.variant.name, r.spec.seed)] = r  # newest wins: older settings/recipe of the same cell
     dropped = len(cand[key]) - len(latest)
     if dropped:
         notes.append(f"{dropped} older run(s) of the same (variant, seed) with other settings (threads, "
-                     "precision, recipe version) left out; the newest of each is reported.")
+                     "recipe version) left out; the newest of each is reported.")
     return sorted(latest.values(), key=lambda r: (r.spec.variant.name, r.spec.seed)), notes
 
 
@@ -145,7 +153,7 @@ def judge_all(runs: list[RunResult]) -> tuple[list[dict], list[str]]:
 def build_meta(runs: list[RunResult], dataset=None) -> dict:
     """The header facts (as Tp2Session.meta() gives them in a pytest session) rebuilt from stored runs."""
     latest = max(runs, key=lambda r: r.created)
-    name, fp, profile = _group_key(latest)
+    name, fp, profile, precision = _group_key(latest)
     seeds = sorted({r.spec.seed for r in runs})
     simulated = name == "simulated" or bool(dataset is not None and dataset.simulated)
     label = f"{name} ({'SIMULATED CIFAR-format data, not CIFAR-100; ' if simulated else ''}fp {fp[:12]})"
@@ -158,6 +166,7 @@ def build_meta(runs: list[RunResult], dataset=None) -> dict:
         "profile": profile,
         "seeds": len(seeds),
         "seed_values": seeds,
+        "precision": precision,
         "environment": latest.environment,
     }
 

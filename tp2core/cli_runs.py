@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from .precision import PRECISIONS
 from .variants import PROFILES, VARIANTS
 
 
@@ -21,6 +22,8 @@ def register(subparsers) -> None:
     )
     run.add_argument("--dataset", default="auto", help="auto | cifar100 | simulated | PATH (default auto)")
     run.add_argument("--store", help="results store directory (default: env TP2_STORE or .tp2)")
+    run.add_argument("--precision", default=None, choices=tuple(PRECISIONS),
+                     help="float32 (the recipe; default, or TP2_PRECISION) | tf32 | mixed_bfloat16 (opt-in numerics)")
     run.set_defaults(handler=run_command)
 
     runs = subparsers.add_parser("runs", help="list the runs in the results store")
@@ -44,7 +47,7 @@ def run_command(args: argparse.Namespace) -> int:
     from .store import Store
 
     dataset = load_dataset(args.dataset)
-    spec = make_spec(variant, seed, dataset, profile)
+    spec = make_spec(variant, seed, dataset, profile, precision=args.precision)
     epochs = spec.variant.epochs
 
     def train_now():
@@ -53,7 +56,7 @@ def run_command(args: argparse.Namespace) -> int:
         def progress(epoch: int, logs: dict) -> None:
             print(f"  epoch {epoch}/{epochs}: val_accuracy {logs.get('val_accuracy', float('nan')):.4f}", file=sys.stderr)
 
-        return train(variant, seed, dataset, profile, threads=spec.threads, on_epoch=progress)
+        return train(variant, seed, dataset, profile, threads=spec.threads, precision=spec.precision, on_epoch=progress)
 
     started = time.perf_counter()
     result, reused = Store(store_root(args.store)).get_or_train(spec, train_now)
@@ -67,8 +70,9 @@ def run_line(result, reused: bool, wall_seconds: float) -> str:
     accuracy = f"val_accuracy={result.val_accuracy:.4f}" if result.ok else f"FAILED ({result.failure})"
     seconds = result.train_seconds if reused else wall_seconds
     how = "reused" if reused else "trained"
+    precision = "" if spec.precision == "float32" else f" precision={spec.precision}"
     return (
-        f"{spec.variant.name} seed={spec.seed} profile={spec.profile} dataset={spec.dataset_name} "
+        f"{spec.variant.name} seed={spec.seed} profile={spec.profile} dataset={spec.dataset_name}{precision} "
         f"{accuracy} seconds={seconds:.1f} {how}"
     )
 
@@ -94,13 +98,15 @@ def runs_table(runs) -> str:
     from tabulate import tabulate
 
     rows = []
-    for r in sorted(runs, key=lambda r: (r.spec.dataset_name, r.spec.profile, r.spec.variant.name, r.spec.seed)):
+    key = lambda r: (r.spec.dataset_name, r.spec.profile, r.spec.precision, r.spec.variant.name, r.spec.seed)  # noqa: E731
+    for r in sorted(runs, key=key):
         s = r.spec
         rows.append(
             [
                 s.variant.name,
                 s.seed,
                 s.profile,
+                s.precision,
                 s.dataset_name,
                 f"{r.val_accuracy:.4f}" if r.val_accuracy is not None else "—",
                 r.status if r.ok else f"failed: {r.failure}",
@@ -111,5 +117,5 @@ def runs_table(runs) -> str:
                 r.identity,
             ]
         )
-    headers = ["variant", "seed", "profile", "dataset", "val_acc", "status", "train_s", "img/s", "device", "created", "identity"]
+    headers = ["variant", "seed", "profile", "precision", "dataset", "val_acc", "status", "train_s", "img/s", "device", "created", "identity"]
     return tabulate(rows, headers=headers)

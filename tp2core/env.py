@@ -145,15 +145,14 @@ def enable_determinism() -> None:
 
 
 def determinism_problems(model) -> list[str]:
-    """Reproducibility settings that are not in effect now (RELIABILITY A3: observed, not assumed)."""
+    """Reproducibility settings that are not in effect now (RELIABILITY A3: observed, not assumed). TF32 and
+    the dtype policy are the precision's business (``tp2core.precision.problems``)."""
     backend, problems = keras_backend_name(), []
     if backend == "tensorflow":
         import tensorflow as tf
 
         if not op_determinism_enabled():
             problems.append("TF op determinism is off (tf.config.experimental.enable_op_determinism() had no effect)")
-        if tf.config.experimental.tensor_float_32_execution_enabled():
-            problems.append("TensorFloat-32 is on (enable_tensor_float_32_execution(False) had no effect)")
         if model.jit_compile:
             problems.append("the model is XLA-compiled (jit_compile=True), which op determinism does not cover")
     elif backend == "torch":
@@ -234,6 +233,7 @@ def environment_fingerprint(*, jit_compile: bool | None = None) -> dict:
         "op_determinism": None,
         "determinism": DETERMINISM.get(backend, "unknown backend: none known"),
         "tf32": None,
+        "dtype_policy": keras.mixed_precision.global_policy().name,  # mixed_bfloat16 under that precision
         "jit_compile": jit_compile,
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
         "onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", ""),  # oneDNN changes CPU float round-off
@@ -260,6 +260,7 @@ def environment_fingerprint(*, jit_compile: bool | None = None) -> dict:
         import jax
 
         fp["jax"] = str(jax.__version__)
+        fp["jax_matmul_precision"] = jax.config.jax_default_matmul_precision  # "highest" under float32
         fp["intra_op_threads"] = 1 if JAX_SINGLE_THREAD_FLAGS in fp["xla_flags"] else None  # None: XLA's default
     return fp
 

@@ -24,8 +24,12 @@ K_SE = 4.0  # standard errors of the difference of means
 FLOOR_POINTS = 2.0  # accuracy points: the narrowest band, whatever the seed spread
 
 
-def default_reference_path(dataset: str, profile: str, root: str | Path = "references") -> Path:
-    return Path(root) / f"{dataset}-{profile}.json"
+def default_reference_path(
+    dataset: str, profile: str, root: str | Path = "references", precision: str = "float32"
+) -> Path:
+    """references/<dataset>-<profile>.json; other precisions than the recipe's get their own file."""
+    suffix = "" if precision == "float32" else f"-{precision}"
+    return Path(root) / f"{dataset}-{profile}{suffix}.json"
 
 
 def band(mean: float, sd: float, n: int) -> tuple[float, float]:
@@ -53,6 +57,7 @@ def build_reference(meta: dict, runs: list[RunResult], judgements: list[dict]) -
         "dataset": meta.get("dataset"),
         "dataset_fingerprint": meta.get("dataset_fingerprint"),
         "profile": meta.get("profile"),
+        "precision": meta.get("precision", "float32"),
         "seeds": meta.get("seed_values"),
         "environment": meta.get("environment", {}),
         "tolerance": {"k_se": K_SE, "floor_points": FLOOR_POINTS},
@@ -95,6 +100,11 @@ def compare(reference: dict, meta: dict, runs: list[RunResult], judgements: list
         ]
     if reference.get("profile") != meta.get("profile"):
         return [f"incomparable: reference profile {reference.get('profile')!r}, session profile {meta.get('profile')!r}."]
+    ref_precision, precision = reference.get("precision", "float32"), meta.get("precision", "float32")
+    if ref_precision != precision:
+        return [f"incomparable: the reference was made at precision {ref_precision!r}, this session ran "
+                f"{precision!r}; gate against a reference made at {precision!r} (--tp2-update-references "
+                f"--tp2-gate FILE) or run --tp2-precision {ref_precision}."]
     if not runs:
         return ["no run results in this session (zero tests, all skipped or all crashed): the gate never passes empty."]
     accs = _accuracies(runs)

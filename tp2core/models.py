@@ -34,7 +34,9 @@ def build_model(variant: Variant):
     h = keras.layers.Flatten(name="flatten")(inputs)
     for name, units, activation in zip(layer_names(variant), variant.hidden_units, variant.hidden_activations):
         h = keras.layers.Dense(units, activation=activation, name=name)(h)
-    outputs = keras.layers.Dense(NUM_FINE, activation="softmax", name="output")(h)
+    # float32 whatever the global dtype policy: under mixed_bfloat16 the softmax and the loss stay float32
+    # (keras-io's mixed-precision guide); under the float32 recipe this is what the layer does anyway.
+    outputs = keras.layers.Dense(NUM_FINE, activation="softmax", name="output", dtype="float32")(h)
     return keras.Model(inputs, outputs, name=variant.name.replace("-", "_"))
 
 

@@ -279,10 +279,13 @@ def plain_fit_epoch(case: PerfCase, x, y, seed: int):
     return run
 
 
-def measure(cases, *, epochs: int = 3, trainers=TRAINERS, threads: int, seed: int = 0, progress=None) -> list[dict]:
+def measure(
+    cases, *, epochs: int = 3, trainers=TRAINERS, threads: int, seed: int = 0, progress=None, precision="float32"
+) -> list[dict]:
     """Rows (one per case × trainer): median/min images/s over ``epochs`` steady epochs, the floor beside each.
 
     ``progress(row)`` is called as each row is done. The backend is Keras' active one; 'tp2' needs TensorFlow.
+    ``precision`` labels the rows; the caller sets it (``tp2core.precision.precision_scope``).
     """
     import keras
 
@@ -325,6 +328,7 @@ def measure(cases, *, epochs: int = 3, trainers=TRAINERS, threads: int, seed: in
             "model": case.variant.name,
             "hidden_units": list(case.variant.hidden_units),
             "batch": case.batch_size,
+            "precision": precision,
             "threads": threads,
             "images": case.images,
             "floor_img_s": _round(floor_img_s, 1),
@@ -373,10 +377,10 @@ def _timed(fn) -> float:
 
 
 def p1_fraction(rows: list[dict], trainer: str = "tp2", key: str = "fraction") -> float | None:
-    """``key`` of ``trainer``'s row on TensorFlow, model2 (3×1000) at batch 128 (default: tp2 over the floor);
-    None when not measured."""
+    """``key`` of ``trainer``'s row on TensorFlow, model2 (3×1000) at batch 128, float32 (default: tp2 over the
+    floor); None when not measured."""
     for row in rows:
         if (row["model"], row["batch"], row["trainer"], row["backend"]) == (P1_MODEL, P1_BATCH, trainer, "tensorflow"):
-            if row["hidden_units"] == [1000, 1000, 1000]:
+            if row["hidden_units"] == [1000, 1000, 1000] and row.get("precision", "float32") == "float32":
                 return row.get(key)
     return None

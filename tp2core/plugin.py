@@ -35,6 +35,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write tables (Markdown, JSON), pytest-benchmark JSON and the report here (default .tp2/report/)")
     group.addoption("--tp2-gate", default=None, metavar="FILE",
                     help="fail the session if verdicts flip, accuracies leave their band or cells are missing vs FILE")
+    group.addoption("--tp2-precision", default=None, metavar="NAME",
+                    help="float32 (the recipe, default; also TP2_PRECISION) | tf32 | mixed_bfloat16: opt-in "
+                         "numerics, part of every run's identity and named in every table")
     group.addoption("--tp2-update-references", action="store_true", default=False,
                     help="rewrite references/<dataset>-<profile>.json (or --tp2-gate FILE) from this session")
 
@@ -50,7 +53,14 @@ def _options(config: pytest.Config) -> Options:
         report_dir=config.getoption("tp2_report"),
         gate=config.getoption("tp2_gate"),
         update_references=config.getoption("tp2_update_references"),
+        precision=_precision(config.getoption("tp2_precision")),
     )
+
+
+def _precision(option: str | None) -> str:
+    from .precision import check_precision, training_precision
+
+    return training_precision() if option is None else check_precision(option, "--tp2-precision")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -63,7 +63,8 @@ def finish(collector, dataset=None) -> Outcome:
         if missing or not runs:
             raise Tp2Error("refusing to write a reference from an incomplete session "
                            f"(missing: {', '.join(missing) or 'all runs'}); rerun until every cell is present.")
-        path = Path(options.gate or gate.default_reference_path(meta["dataset"], meta["profile"]))
+        path = Path(options.gate or gate.default_reference_path(
+            meta["dataset"], meta["profile"], precision=meta.get("precision", "float32")))
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, json.dumps(gate.build_reference(meta, runs, judgements), indent=1, sort_keys=True) + "\n")
         out.lines.append(f"tp2: reference written to {path}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .errors import ConfigError
+from .precision import check_precision
 from .results import RunResult, RunSpec
 from .variants import Profile, get_profile, get_variant
 
@@ -29,6 +30,7 @@ class Options:
     report_dir: str | None = None  # where tables/report files go; None = <store>/report
     gate: str | None = None  # reference JSON to gate against
     update_references: bool = False
+    precision: str = "float32"  # float32 (the recipe) | tf32 | mixed_bfloat16: opt-in numerics (tp2core.precision)
 
     def __post_init__(self) -> None:
         if self.seeds is not None and (
@@ -37,6 +39,7 @@ class Options:
             raise ConfigError(f"'seeds' must be an int in [1, 1000] (got {self.seeds!r}); e.g. --tp2-seeds 5.")
         if self.profile != "auto":
             get_profile(self.profile)  # raises with the valid names
+        check_precision(self.precision)
 
 
 def gpu_visible() -> bool:
@@ -86,13 +89,13 @@ class Tp2Session:
     def spec(self, variant_name: str, seed: int) -> RunSpec:
         from .train import make_spec
 
-        return make_spec(get_variant(variant_name), seed, self.dataset, self.profile)
+        return make_spec(get_variant(variant_name), seed, self.dataset, self.profile, precision=self.options.precision)
 
     def _train_fn(self, variant_name: str, seed: int):
         def train_now() -> RunResult:
             from .train import train
 
-            return train(get_variant(variant_name), seed, self.dataset, self.profile)
+            return train(get_variant(variant_name), seed, self.dataset, self.profile, precision=self.options.precision)
 
         return train_now
 
@@ -125,4 +128,5 @@ class Tp2Session:
             "profile": self.profile.name,
             "seeds": len(self.seeds),
             "seed_values": self.seeds,
+            "precision": self.options.precision,
         }

@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from tabulate import tabulate
 
+from .precision import PRECISIONS, describe
 from .results import RunResult
 from .variants import PROFILES, get_variant
 
@@ -28,6 +29,7 @@ def header_lines(meta: dict) -> list[str]:
         if meta.get("profile") in PROFILES
         else f"profile: {meta.get('profile', '?')}",
         f"seeds: {meta.get('seeds', '?')} per variant ({_seed_list(meta.get('seed_values'))})",
+        f"precision: {_precision(meta.get('precision'))}",
         f"hardware: {_hardware(env)}; backend {env.get('keras_backend', env.get('backend', '?'))}; "
         f"{env.get('intra_op_threads', '?')} thread(s) per run; op determinism "
         f"{env.get('op_determinism', '?')}",
@@ -36,6 +38,10 @@ def header_lines(meta: dict) -> list[str]:
     if meta.get("simulated"):
         lines.insert(0, "NOTE: SIMULATED data in CIFAR-100's format — these are NOT CIFAR-100 results.")
     return lines
+
+
+def _precision(name: str | None) -> str:
+    return describe(name) if name in PRECISIONS else str(name or "?")
 
 
 def _hardware(env: dict) -> str:

@@ -27,6 +27,8 @@ from .env import (
 )
 from .errors import ConfigError, RunFailed
 from .models import build_model, compile_model, parameter_counts
+from .precision import check_precision, precision_scope, training_precision
+from .precision import problems as precision_problems
 from .results import STATUS_FAILED, STATUS_OK, RunResult, RunSpec
 from .variants import Profile, Variant, get_profile, get_variant
 
@@ -53,9 +55,16 @@ def _resolve(variant: Variant | str, profile: Profile | str) -> tuple[Variant, P
 
 
 def make_spec(
-    variant: Variant | str, seed: int, dataset: Dataset, profile: Profile | str, *, threads: int | None = None
+    variant: Variant | str,
+    seed: int,
+    dataset: Dataset,
+    profile: Profile | str,
+    *,
+    threads: int | None = None,
+    precision: str | None = None,
 ) -> RunSpec:
-    """The identity of the run ``train`` would do with these arguments (no TensorFlow import)."""
+    """The identity of the run ``train`` would do with these arguments (no TensorFlow import). ``threads``
+    and ``precision`` default to ``TP2_THREADS`` (1) and ``TP2_PRECISION`` (float32)."""
     variant, profile = _resolve(variant, profile)
     seed = validate_seed(seed)
     threads = training_threads() if threads is None else threads
@@ -63,6 +72,7 @@ def make_spec(
         raise ConfigError(f"'threads' must be a positive int (got {threads!r}).")
     if not isinstance(dataset, Dataset):
         raise ConfigError(f"'dataset' must be a tp2core.dataset.Dataset (got {type(dataset).__name__}).")
+    precision = training_precision() if precision is None else check_precision(precision)
     return RunSpec(
         variant=profile.apply(variant),
         profile=profile.name,
@@ -73,19 +83,30 @@ def make_spec(
         dataset_fingerprint=dataset.fingerprint,
         backend=keras_backend_name(),
         threads=threads,
+        precision=precision,
     )
 
 
-def train(variant, seed, dataset, profile, *, threads=None, on_epoch=None) -> RunResult:
+def train(variant, seed, dataset, profile, *, threads=None, precision=None, on_epoch=None) -> RunResult:
     """Train one (variant, seed) under a profile on a dataset; see ``train_model``."""
-    return train_model(variant, seed, dataset, profile, threads=threads, on_epoch=on_epoch)[0]
+    return train_model(variant, seed, dataset, profile, threads=threads, precision=precision, on_epoch=on_epoch)[0]
 
 
-def train_model(variant, seed, dataset, profile, *, threads=None, on_epoch=None):
+def train_model(variant, seed, dataset, profile, *, threads=None, precision=None, on_epoch=None):
     """(RunResult, the trained keras.Model). ``on_epoch(epoch, logs)`` is called after each epoch (1-based)."""
-    spec = make_spec(variant, seed, dataset, profile, threads=threads)
-    variant = spec.variant  # as trained: the profile applied
+    spec = make_spec(variant, seed, dataset, profile, threads=threads, precision=precision)
     configure_threads(spec.threads)  # before the first TF op in this process
+    enable_determinism()  # TF: op determinism (TF32 off); torch: deterministic algorithms; JAX: see env.py
+    import keras
+
+    keras.backend.clear_session()  # many runs per process: no graph state or layer-name counters (and it
+    # resets Keras' dtype policy, so it comes before the precision's scope)
+    with precision_scope(spec.precision):  # dtype policy and TF32: for building and for training
+        return _train_spec(spec, dataset, on_epoch)
+
+
+def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch):
+    variant = spec.variant  # as trained: the profile applied
     import keras
 
     if keras.backend.backend() != spec.backend:  # e.g. ~/.keras/keras.json names another backend
@@ -98,12 +119,10 @@ def train_model(variant, seed, dataset, profile, *, threads=None, on_epoch=None)
     x_train, x_val = _scale(x_u8), _scale(data.x_test)
     y_train, y_val = np.asarray(y_train, np.int64), np.asarray(data.y_test, np.int64)
 
-    keras.backend.clear_session()  # many runs per process: no accumulated graph state or layer-name counters
     keras.utils.set_random_seed(spec.seed)  # Python, numpy and backend global seeds: init and shuffle order
-    enable_determinism()  # TF: op determinism + TF32 off; torch: deterministic algorithms; JAX: see env.py
     model = build_model(variant)
     compile_model(model, variant)
-    _require_determinism(model)
+    _require_determinism(model, spec.precision)
 
     probe = (x_val[:PROBE_IMAGES], y_val[:PROBE_IMAGES])
     grad_norms = {"init": gradient_norms(model, *probe)}
@@ -154,9 +173,9 @@ def train_model(variant, seed, dataset, profile, *, threads=None, on_epoch=None)
     return result, model
 
 
-def _require_determinism(model) -> None:
+def _require_determinism(model, precision: str) -> None:
     """Observed, not assumed (RELIABILITY A3): refuse to train when a reproducibility setting is not in effect."""
-    problems = determinism_problems(model)
+    problems = determinism_problems(model) + precision_problems(model, precision)
     if problems:
         raise RuntimeError(f"{model.name}: {'; '.join(problems)}; its results would not be reproducible.")
 
