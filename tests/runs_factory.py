@@ -7,10 +7,10 @@ from tp2core.variants import get_profile, get_variant
 
 
 def make_run(variant="model0", seed=0, acc=0.2, *, profile="smoke", dataset="simulated", fp="f" * 64,
-             status="ok", failure=None, images_per_second=1000.0, grad=None, epochs=2):
+             status="ok", failure=None, images_per_second=1000.0, grad=None, epochs=2, precision="float32"):
     prof = get_profile(profile)
     spec = RunSpec(prof.apply(get_variant(variant)), profile, prof.train_per_class, prof.test_per_class, seed,
-                   dataset, fp)
+                   dataset, fp, precision=precision)
     hist = {"val_accuracy": [acc / 2, acc][-epochs:], "accuracy": [acc, acc + 0.1][-epochs:],
             "loss": [4.0, 3.0][-epochs:], "val_loss": [4.1, 3.9][-epochs:]}
     return RunResult(
@@ -23,6 +23,7 @@ def make_run(variant="model0", seed=0, acc=0.2, *, profile="smoke", dataset="sim
     )
 
 
-def meta(dataset="simulated", profile="smoke", fp="f" * 64, seeds=(0, 1)):
+def meta(dataset="simulated", profile="smoke", fp="f" * 64, seeds=(0, 1), precision="float32"):
     return {"dataset": dataset, "dataset_label": dataset, "dataset_source": "test", "dataset_fingerprint": fp,
-            "simulated": dataset == "simulated", "profile": profile, "seeds": len(seeds), "seed_values": list(seeds)}
+            "simulated": dataset == "simulated", "profile": profile, "seeds": len(seeds), "seed_values": list(seeds),
+            "precision": precision}

@@ -51,7 +51,7 @@ def test_help_documents_every_option(pytester: pytest.Pytester):
     (pytester.path / "conftest.py").write_text('pytest_plugins = ["tp2core.plugin"]\n')
     result = pytester.runpytest_subprocess("--help")
     for option in ("--tp2-profile", "--tp2-dataset", "--tp2-data", "--tp2-seeds", "--tp2-store", "--tp2-report",
-                   "--tp2-gate", "--tp2-update-references"):
+                   "--tp2-gate", "--tp2-update-references", "--tp2-precision"):
         assert option in result.stdout.str()
 
 
@@ -59,6 +59,13 @@ def test_bad_option_is_a_usage_error_not_a_traceback(suite):
     result = suite("--tp2-seeds", "0", "-k", "relu")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "'seeds' must be an int in [1, 1000]" in result.stderr.str()
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_bad_precision_is_a_usage_error(suite):
+    result = suite("--tp2-precision", "fp16", "-k", "relu")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "'--tp2-precision' must be one of float32, tf32, mixed_bfloat16 (got 'fp16')" in result.stderr.str()
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
