@@ -84,9 +84,9 @@ class TestClaim:
              "relation='less', metric='val_accuracy', threshold=0.0, margin=None, constant=None, label='')])."),
             ({"comparisons": ()}, "'comparisons' must be non-empty when 'checks' is empty (a claim must measure something) (got ())."),
             ({"expect": {"simulated": Expectation("supported", "x")}},
-             "'expect' must be keyed 'dataset/profile' or 'dataset/profile/backend' with profile one of ('smoke', "
-             "'quick', 'paper') and backend one of ('tensorflow', 'jax', 'torch'), e.g. 'simulated/quick' "
-             "(got 'simulated')."),
+             "'expect' must be keyed 'dataset/profile', 'dataset/profile/backend' or 'dataset/profile/precision' "
+             "with profile one of ('smoke', 'quick', 'paper'), backend one of ('tensorflow', 'jax', 'torch') and "
+             "precision one of ('tf32', 'mixed_bfloat16'), e.g. 'simulated/quick' (got 'simulated')."),
             ({"expect": {"simulated/quick": "supported"}},
              "\"expect['simulated/quick']\" must be an Expectation (got 'supported')."),
         ],
@@ -343,6 +343,32 @@ class TestBackendExpectation:
         assert claim.expectation("simulated", "smoke", "jax") is jax_only
         assert claim.expectation("simulated", "smoke", "tensorflow") is generic
         assert claim.expectation("simulated", "smoke") is generic
+
+    def test_precision_entry_wins_for_that_precision_only(self):
+        """'dataset/profile/<opt-in precision>' applies to runs at that precision; float32 runs fall back."""
+        generic = Expectation("refuted", "float32")
+        bf16 = Expectation("inconclusive", "measured under mixed_bfloat16")
+        jax_only = Expectation("supported", "jax")
+        claim = Claim("c", "s.", "", comparisons=LESS.comparisons,
+                      expect={"simulated/quick": generic, "simulated/quick/mixed_bfloat16": bf16,
+                              "simulated/quick/jax": jax_only})
+        assert claim.expectation("simulated", "quick", "tensorflow", "mixed_bfloat16") is bf16
+        assert claim.expectation("simulated", "quick", "jax", "mixed_bfloat16") is bf16
+        assert claim.expectation("simulated", "quick", "jax", "float32") is jax_only
+        assert claim.expectation("simulated", "quick", "tensorflow", "float32") is generic
+        assert claim.expectation("simulated", "quick", "tensorflow", "tf32") is generic
+
+    def test_judge_uses_the_runs_precision(self):
+        """judge() reads the precision off the runs and points a mismatch at the precision's key."""
+        from runs_factory import make_run
+
+        claim = Claim("c", "s.", "", comparisons=LESS.comparisons,
+                      expect={"simulated/smoke/mixed_bfloat16": Expectation("refuted", "bf16 measured")})
+        runs = {v: [make_run(v, s, acc, precision="mixed_bfloat16") for s, acc in enumerate(accs)]
+                for v, accs in (("model1", (0.01, 0.012, 0.011)), ("model0", (0.2, 0.21, 0.19)))}
+        judgement = judge(claim, runs, dataset="simulated", profile="smoke")
+        assert judgement.verdict == "supported" and judgement.expected.verdict == "refuted"
+        assert "on simulated/smoke/mixed_bfloat16" in judgement.sentence
 
     def test_unknown_backend_key_is_refused(self):
         with pytest.raises(ConfigError, match="'dataset/profile/backend'"):

@@ -29,6 +29,7 @@ __all__ = ["Claim", "Comparison", "ComparisonResult", "Expectation", "Judgement"
 
 MIN_RUNS = 2  # usable runs per variant needed for a spread, hence a CI
 KERAS_BACKENDS = ("tensorflow", "jax", "torch")
+OPT_IN_PRECISIONS = ("tf32", "mixed_bfloat16")  # tp2core.precision.PRECISIONS except the recipe's float32
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -103,7 +104,9 @@ class Claim:
     notes_figure: str  # the notes' numbers, e.g. "22% → 0.8%"
     comparisons: tuple[Comparison, ...] = ()
     checks: tuple = ()  # exact deterministic facts (tp2core.checks), e.g. AugmentedShareCheck
-    expect: Mapping[str, Expectation] = field(default_factory=dict)  # "dataset/profile" → expectation
+    # "dataset/profile" → expectation; "dataset/profile/<backend>" or "dataset/profile/<precision>" for a
+    # configuration measured to differ (another backend's initial weights, an opt-in precision's numerics)
+    expect: Mapping[str, Expectation] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _require(isinstance(self.name, str) and bool(SLUG.match(self.name)), "name",
@@ -121,9 +124,10 @@ class Claim:
         for key, value in self.expect.items():
             parts = str(key).split("/")
             _require(isinstance(key, str) and len(parts) in (2, 3) and parts[0] != "" and parts[1] in PROFILES
-                     and (len(parts) == 2 or parts[2] in KERAS_BACKENDS), "expect",
-                     f"keyed 'dataset/profile' or 'dataset/profile/backend' with profile one of {tuple(PROFILES)} "
-                     f"and backend one of {KERAS_BACKENDS}, e.g. 'simulated/quick'", key)
+                     and (len(parts) == 2 or parts[2] in KERAS_BACKENDS + OPT_IN_PRECISIONS), "expect",
+                     f"keyed 'dataset/profile', 'dataset/profile/backend' or 'dataset/profile/precision' with "
+                     f"profile one of {tuple(PROFILES)}, backend one of {KERAS_BACKENDS} and precision one of "
+                     f"{OPT_IN_PRECISIONS}, e.g. 'simulated/quick'", key)
             _require(isinstance(value, Expectation), f"expect[{key!r}]", "an Expectation", value)
         object.__setattr__(self, "expect", dict(self.expect))  # own copy: the claim stays immutable
 
@@ -132,11 +136,14 @@ class Claim:
         """Every variant the claim needs, in first-mention order."""
         return tuple(dict.fromkeys(v for c in self.comparisons for v in c.variants))
 
-    def expectation(self, dataset: str, profile: str, backend: str | None = None) -> Expectation:
-        """The backend-specific entry if any (Keras backends draw other initial weights for a seed), else the
-        (dataset, profile) entry, else "supported"."""
-        if backend is not None and f"{dataset}/{profile}/{backend}" in self.expect:
-            return self.expect[f"{dataset}/{profile}/{backend}"]
+    def expectation(
+        self, dataset: str, profile: str, backend: str | None = None, precision: str | None = None
+    ) -> Expectation:
+        """The most specific entry: the opt-in precision's, else the backend's (Keras backends draw other
+        initial weights for a seed), else the (dataset, profile) entry, else "supported"."""
+        for qualifier in (precision, backend):
+            if qualifier is not None and f"{dataset}/{profile}/{qualifier}" in self.expect:
+                return self.expect[f"{dataset}/{profile}/{qualifier}"]
         return self.expect.get(f"{dataset}/{profile}", DEFAULT_EXPECTATION)
 
 
@@ -166,9 +173,11 @@ def judge(
     n_train = _trained_images(runs_by_variant, profile)
     checks = tuple(ch.evaluate(n_train, recorded=_bug_counts(runs_by_variant)) for ch in claim.checks)
     verdict = stats.combine([c.verdict for c in comps] + [c.verdict for c in checks])
-    backends = {r.spec.backend for runs in runs_by_variant.values() for r in runs}
-    expected = claim.expectation(dataset, profile, backends.pop() if len(backends) == 1 else None)
-    sentence = _sentence(comps, checks, verdict, expected, f"{dataset}/{profile}", profile)
+    backend, precision = (_only({getattr(r.spec, key) for runs in runs_by_variant.values() for r in runs})
+                          for key in ("backend", "precision"))
+    expected = claim.expectation(dataset, profile, backend, precision)
+    key = f"{dataset}/{profile}" + (f"/{precision}" if precision in OPT_IN_PRECISIONS else "")
+    sentence = _sentence(comps, checks, verdict, expected, key, profile)
     return Judgement(claim.name, claim.statement, claim.notes_figure, dataset, profile, verdict, expected,
                      comps, checks, sentence)
 
@@ -222,6 +231,11 @@ def _measured_text(c: Comparison, effect: float, ci, p: float, n_a: int, n_b: in
     if epoch1 is not None:
         text += f"; after epoch 1: {_n(epoch1)} (×{10 ** epoch1:.3g})"
     return text
+
+
+def _only(values: set):
+    """The one value all runs share, else None."""
+    return next(iter(values)) if len(values) == 1 else None
 
 
 def _sentence(comps, checks, verdict: str, expected: Expectation, key: str, profile: str) -> str:

@@ -75,6 +75,11 @@ CLAIMS: list[Claim] = [
                 "beats 3×1000 — model2 − model0 = −6.5 pts [−11.0, −1.9] over 3 seeds; the notes' +4 pts does not "
                 "reproduce here",
             ),
+            "simulated/quick/mixed_bfloat16": Expectation(
+                "inconclusive",
+                "measured 2026-11-27 (TF 2.21, CPU, recipe 2, --tp2-precision mixed_bfloat16): model2 − model0 = "
+                "−1.0 pts [−5.6, +3.4] over 3 seeds — the float32 deficit (−6.5) shrinks under bfloat16 numerics",
+            ),
         },
     ),
     # Segundo Modelo: "Sin data augmentation --> 0.26 / Con data augmentation --> 0.26" (the bug: Quinto Modelo).
@@ -133,6 +138,12 @@ CLAIMS: list[Claim] = [
                 "inconclusive",
                 "measured 2026-11-27 (TF 2.21, CPU, recipe 2): the share check holds exactly, but model4-bugaug − "
                 "model4 = +4.7 pts [−1.9, +10.2] over 3 seeds (model4-bugaug spreads 8–19%): more seeds needed",
+            ),
+            "simulated/quick/mixed_bfloat16": Expectation(
+                "supported",
+                "measured 2026-11-27 (TF 2.21, CPU, recipe 2, --tp2-precision mixed_bfloat16): the share check holds "
+                "exactly and model4-bugaug − model4 = +8.6 pts [+0.6, +16.5] over 3 seeds (float32: +4.7, CI "
+                "crossing 0) — 3 seeds sit near the edge either way",
             ),
         },
     ),
