@@ -117,6 +117,18 @@ class TestCli:
             assert rows[trainer]["of_bound"] == pytest.approx(rows[trainer]["img_s"] / bound, rel=1e-3)
         assert out["p1_bound_b128"] is None and out["p1_fraction_of_bound_b128"] is None
 
+    def test_precision_labels_rows_and_keeps_p1_float32(self):
+        """--precision mixed_bfloat16: every row says so, and P1 (a float32 target) is not claimed from them."""
+        pytest.importorskip("tensorflow")
+        proc = run_cli(
+            "--json", "--models", "model2", "--batch-sizes", "128", "--steps", "1", "--epochs", "1",
+            "--threads", "1", "--precision", "mixed_bfloat16", env={"KERAS_BACKEND": "tensorflow"},
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        out = json.loads(proc.stdout)
+        assert out["precision"] == "mixed_bfloat16" and {r["precision"] for r in out["rows"]} == {"mixed_bfloat16"}
+        assert out["p1_fraction_b128"] is None and out["p1_bound_b128"] is None  # the uncapped P1 model, but bf16
+
     def test_json_contract_on_the_active_other_backend(self):
         """On JAX or torch (their tox envs): numpy floor, the backend's own GEMM floor and plain fit."""
         backend = os.environ.get("KERAS_BACKEND", "tensorflow")
