@@ -7,7 +7,8 @@ activations, loss, the optimizer, data movement — so a trainer's ``fraction`` 
 is at most ~1. The GEMMs run twice per round, with numpy's BLAS (OpenBLAS) and in the active backend's own
 kernels (TensorFlow's oneDNN MatMuls, ``jnp.matmul`` under ``jax.jit``, ``torch.matmul``); the faster of the two
 is the floor, so a slow BLAS (or OpenBLAS' spinning threads losing the cores to a busy neighbour or to the
-backend's own pool, which we saw cut it 3-5x) cannot flatter the trainers.
+backend's own pool, which we saw cut it 3-5x) cannot flatter the trainers. Under ``--precision mixed_bfloat16``
+the backend's floor multiplies bfloat16 operands (what the layers compute in), so the fractions stay honest.
 
 The optimizer's update is timed alone too (``adam``: tp2's fused Adam over the model's weights with fixed
 gradients — a memory-bound pass: read weight, gradient and both moments, write three of them). ``floor+adam``
@@ -129,15 +130,15 @@ class FloorEpoch:
                 np.matmul(left, right, out=out)
 
 
-def _tf_floor_epoch(case: PerfCase):
+def _tf_floor_epoch(case: PerfCase, dtype: str = "float32"):
     """The floor's GEMMs as TensorFlow MatMuls in one compiled loop (what TF's own kernels reach)."""
     import tensorflow as tf
 
-    ops = [(tf.constant(left), tf.constant(right)) for left, right, _ in FloorEpoch(case).ops]
+    ops = [(tf.constant(left, dtype), tf.constant(right, dtype)) for left, right, _ in FloorEpoch(case).ops]
     steps = case.images // case.batch_size
 
     def body(step, acc):  # one element of each product feeds the loop, so no GEMM is pruned
-        return step + 1, acc + tf.add_n([tf.matmul(a, b)[0, 0] for a, b in ops])
+        return step + 1, acc + tf.add_n([tf.cast(tf.matmul(a, b)[0, 0], tf.float32) for a, b in ops])
 
     epoch = tf.function(lambda: tf.while_loop(lambda s, a: s < steps, body, (0, 0.0))[1], autograph=False)
     return lambda: float(epoch())
@@ -173,29 +174,29 @@ def bound_img_s(floor_img_s: float, update_img_s: float) -> float:
     return 1.0 / (1.0 / floor_img_s + 1.0 / update_img_s)
 
 
-def _jax_floor_epoch(case: PerfCase):
+def _jax_floor_epoch(case: PerfCase, dtype: str = "float32"):
     """The floor's GEMMs as ``jnp.matmul`` in one jitted ``fori_loop`` (XLA's CPU GEMMs, or cuBLAS)."""
     import jax
     import jax.numpy as jnp
 
-    ops = [(jnp.asarray(left), jnp.asarray(right)) for left, right, _ in FloorEpoch(case).ops]
+    ops = [(jnp.asarray(left, dtype), jnp.asarray(right, dtype)) for left, right, _ in FloorEpoch(case).ops]
     steps = case.images // case.batch_size
 
     def body(_, acc):
         # One element of each product feeds the loop, so no GEMM is pruned; and each left operand (the
         # batch-sized one) depends on the loop, else XLA hoists the invariant products out of the loop.
-        return acc + sum(jnp.matmul(a + acc * 1e-30, b)[0, 0] for a, b in ops)
+        return acc + sum(jnp.matmul(a + (acc * 1e-30).astype(a.dtype), b)[0, 0].astype(jnp.float32) for a, b in ops)
 
     epoch = jax.jit(lambda: jax.lax.fori_loop(0, steps, body, jnp.float32(0)))
     return lambda: float(epoch())
 
 
-def _torch_floor_epoch(case: PerfCase):
+def _torch_floor_epoch(case: PerfCase, dtype: str = "float32"):
     """The floor's GEMMs as ``torch.matmul`` into preallocated outputs (eager: a dispatch is µs, a GEMM ms)."""
     import torch
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    ops = [tuple(torch.from_numpy(t).to(device) for t in op) for op in FloorEpoch(case).ops]
+    ops = [tuple(torch.from_numpy(t).to(device, getattr(torch, dtype)) for t in op) for op in FloorEpoch(case).ops]
     steps = case.images // case.batch_size
 
     def run():
@@ -290,6 +291,9 @@ def measure(
     import keras
 
     backend = keras.backend.backend()
+    # The backend's floor multiplies in the layers' compute dtype (bfloat16 under mixed_bfloat16: its bf16 GEMMs
+    # are the limit then); numpy's floor is always float32.
+    compute_dtype = keras.mixed_precision.global_policy().compute_dtype
     blas_pinned = blas_threads(threads)
     rows = []
     for case in cases:
@@ -300,7 +304,7 @@ def measure(
                 floor = FloorEpoch(case)
                 runners[trainer] = lambda floor=floor: _timed(floor)
             elif trainer in NATIVE_FLOOR_EPOCH:
-                native = NATIVE_FLOOR_EPOCH[trainer](case)
+                native = NATIVE_FLOOR_EPOCH[trainer](case, compute_dtype)
                 runners[trainer] = lambda native=native: _timed(native)
             elif trainer == "adam":
                 adam = _adam_epoch(case, seed)
