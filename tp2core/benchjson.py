@@ -32,6 +32,8 @@ def benchmark_entry(run: RunResult) -> dict:
         "extra_info": {
             "identity": run.identity,
             "profile": run.spec.profile,
+            "precision": run.spec.precision,
+            "threads": run.spec.threads,
             "dataset": run.spec.dataset_name,
             "val_accuracy": run.val_accuracy,
             "images_per_second": run.images_per_second,
