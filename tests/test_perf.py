@@ -93,16 +93,21 @@ def run_cli(*argv, env=None):
     )
 
 
+def perf_json(*argv, backend="tensorflow", batch="16", steps="2", width_cap=("--width-cap", "8")) -> dict:
+    """`tp2 perf --json` with 1 thread and 1 steady epoch on model2 (tiny unless width_cap=()); the parsed JSON."""
+    proc = run_cli(
+        "--json", "--batch-sizes", batch, "--steps", steps, "--epochs", "1", "--threads", "1", *width_cap, *argv,
+        env={"KERAS_BACKEND": backend},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
 class TestCli:
     def test_json_contract_on_a_tiny_model(self):
         """`tp2 perf --json` on a tiny model, 1 steady epoch: one JSON object with the contract keys."""
         pytest.importorskip("tensorflow")
-        proc = run_cli(
-            "--json", "--models", "model2", "--batch-sizes", "16", "--steps", "2", "--epochs", "1",
-            "--width-cap", "8", "--threads", "1", env={"KERAS_BACKEND": "tensorflow"},
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        out = json.loads(proc.stdout)
+        out = perf_json("--models", "model2")
         assert out["p1_fraction_b128"] is None  # widths capped: not the P1 model
         assert [r["trainer"] for r in out["rows"]] == ["floor", "floor-tf", "adam", "floor+adam", "tp2", "fit"]
         for row in out["rows"]:
@@ -120,12 +125,7 @@ class TestCli:
     def test_precision_labels_rows_and_keeps_p1_float32(self):
         """--precision mixed_bfloat16: every row says so, and P1 (a float32 target) is not claimed from them."""
         pytest.importorskip("tensorflow")
-        proc = run_cli(
-            "--json", "--models", "model2", "--batch-sizes", "128", "--steps", "1", "--epochs", "1",
-            "--threads", "1", "--precision", "mixed_bfloat16", env={"KERAS_BACKEND": "tensorflow"},
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        out = json.loads(proc.stdout)
+        out = perf_json("--models", "model2", "--precision", "mixed_bfloat16", batch="128", steps="1", width_cap=())
         assert out["precision"] == "mixed_bfloat16" and {r["precision"] for r in out["rows"]} == {"mixed_bfloat16"}
         assert out["p1_fraction_b128"] is None and out["p1_bound_b128"] is None  # the uncapped P1 model, but bf16
 
@@ -135,12 +135,7 @@ class TestCli:
         if backend == "tensorflow":
             pytest.skip("runs where KERAS_BACKEND is jax or torch (tox -e py311-jax, py311-torch)")
         pytest.importorskip(backend)
-        proc = run_cli(
-            "--json", "--backend", backend, "--batch-sizes", "16", "--steps", "2", "--epochs", "1",
-            "--width-cap", "8", "--threads", "1", env={"KERAS_BACKEND": backend},
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        rows = json.loads(proc.stdout)["rows"]
+        rows = perf_json("--backend", backend, backend=backend)["rows"]
         assert [(r["trainer"], r["backend"]) for r in rows] == [
             ("floor", "numpy-blas"), (trainers_for(backend)[1], backend), ("fit", backend)
         ]  # fmt: skip
