@@ -168,14 +168,7 @@ class TestOpen:
             Store(st.root)
         assert str(st.path) in str(info.value)
 
-    def test_network_filesystem_refused(self, tmp_path, monkeypatch):
-        """A store on NFS is refused unless TP2_STORE_ALLOW_NETWORK=1."""
-        monkeypatch.setattr(locks, "filesystem_type", lambda path, mounts=None: "nfs4")
-        monkeypatch.delenv("TP2_STORE_ALLOW_NETWORK", raising=False)
-        with pytest.raises(StoreError, match=r"network filesystem \(nfs4\).*TP2_STORE_ALLOW_NETWORK=1"):
-            Store(tmp_path / "store")
-        monkeypatch.setenv("TP2_STORE_ALLOW_NETWORK", "1")
-        Store(tmp_path / "store").close()
+    # A store on NFS being refused (and TP2_STORE_ALLOW_NETWORK=1) is tests/reliability/test_b_store_faults.py::test_b7.
 
     def test_filesystem_type_longest_mount(self):
         """The deepest mount holding the path wins; escaped spaces are decoded."""

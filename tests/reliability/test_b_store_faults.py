@@ -190,7 +190,7 @@ def test_b7_store_on_network_filesystem_refused(tmp_path, monkeypatch):
     """A store on NFS is refused at startup with the fix; TP2_STORE_ALLOW_NETWORK=1 overrides."""
     monkeypatch.setattr(locks, "filesystem_type", lambda path, mounts=None: "nfs4")
     monkeypatch.delenv("TP2_STORE_ALLOW_NETWORK", raising=False)
-    with pytest.raises(StoreError, match=r"network filesystem \(nfs4\).*TP2_STORE=DIR"):
+    with pytest.raises(StoreError, match=r"network filesystem \(nfs4\).*TP2_STORE=DIR.*TP2_STORE_ALLOW_NETWORK=1"):
         Store(tmp_path / "s")
     monkeypatch.setenv("TP2_STORE_ALLOW_NETWORK", "1")
     Store(tmp_path / "s").close()
