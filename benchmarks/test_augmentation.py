@@ -2,7 +2,7 @@
 
 import pytest
 
-from tp2core.claims_catalog import CLAIMS_BY_NAME
+from tp2core.claims.catalog import CLAIMS_BY_NAME
 
 CLAIMS = [CLAIMS_BY_NAME[name] for name in
           ("single-batch-augmentation-is-noop", "bug-share-grows-with-batch", "full-augmentation-helps")]

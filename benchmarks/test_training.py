@@ -4,7 +4,7 @@ Collected first (the plugin orders these items longest-first), so claim tests on
 finished runs from the store. Each finished run prints one progress line on the controller.
 """
 
-from tp2core import claims_catalog
+from tp2core.claims import catalog as claims_catalog
 
 TP2_VARIANTS = sorted({variant for claim in claims_catalog.CLAIMS for variant in claim.variants})
 

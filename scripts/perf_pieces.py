@@ -14,14 +14,14 @@ import os
 import statistics
 import time
 
-from tp2core.env import configure_threads, enable_determinism
+from tp2core.training.backend import configure_threads, enable_determinism
 
 
 def loop_runner(case, x, y, *, fused: bool, checked: bool):
     import keras
 
-    from tp2core import fastfit
-    from tp2core.models import build_model, compile_model
+    from tp2core.training import fastfit
+    from tp2core.recipe.models import build_model, compile_model
 
     keras.utils.set_random_seed(0)
     model = build_model(case.variant)
@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     configure_threads(args.threads)
     enable_determinism()
-    from tp2core import perf
+    from tp2core.perf import measure as perf
 
     case = perf.make_cases(["model2"], [args.batch_size], steps=args.steps)[0]
     x, y = perf.synthetic_data(case)

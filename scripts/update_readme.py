@@ -13,8 +13,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from tp2core import table
-from tp2core.results import RunResult
+from tp2core.output import tables as table
+from tp2core.training.runs import RunResult
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ("claim-hidden-softmax-collapses.png", "learning-curves.png")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tp2core.simulate import dumps_py2
+from tp2core.data.simulate import dumps_py2
 
 TOP = "cifar-100-python"
 
@@ -116,7 +116,7 @@ def stage(src: Path, dst: Path) -> Path:
 @pytest.fixture
 def offline_env(tmp_path, monkeypatch):
     """No network, an empty Keras home, no TP2_DATA, and a fresh TP2_CACHE: every load is local and isolated."""
-    from tp2core import data
+    from tp2core.data import load as data
 
     def no_download():
         raise RuntimeError("network disabled in tests")

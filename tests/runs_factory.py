@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tp2core.results import RunResult, RunSpec
-from tp2core.variants import get_profile, get_variant
+from tp2core.training.runs import RunResult, RunSpec
+from tp2core.recipe.variants import get_profile, get_variant
 
 
 def make_run(variant="model0", seed=0, acc=0.2, *, profile="smoke", dataset="simulated", fp="f" * 64,

@@ -6,7 +6,7 @@ import pytest
 
 from .session import Tp2Session
 
-# user_properties keys read by tp2core.collector on the controller
+# user_properties keys read by tp2core.controller on the controller
 RUN_KEY = "tp2_run"
 JUDGEMENT_KEY = "tp2_judgement"
 META_KEY = "tp2_meta"
@@ -35,7 +35,7 @@ class Tp2Fixture:
     def assert_holds(self, claim) -> None:
         """Judge `claim` over the session's seeds; pass iff the verdict is the one expected for this
         (dataset, profile). A non-'supported' expectation behaves as a strict xfail."""
-        from .claims import judge
+        from .claims.claim import judge
 
         self._record_meta()
         cells = self.session.runs_for(claim.variants)

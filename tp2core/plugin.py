@@ -58,7 +58,7 @@ def _options(config: pytest.Config) -> Options:
 
 
 def _precision(option: str | None) -> str:
-    from .precision import check_precision, training_precision
+    from .training.precision import check_precision, training_precision
 
     return training_precision() if option is None else check_precision(option, "--tp2-precision")
 
@@ -73,12 +73,12 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("TP2_THREADS", "1")
     worker = getattr(config, "workerinput", None)
     if worker is not None:
-        from .devices import pin_worker_device
+        from .training.hardware import pin_worker_device
 
         pin_worker_device(worker["workerid"])
     config.stash[SESSION_KEY] = Tp2Session(options)
     if worker is None:
-        from .collector import Collector
+        from .controller import Collector
 
         collector = Collector(config, options)
         config.stash[COLLECTOR_KEY] = collector
@@ -88,7 +88,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """`-n auto`: one worker per GPU on a GPU machine, else one per CPU core (1 training thread each)."""
-    from .devices import auto_workers
+    from .training.hardware import auto_workers
 
     return auto_workers()
 
@@ -115,7 +115,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     Deterministic (a pure function of the collected items), as xdist requires of every worker's collection.
     """
-    from .costs import estimated_cost
+    from .recipe.costs import estimated_cost
 
     def key(item: pytest.Item):
         cell = getattr(item, "callspec", None) and item.callspec.params.get("tp2_cell")

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .errors import ConfigError
-from .precision import check_precision
-from .results import RunResult, RunSpec
-from .variants import Profile, get_profile, get_variant
+from .training.precision import check_precision
+from .training.runs import RunResult, RunSpec
+from .recipe.variants import Profile, get_profile, get_variant
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Options:
     report_dir: str | None = None  # where tables/report files go; None = <store>/report
     gate: str | None = None  # reference JSON to gate against
     update_references: bool = False
-    precision: str = "float32"  # float32 (the recipe) | tf32 | mixed_bfloat16: opt-in numerics (tp2core.precision)
+    precision: str = "float32"  # float32 (the recipe) | tf32 | mixed_bfloat16: opt-in numerics (tp2core.training.precision)
 
     def __post_init__(self) -> None:
         if self.seeds is not None and (
@@ -76,24 +76,24 @@ class Tp2Session:
 
     @cached_property
     def store(self):
-        from .store import Store
+        from .store.database import Store
 
         return Store(store_root(self.options))
 
     @cached_property
     def dataset(self):
-        from .data import load_dataset
+        from .data.load import load_dataset
 
         return load_dataset(self.options.dataset, data_path=self.options.data_path, cache_dir=self.options.cache)
 
     def spec(self, variant_name: str, seed: int) -> RunSpec:
-        from .train import make_spec
+        from .training.train import make_spec
 
         return make_spec(get_variant(variant_name), seed, self.dataset, self.profile, precision=self.options.precision)
 
     def _train_fn(self, variant_name: str, seed: int):
         def train_now() -> RunResult:
-            from .train import train
+            from .training.train import train
 
             return train(get_variant(variant_name), seed, self.dataset, self.profile, precision=self.options.precision)
 

@@ -72,19 +72,19 @@ CASES: dict[str, str] = {
 
 # Existing tests outside tests/reliability that check the same behaviour in more depth.
 ALSO: dict[str, str] = {
-    "A1": "tests/test_train.py::TestDeterminism (two fresh processes)",
-    "A2": "tests/test_train.py::TestDeterminism",
-    "A6": "tests/test_train.py::TestSeedValidation",
-    "A8": "tests/test_plugin.py::test_xdist_and_serial_give_identical_tables (-n 0 vs -n 2)",
-    "B13": "tests/test_gate.py::TestLoad",
-    "D1": "tests/test_data_bad_input.py",
-    "D2": "tests/test_data_bad_input.py",
-    "D5": "tests/test_data_load.py::test_concurrent_first_load_prepares_once",
-    "E1": "tests/test_train.py::TestNonFinite",
-    "E4": "tests/test_devices.py",
-    "E5": "tests/test_env.py::TestConfigureThreads",
-    "F6": "tests/test_plugin.py::TestGate::test_fails_when_nothing_runs",
-    "S1": "tests/test_data_bad_input.py::test_evil_pickle_never_runs",
+    "A1": "tests/training/test_train.py::TestDeterminism (two fresh processes)",
+    "A2": "tests/training/test_train.py::TestDeterminism",
+    "A6": "tests/training/test_train.py::TestSeedValidation",
+    "A8": "tests/plugin/test_plugin.py::test_xdist_and_serial_give_identical_tables (-n 0 vs -n 2)",
+    "B13": "tests/output/test_gate.py::TestLoad",
+    "D1": "tests/data/test_data_bad_input.py",
+    "D2": "tests/data/test_data_bad_input.py",
+    "D5": "tests/data/test_data_load.py::test_concurrent_first_load_prepares_once",
+    "E1": "tests/training/test_train.py::TestNonFinite",
+    "E4": "tests/training/test_devices.py",
+    "E5": "tests/training/test_env.py::TestConfigureThreads",
+    "F6": "tests/plugin/test_plugin.py::TestGate::test_fails_when_nothing_runs",
+    "S1": "tests/data/test_data_bad_input.py::test_evil_pickle_never_runs",
 }
 
 _ATOMIC = ("not applicable: tp2 keeps no epoch checkpoints; a run is an atomic unit, restarted from scratch "

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tp2core.dataset import Dataset, array_fingerprint
-from tp2core.variants import MODEL2, Profile
+from tp2core.data.dataset import Dataset, array_fingerprint
+from tp2core.recipe.variants import MODEL2, Profile
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent

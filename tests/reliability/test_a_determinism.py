@@ -11,10 +11,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tp2core import gate
-from tp2core.env import configure_threads, training_threads
+from tp2core.output import gate
+from tp2core.training.backend import configure_threads, training_threads
 from tp2core.errors import ConfigError
-from tp2core.train import make_spec
+from tp2core.training.train import make_spec
 
 from rel_helpers import REPO, TINY, WHOLE, child_env, tiny_dataset
 from runs_factory import make_run, meta
@@ -33,7 +33,7 @@ def _weights_hash(model) -> str:
 @pytest.fixture(scope="module")
 def three_runs():
     """Seed 0 twice and seed 1 once, in this process: (result, weight hash) each."""
-    from tp2core.train import train_model
+    from tp2core.training.train import train_model
 
     ds = tiny_dataset()
     out = []
@@ -61,7 +61,7 @@ def test_a3_determinism_not_in_effect_fails_naming_the_flag(monkeypatch):
     """If enable_op_determinism silently does nothing, training refuses to run and names the flag."""
     from tensorflow.python.framework import config as tf_config
 
-    from tp2core.train import train
+    from tp2core.training.train import train
 
     tf_config.disable_op_determinism()
     monkeypatch.setattr(tf.config.experimental, "enable_op_determinism", lambda: None)
@@ -82,9 +82,9 @@ def test_a3_observed_settings_recorded(three_runs):
 
 def test_a4_op_without_deterministic_kernel_is_an_error_not_a_result(monkeypatch, tmp_path):
     """UnimplementedError from an op → RunFailed naming the variant; trained once, nothing stored."""
-    import tp2core.train as train_mod
+    import tp2core.training.train as train_mod
     from tp2core.errors import RunFailed
-    from tp2core.store import Store
+    from tp2core.store.database import Store
 
     calls = []
 
@@ -107,7 +107,7 @@ def test_a4_gpu_depthwise_conv_backprop_under_determinism(monkeypatch):
     """GPU: a model with an op lacking a deterministic GPU kernel fails as RunFailed naming the variant."""
     import keras
 
-    import tp2core.train as train_mod
+    import tp2core.training.train as train_mod
     from tp2core.errors import RunFailed
 
     def depthwise(variant):
@@ -127,7 +127,7 @@ def test_a5_unseeded_random_op_reported_and_training_seeds_everything():
     """Under determinism an unseeded op raises TF's 'Random ops require a seed'; train() seeds first, so it runs."""
     from tensorflow.python.framework import config as tf_config
 
-    from tp2core.train import train
+    from tp2core.training.train import train
 
     tf_config.enable_op_determinism()
     tf.random.set_seed(None)  # no global seed, as in a fresh process
@@ -197,7 +197,7 @@ COLLECT = ["-m", "pytest", "benchmarks", "--collect-only", "-q", "-p", "no:cache
 
 def test_a9_collection_is_deterministic_across_hash_seeds(tmp_path):
     """The claim suite collects the same node ids in the same order under different PYTHONHASHSEEDs."""
-    from tp2core.simulate import write_simulated_archive
+    from tp2core.data.simulate import write_simulated_archive
 
     archive = write_simulated_archive(tmp_path / "data", per_class_train=5, per_class_test=5, seed=3)
     lists = []
@@ -233,7 +233,7 @@ def test_a10_table_never_averages_cpu_and_gpu_runs():
     """A store holding CPU and GPU runs of one variant: one row per device, with an explicit device column."""
     from dataclasses import replace as replace_
 
-    from tp2core import table
+    from tp2core.output import tables as table
 
     cpu = [make_run("model0", s, 0.20) for s in (0, 1)]
     gpu_run = make_run("model0", 2, 0.30)
@@ -248,7 +248,7 @@ def test_a10_table_never_averages_cpu_and_gpu_runs():
 @gpu
 def test_a10_gpu_run_records_gpu_and_tf32_off():
     """GPU: a run records the GPU's name, TF32 off and op determinism on."""
-    from tp2core.train import train
+    from tp2core.training.train import train
 
     env = train(TINY, 0, tiny_dataset(), WHOLE).environment
     assert env["device"] != "CPU" and env["gpus"] and env["tf32"] is False and env["op_determinism"] is True
@@ -257,7 +257,7 @@ def test_a10_gpu_run_records_gpu_and_tf32_off():
 @gpu
 def test_a1_gpu_same_seed_twice_identical():
     """GPU: with op determinism on, the same (variant, seed) twice gives identical weights."""
-    from tp2core.train import train_model
+    from tp2core.training.train import train_model
 
     hashes = {_weights_hash(train_model(TINY, 0, tiny_dataset(), WHOLE)[1]) for _ in range(2)}
     assert len(hashes) == 1

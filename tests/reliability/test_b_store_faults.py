@@ -13,16 +13,20 @@ from pathlib import Path
 
 import pytest
 
-from tp2core import gate, locks, store as store_mod
+from tp2core.output import gate
+
+from tp2core.store import locks
+
+from tp2core.store import database as store_mod
 from tp2core.errors import StoreError, Tp2Error
-from tp2core.store import Store, atomic_write_text
+from tp2core.store.database import Store, atomic_write_text
 
 from rel_helpers import REPO, db_rows, integrity, start_child
 from runs_factory import make_run, meta
 
 WRITER = """
 import sys
-from tp2core.store import Store
+from tp2core.store.database import Store
 from runs_factory import make_run
 root, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 with Store(root) as store:
@@ -119,7 +123,7 @@ def test_b4_error_before_replace_keeps_old_file(tmp_path, monkeypatch):
 
 KILL_BEFORE_REPLACE = """
 import os, signal, sys
-from tp2core import store
+from tp2core.store import database as store
 store.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
 store.atomic_write_text(sys.argv[1], "new " * 100_000)
 """
@@ -205,7 +209,7 @@ def test_b7_mount_table_lookup_finds_the_nfs_mount():
 
 HOLDER = """
 import sys, time
-from tp2core.store import Store
+from tp2core.store.database import Store
 store = Store(sys.argv[1])
 with store.lock(sys.argv[2]):
     print("held", flush=True)

@@ -15,9 +15,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tp2core.env import configure_threads, training_threads
-from tp2core.store import Store
-from tp2core.train import make_spec, train
+from tp2core.training.backend import configure_threads, training_threads
+from tp2core.store.database import Store
+from tp2core.training.train import make_spec, train
 
 from rel_helpers import TINY, WHOLE, run_child, tiny_dataset
 
@@ -26,8 +26,8 @@ configure_threads(training_threads())
 
 KILLED_AT_EPOCH_1 = """
 import os, signal, sys
-from tp2core.store import Store
-from tp2core.train import make_spec, train
+from tp2core.store.database import Store
+from tp2core.training.train import make_spec, train
 from rel_helpers import TINY, WHOLE, tiny_dataset
 
 def die_after_epoch(epoch, logs):
@@ -100,6 +100,6 @@ def test_c10_in_flight_without_heartbeat_is_stale(tmp_path):
 
 
 def store_host() -> str:
-    from tp2core import store
+    from tp2core.store import database as store
 
     return store._HOST

@@ -1,6 +1,6 @@
 """Reliability D1–D11: bad dataset input is refused with a DataError naming the input, the problem and the fix.
 
-Thin checks on tiny archives (tests/helpers_cifar.py); tests/test_data_bad_input.py goes deeper.
+Thin checks on tiny archives (tests/helpers_cifar.py); tests/data/test_data_bad_input.py goes deeper.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from helpers_cifar import members, offline_env, stage, truncate, write_archive, write_folder  # noqa: F401
 
-from tp2core import cifar_format
-from tp2core.data import load_dataset, preparation_count
-from tp2core.dataset import array_fingerprint
+from tp2core.data import cifar_format
+from tp2core.data.load import load_dataset, preparation_count
+from tp2core.data.dataset import array_fingerprint
 from tp2core.errors import ConfigError, DataError, DataUnavailable
 from tp2core.session import Options
 
@@ -74,7 +74,7 @@ def test_d4_official_folder_with_damaged_member_reports_md5(tmp_path):
 
 LOADER = """
 import os, sys, time
-from tp2core.data import load_dataset
+from tp2core.data.load import load_dataset
 archive, cache, go = sys.argv[1:]
 while not os.path.exists(go):
     time.sleep(0.01)

@@ -12,11 +12,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tp2core import devices
-from tp2core.env import configure_threads, training_threads
+from tp2core.training import hardware as devices
+from tp2core.training.backend import configure_threads, training_threads
 from tp2core.errors import RunFailed
-from tp2core.store import Store
-from tp2core.train import make_spec, train
+from tp2core.store.database import Store
+from tp2core.training.train import make_spec, train
 
 from rel_helpers import REPO, TINY, WHOLE, child_env, run_child, tiny_dataset
 
@@ -42,7 +42,7 @@ def test_e1_nan_input_row_fails_the_run_with_batch_index_and_no_accuracy(tmp_pat
 
 def test_e2_nan_weights_at_eval_fail_the_run(monkeypatch):
     """Training that 'finishes' with a finite loss but NaN weights is failed before any comparison uses it."""
-    import tp2core.train as train_mod
+    import tp2core.training.train as train_mod
 
     real_fit = train_mod._fit
 
@@ -61,8 +61,8 @@ def test_e2_nan_weights_at_eval_fail_the_run(monkeypatch):
 
 def test_e2_failed_runs_excluded_from_claims():
     """A failed run never enters a claim's statistics; the judgement names it."""
-    from tp2core.claims_catalog import CLAIMS
-    from tp2core.claims import judge
+    from tp2core.claims.catalog import CLAIMS
+    from tp2core.claims.claim import judge
 
     from runs_factory import make_run
 
@@ -76,7 +76,7 @@ def test_e2_failed_runs_excluded_from_claims():
 
 def test_e3_out_of_memory_names_variant_and_batch_size(monkeypatch, tmp_path):
     """A ResourceExhaustedError becomes RunFailed naming the variant, seed and batch size; nothing is stored."""
-    import tp2core.train as train_mod
+    import tp2core.training.train as train_mod
 
     def oom(*args, **kwargs):
         raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[50,3072]")
@@ -128,7 +128,7 @@ def test_e5_thread_config_after_tf_init_refused_with_the_reason():
     code = """
         import tensorflow as tf
         tf.constant(1.0) + 1
-        from tp2core.env import configure_threads
+        from tp2core.training.backend import configure_threads
         configure_threads(3)
     """
     proc = run_child(code)
@@ -139,8 +139,8 @@ def test_e5_thread_config_after_tf_init_refused_with_the_reason():
 
 def test_e5_plugin_configures_before_any_framework_import():
     """Loading the pytest plugin and pinning a worker's device import neither TensorFlow nor JAX."""
-    code = ("import sys; import tp2core.plugin, tp2core.devices, tp2core.session; "
-            "tp2core.devices.pin_worker_device('gw0'); "
+    code = ("import sys; import tp2core.plugin, tp2core.training.hardware, tp2core.session; "
+            "tp2core.training.hardware.pin_worker_device('gw0'); "
             "print(sorted(m for m in ('tensorflow', 'jax', 'keras') if m in sys.modules))")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "[]", out.stderr[-2000:]

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tp2core.data import preparation_count
-from tp2core.store import Store
+from tp2core.data.load import preparation_count
+from tp2core.store.database import Store
 
 from rel_helpers import REPO, child_env, db_rows, integrity
 
@@ -35,15 +35,15 @@ def pytest_runtest_setup(item):
     """Fault injection for the reliability tests: SIGKILL this xdist worker inside the training of one cell."""
     cell = os.environ.get("TP2_TEST_CRASH_CELL")
     if cell and os.environ.get("PYTEST_XDIST_WORKER") and item.nodeid.endswith(f"[{cell}]"):
-        import tp2core.train
+        import tp2core.training.train
 
-        tp2core.train._fit = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+        tp2core.training.train._fit = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
 '''
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory) -> Path:
-    from tp2core.simulate import write_simulated_archive
+    from tp2core.data.simulate import write_simulated_archive
 
     return write_simulated_archive(tmp_path_factory.mktemp("data"), per_class_train=5, per_class_test=5, seed=3)
 

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tp2core import gate, reporting
+from tp2core.output import gate
+
+from tp2core.output import session_files as reporting
 from tp2core.session import Options
 
 from rel_helpers import REPO
@@ -47,7 +49,7 @@ def test_f3_crash_during_collection_fails_the_session(pytester):
 
 def test_f3_claim_suite_crash_at_import_fails_with_the_gate(pytester, tmp_path):
     """The same crash inside `pytest benchmarks … --tp2-gate`: exit 1 and the gate names the missing cells."""
-    from tp2core.simulate import write_simulated_archive
+    from tp2core.data.simulate import write_simulated_archive
 
     archive = write_simulated_archive(tmp_path / "data", per_class_train=5, per_class_test=5, seed=3)
     shutil.copytree(REPO / "benchmarks", pytester.path / "benchmarks")

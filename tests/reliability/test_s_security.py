@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from helpers_cifar import evil_pickle, link_member, members, offline_env, plain_member, write_archive  # noqa: F401
 
-from tp2core import cifar_format
-from tp2core.data import load_dataset
+from tp2core.data import cifar_format
+from tp2core.data.load import load_dataset
 from tp2core.errors import DataError
-from tp2core.simulate import dumps_py2
+from tp2core.data.simulate import dumps_py2
 
 pytestmark = pytest.mark.usefixtures("offline_env")
 

@@ -1,0 +1,93 @@
+"""The accuracy gate: bands, flipped verdicts, missing cells, corrupt references."""
+
+import json
+
+import pytest
+
+from tp2core.output import gate
+from tp2core.errors import Tp2Error
+
+from runs_factory import make_run, meta
+
+
+def _session(accs=(0.20, 0.21), verdict="supported"):
+    runs = [make_run("model0", s, a) for s, a in enumerate(accs)]
+    judgements = [{"claim": "relu-beats-course-baseline", "verdict": verdict}]
+    return runs, judgements
+
+
+class TestBand:
+    def test_floor_applies_when_seeds_agree(self):
+        """Identical seeds still get a ± FLOOR_POINTS band, not exact equality."""
+        assert gate.band(20.0, 0.0, 3) == (20.0 - gate.FLOOR_POINTS, 20.0 + gate.FLOOR_POINTS)
+
+    def test_band_widens_with_seed_spread(self):
+        """A noisy reference gets K_SE standard errors of a difference of means."""
+        lo, hi = gate.band(20.0, 2.0, 2)
+        assert hi - 20.0 == pytest.approx(gate.K_SE * 2.0 * 1.0)
+
+
+class TestCompare:
+    def test_same_session_passes(self):
+        """A session compared with its own reference has no problems."""
+        runs, js = _session()
+        ref = gate.build_reference(meta(), runs, js)
+        assert gate.compare(ref, meta(), runs, js) == []
+
+    def test_band_breach_fails(self):
+        """A variant whose mean moved beyond its band is named with the numbers."""
+        runs, js = _session()
+        ref = gate.build_reference(meta(), runs, js)
+        moved, _ = _session(accs=(0.30, 0.31))
+        problems = gate.compare(ref, meta(), moved, js)
+        assert len(problems) == 1 and "model0" in problems[0] and "left its reference band" in problems[0]
+
+    def test_flipped_verdict_fails(self):
+        """A claim whose verdict changed fails the gate."""
+        runs, js = _session()
+        ref = gate.build_reference(meta(), runs, js)
+        _, flipped = _session(verdict="inconclusive")
+        assert gate.compare(ref, meta(), runs, flipped) == [
+            "claim relu-beats-course-baseline: verdict flipped from supported to inconclusive."
+        ]
+
+    def test_missing_cell_fails(self):
+        """A smaller table never passes: the missing (variant, seed) is named."""
+        runs, js = _session()
+        ref = gate.build_reference(meta(), runs, js)
+        problems = gate.compare(ref, meta(), runs[:1], js)
+        assert any("missing cells" in p and "model0 seed 1" in p for p in problems)
+
+    def test_empty_session_fails(self):
+        """Zero runs (no tests, all skipped) is a failure, not a pass."""
+        runs, js = _session()
+        ref = gate.build_reference(meta(), runs, js)
+        assert gate.compare(ref, meta(), [], []) != []
+
+    def test_other_dataset_is_incomparable(self):
+        """Another dataset fingerprint is reported incomparable rather than judged."""
+        runs, js = _session()
+        ref = gate.build_reference(meta(), runs, js)
+        problems = gate.compare(ref, meta(fp="0" * 64), runs, js)
+        assert problems and problems[0].startswith("incomparable")
+
+
+class TestLoad:
+    def test_missing_file_says_how_to_create(self, tmp_path):
+        with pytest.raises(Tp2Error, match="--tp2-update-references"):
+            gate.load_reference(tmp_path / "nope.json")
+
+    def test_truncated_file_is_loud(self, tmp_path):
+        """A corrupt reference is an error naming the file (RELIABILITY B13), never a silent fallback."""
+        runs, js = _session()
+        path = tmp_path / "ref.json"
+        text = json.dumps(gate.build_reference(meta(), runs, js))
+        path.write_text(text[: len(text) // 2])
+        with pytest.raises(Tp2Error, match="ref.json is not valid JSON"):
+            gate.load_reference(path)
+
+    def test_round_trip(self, tmp_path):
+        runs, js = _session()
+        path = tmp_path / "ref.json"
+        path.write_text(json.dumps(gate.build_reference(meta(), runs, js)))
+        assert gate.load_reference(path)["variants"]["model0"]["n"] == 2

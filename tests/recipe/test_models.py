@@ -1,0 +1,90 @@
+"""Model builder: exact parameter counts per layer, stable layer names, the notes' architecture and compile."""
+
+import numpy as np
+import pytest
+
+from tp2core.recipe.models import build_model, compile_model, layer_names, parameter_counts
+from tp2core.recipe.variants import MODEL0, MODEL1, MODEL2, MODEL4, PROFILES, VARIANTS
+
+keras = pytest.importorskip("keras")
+
+
+def built_counts(model) -> dict[str, int]:
+    return {layer.name: int(layer.count_params()) for layer in model.layers if layer.weights}
+
+
+class TestParameterCounts:
+    def test_model0(self):
+        """Course baseline: 3072→1000→1000→100."""
+        assert parameter_counts(MODEL0) == {
+            "dense_1": 3072 * 1000 + 1000,  # 3,073,000
+            "dense_2": 1000 * 1000 + 1000,  # 1,001,000
+            "output": 1000 * 100 + 100,  # 100,100
+        }
+
+    def test_model1(self):
+        """Baseline plus two hidden Dense(100, softmax)."""
+        assert parameter_counts(MODEL1) == {
+            "dense_1": 3_073_000,
+            "dense_2": 1_001_000,
+            "dense_3": 1000 * 100 + 100,  # 100,100
+            "dense_4": 100 * 100 + 100,  # 10,100
+            "output": 100 * 100 + 100,  # 10,100
+        }
+
+    def test_model2(self):
+        """The notes' listing: Flatten → 3×Dense(1000, relu) → Dense(100, softmax): 5,175,100 parameters."""
+        counts = parameter_counts(MODEL2)
+        assert counts == {"dense_1": 3_073_000, "dense_2": 1_001_000, "dense_3": 1_001_000, "output": 100_100}
+        assert sum(counts.values()) == 5_175_100
+
+    def test_model4(self):
+        """First layer 10,000 wide, then four 1000-wide ReLU layers: 43,834,100 parameters (43.8 M)."""
+        counts = parameter_counts(MODEL4)
+        assert counts["dense_1"] == 3072 * 10_000 + 10_000  # 30,730,000
+        assert counts["dense_2"] == 10_000 * 1000 + 1000  # 10,001,000
+        assert sum(counts.values()) == 43_834_100
+
+    def test_quick_profile_caps_width(self):
+        """Under 'quick' model4's first layer is capped at 1500: 3072*1500+1500 parameters."""
+        assert parameter_counts(PROFILES["quick"].apply(MODEL4))["dense_1"] == 3072 * 1500 + 1500
+
+    @pytest.mark.parametrize("name", list(VARIANTS))
+    def test_equals_built_model(self, name):
+        """Arithmetic counts equal the built Keras model's, for every variant at paper size."""
+        keras.backend.clear_session()
+        assert built_counts(build_model(VARIANTS[name])) == parameter_counts(VARIANTS[name])
+
+
+class TestBuildModel:
+    def test_layer_names_and_activations(self):
+        """Layers are flatten, dense_1..dense_k, output with the variant's activations and a softmax head."""
+        keras.backend.clear_session()
+        model = build_model(MODEL1)
+        assert [layer.name for layer in model.layers[1:]] == ["flatten"] + layer_names(MODEL1)
+        acts = [model.get_layer(n).activation.__name__ for n in layer_names(MODEL1)]
+        assert acts == ["relu", "relu", "softmax", "softmax", "softmax"]
+        assert model.input_shape == (None, 32, 32, 3) and model.output_shape == (None, 100)
+
+    def test_outputs_are_probabilities(self):
+        """The head is a softmax over 100 classes: rows are non-negative and sum to 1."""
+        keras.backend.clear_session()
+        probs = keras.ops.convert_to_numpy(build_model(MODEL0)(np.random.default_rng(0).random((4, 32, 32, 3), np.float32)))
+        assert (probs >= 0).all()
+        np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+    def test_names_stable_across_builds(self):
+        """A second build in the same process reuses the same names (no dense_7 drift)."""
+        keras.backend.clear_session()
+        build_model(MODEL2)
+        assert [layer.name for layer in build_model(MODEL2).layers[2:]] == layer_names(MODEL2)
+
+    def test_compile_as_the_notes(self):
+        """Adam at the variant's rate, sparse categorical cross-entropy, no XLA."""
+        keras.backend.clear_session()
+        model = build_model(MODEL0)
+        compile_model(model, MODEL0)
+        assert isinstance(model.optimizer, keras.optimizers.Adam)
+        assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(1e-3)
+        assert model.loss == "sparse_categorical_crossentropy"
+        assert model.jit_compile is False

@@ -1,0 +1,85 @@
+"""Variants and profiles: the notes' recipes, validation messages, profile scaling."""
+
+from dataclasses import replace
+
+import pytest
+
+from tp2core.errors import ConfigError
+from tp2core.recipe.variants import MODEL0, MODEL2, PROFILES, VARIANTS, Variant, get_profile, get_variant
+
+CONTRACT_NAMES = ["model0", "model1", "model2", "model3", "model4", "model5",
+                  "model2-bugaug", "model3-bugaug", "model4-bugaug"]
+
+
+class TestVariant:
+    @pytest.mark.parametrize("name", CONTRACT_NAMES)
+    def test_contract_names_exist_and_cite_the_notes(self, name):
+        """Every contract variant exists and says where in the notes it comes from."""
+        assert get_variant(name).name == name and get_variant(name).notes_section
+
+    def test_notes_recipes(self):
+        """The recipes the notes list: model2 3×1000 relu, model3 100 epochs, model4 batch 1024 + 10K + 1000 epochs."""
+        assert get_variant("model2").hidden_units == (1000, 1000, 1000)
+        assert get_variant("model3").epochs == 100
+        m4 = get_variant("model4")
+        assert (m4.batch_size, m4.hidden_units[0], m4.epochs) == (1024, 10000, 1000)
+        assert get_variant("model5").augmentation == "full"
+        assert all(get_variant(n).augmentation == "single_batch_bug" for n in CONTRACT_NAMES if n.endswith("bugaug"))
+        assert get_variant("model1").hidden_activations[-2:] == ("softmax", "softmax")
+
+    def test_bugaug_differs_only_in_augmentation(self):
+        for base in ("model2", "model3", "model4"):
+            bug = get_variant(f"{base}-bugaug")
+            assert replace(bug, name=base, augmentation="none", notes_val_accuracy=None, notes_section="",
+                           description="") == replace(get_variant(base), notes_val_accuracy=None,
+                                                      notes_section="", description="")
+
+    @pytest.mark.parametrize(
+        "field, value, message",
+        [
+            ("epochs", 0, "'epochs' must be a positive int (got 0)."),
+            ("batch_size", True, "'batch_size' must be a positive int (got True)."),
+            ("augmentation", "some", "'augmentation' must be one of ('none', 'full', 'single_batch_bug') (got 'some')."),
+            ("learning_rate", 1, "'learning_rate' must be a float in (0, 1) (got 1)."),
+        ],
+    )
+    def test_validation_messages(self, field, value, message):
+        """Bad fields raise ConfigError saying what was passed and what is expected."""
+        with pytest.raises(ConfigError) as info:
+            replace(MODEL0, **{field: value})
+        assert str(info.value) == message
+
+    def test_activations_must_match_layers(self):
+        with pytest.raises(ConfigError, match="'hidden_activations' must be a tuple of 3 names"):
+            Variant(name="x", hidden_units=(1, 2, 3), hidden_activations=("relu",))
+
+    def test_unknown_variant_lists_valid_names(self):
+        with pytest.raises(ConfigError, match=r"unknown variant 'model9'; valid variants: model0, model1"):
+            get_variant("model9")
+
+
+class TestProfile:
+    def test_paper_is_the_notes_exactly(self):
+        paper = get_profile("paper")
+        assert all(paper.apply(v) == v for v in VARIANTS.values())
+        assert paper.train_per_class is None and paper.seeds == 5
+
+    def test_quick_keeps_the_notes_orderings(self):
+        """Quick keeps epochs 10 < 100 < 1000 and the first layer of model4 wider than the rest."""
+        q = get_profile("quick")
+        e = [q.apply(get_variant(n)).epochs for n in ("model2", "model3", "model4")]
+        assert e[0] < e[1] < e[2]
+        m4 = q.apply(get_variant("model4"))
+        assert m4.hidden_units[0] > max(m4.hidden_units[1:])
+        assert q.apply(MODEL2) == MODEL2.__class__(**{**MODEL2.fields(), "epochs": e[0]})
+
+    def test_seed_counts(self):
+        assert [PROFILES[p].seeds for p in ("smoke", "quick", "paper")] == [2, 3, 5]
+
+    def test_scale_note_names_the_factors(self):
+        note = get_profile("quick").scale_note(get_variant("model4"))
+        assert "epochs 1000→32" in note and "widths 10000-" in note and "train 30/class" in note
+
+    def test_unknown_profile(self):
+        with pytest.raises(ConfigError, match="valid profiles: smoke, quick, paper"):
+            get_profile("fast")

@@ -1,0 +1,121 @@
+"""``tp2 run VARIANT`` (train or reuse one run) and ``tp2 runs`` (list the store). Handlers return exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from ..training.precision import PRECISIONS
+from ..recipe.variants import PROFILES, VARIANTS
+
+
+def register(subparsers) -> None:
+    """Add the ``run`` and ``runs`` subcommands (each sets ``handler``)."""
+    run = subparsers.add_parser("run", help="train one (variant, seed), or reuse it from the store")
+    run.add_argument("variant", help=f"one of: {', '.join(VARIANTS)}")
+    run.add_argument("--seed", type=int, default=0, help="seed in [0, 2**32) (default 0)")
+    run.add_argument(
+        "--profile", default="auto", help=f"auto | {' | '.join(PROFILES)} (default auto: paper on a GPU, else quick)"
+    )
+    run.add_argument("--dataset", default="auto", help="auto | cifar100 | simulated | PATH (default auto)")
+    run.add_argument("--store", help="results store directory (default: env TP2_STORE or .tp2)")
+    run.add_argument("--precision", default=None, choices=tuple(PRECISIONS),
+                     help="float32 (the recipe; default, or TP2_PRECISION) | tf32 | mixed_bfloat16 (opt-in numerics)")
+    run.set_defaults(handler=run_command)
+
+    runs = subparsers.add_parser("runs", help="list the runs in the results store")
+    runs.add_argument("--store", help="results store directory (default: env TP2_STORE or .tp2)")
+    runs.set_defaults(handler=runs_command)
+
+
+def store_root(arg: str | None) -> str:
+    return arg or os.environ.get("TP2_STORE") or ".tp2"
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from ..session import resolve_profile
+    from ..training.train import make_spec, validate_seed
+    from ..recipe.variants import get_variant
+
+    variant = get_variant(args.variant)  # name errors before any slow work
+    profile = resolve_profile(args.profile)
+    seed = validate_seed(args.seed)
+    from ..data.load import load_dataset
+    from ..store.database import Store
+
+    dataset = load_dataset(args.dataset)
+    spec = make_spec(variant, seed, dataset, profile, precision=args.precision)
+    epochs = spec.variant.epochs
+
+    def train_now():
+        from ..training.train import train
+
+        def progress(epoch: int, logs: dict) -> None:
+            print(f"  epoch {epoch}/{epochs}: val_accuracy {logs.get('val_accuracy', float('nan')):.4f}", file=sys.stderr)
+
+        return train(variant, seed, dataset, profile, threads=spec.threads, precision=spec.precision, on_epoch=progress)
+
+    started = time.perf_counter()
+    result, reused = Store(store_root(args.store)).get_or_train(spec, train_now)
+    print(run_line(result, reused, time.perf_counter() - started))
+    return 0 if result.ok else 1
+
+
+def run_line(result, reused: bool, wall_seconds: float) -> str:
+    """One line: variant, seed, profile, dataset, val accuracy (or the failure), seconds, reused/trained."""
+    spec = result.spec
+    accuracy = f"val_accuracy={result.val_accuracy:.4f}" if result.ok else f"FAILED ({result.failure})"
+    seconds = result.train_seconds if reused else wall_seconds
+    how = "reused" if reused else "trained"
+    precision = "" if spec.precision == "float32" else f" precision={spec.precision}"
+    return (
+        f"{spec.variant.name} seed={spec.seed} profile={spec.profile} dataset={spec.dataset_name}{precision} "
+        f"{accuracy} seconds={seconds:.1f} {how}"
+    )
+
+
+def runs_command(args: argparse.Namespace) -> int:
+    root = store_root(args.store)
+    if not Path(root).is_dir():
+        print(f"no results store at {root}/ yet; `tp2 run model0 --profile smoke` trains a first run.")
+        return 0
+    from ..store.database import Store
+
+    runs = Store(root).all()
+    if not runs:
+        print(f"the results store {root}/ holds no runs.")
+        return 0
+    print(runs_table(runs))
+    print(f"{len(runs)} runs in {root}/")
+    return 0
+
+
+def runs_table(runs) -> str:
+    """tabulate table of stored runs, sorted by dataset, profile, variant and seed."""
+    from tabulate import tabulate
+
+    rows = []
+    key = lambda r: (r.spec.dataset_name, r.spec.profile, r.spec.precision, r.spec.variant.name, r.spec.seed)  # noqa: E731
+    for r in sorted(runs, key=key):
+        s = r.spec
+        rows.append(
+            [
+                s.variant.name,
+                s.seed,
+                s.profile,
+                s.precision,
+                s.dataset_name,
+                f"{r.val_accuracy:.4f}" if r.val_accuracy is not None else "—",
+                r.status if r.ok else f"failed: {r.failure}",
+                f"{r.train_seconds:.1f}",
+                f"{r.images_per_second:.0f}" if r.images_per_second else "—",
+                r.environment.get("device", "?"),
+                r.created,
+                r.identity,
+            ]
+        )
+    headers = ["variant", "seed", "profile", "precision", "dataset", "val_acc", "status", "train_s", "img/s", "device", "created", "identity"]
+    return tabulate(rows, headers=headers)

@@ -1,0 +1,225 @@
+"""``report.md`` + self-contained ``report.html`` + PNG figures, from runs and judgements already measured
+(no training). Called at the end of ``pytest benchmarks --tp2-report DIR`` (tp2core.output.session_files) and by
+``tp2 report`` (tp2core.cli.report, which reads the store).
+
+Layout: header (dataset, profile, seeds, hardware, versions) → claim table → variant table → one section per
+claim with its figure → learning curves → gradient-norm mechanism → throughput → the dataset (EDA).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ..claims import metrics
+from . import tables
+from . import figures as rf
+from ..errors import Tp2Error
+from .html import render_html, render_markdown
+from ..training.runs import RunResult
+
+REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
+EDA_PNG = "eda-samples.png"
+EDA_CLASSES = tuple(range(0, 100, 10))  # 10 fine classes, one per 10 labels, for the sample grid
+
+
+def write_report(*, meta: dict, runs: list[RunResult], judgements: list[dict], out_dir, dataset=None,
+                 find_dataset: bool = True, notes: Sequence[str] = ()) -> list[Path]:
+    """Write the report into ``out_dir``; return the written paths (report.md, report.html, then the PNGs).
+
+    ``dataset``: the Dataset the runs used, for the EDA section; None = load it by ``meta["dataset"]`` when
+    ``find_dataset`` (it must have the runs' fingerprint), else the section says why it is missing.
+    ``notes``: lines shown near the top (e.g. which of several stored profiles was chosen).
+    """
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise Tp2Error(f"cannot create the report directory {out}: {exc}; pass another --out DIR.") from None
+    meta = dict(meta)
+    if runs and not meta.get("environment"):
+        meta["environment"] = runs[0].environment
+    by_variant = tables.group_runs(runs)
+    figures: list[rf.FigureFile] = []
+
+    def add(fig: rf.FigureFile | None) -> rf.FigureFile | None:
+        if fig is not None:
+            figures.append(fig)
+        return fig
+
+    blocks: list[tuple] = [("h1", f"tp2 report — {meta.get('dataset', '?')}, {meta.get('profile', '?')} profile")]
+    if meta.get("simulated"):
+        blocks.append(("p", "**NOTE: SIMULATED data in CIFAR-100's format — these are NOT CIFAR-100 results.**"))
+    failed = sum(not r.ok for r in runs)
+    blocks.append(("ul", [line for line in tables.header_lines(meta) if not line.startswith("NOTE")] + [
+        f"runs: {len(runs)} ({failed} failed) over {len(by_variant)} variants; claims judged: {len(judgements)}",
+        f"generated: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} (from stored results, "
+        "no training)",
+    ]))
+    blocks += [("p", f"NOTE: {n}") for n in notes]
+
+    blocks += [("h2", "Claims"), ("table", tables.claim_rows(judgements)) if judgements else
+               ("p", "No claim was judged (no claim had runs of every variant it compares).")]
+    blocks += [("h2", "Variants"), ("table", tables.variant_rows(runs)) if runs else ("p", "No runs.")]
+
+    for j in sorted(judgements, key=lambda j: j["claim"]):
+        blocks += _claim_section(j, by_variant, out, add)
+
+    blocks.append(("h2", "Learning curves"))
+    fig = add(rf.learning_curves(out / "learning-curves.png", by_variant))
+    blocks.append(("img", fig) if fig else ("p", "No successful run recorded a per-epoch history."))
+
+    blocks.append(("h2", "Mechanism: gradient norms per layer"))
+    fig = add(rf.gradient_norms(out / "gradient-norms.png", by_variant))
+    blocks.append(("img", fig) if fig else ("p", "No successful run recorded gradient norms."))
+
+    blocks.append(("h2", "Throughput"))
+    fig = add(rf.throughput(out / "throughput.png", by_variant))
+    blocks.append(("img", fig) if fig else ("p", "No successful run recorded its throughput."))
+
+    blocks.append(("h2", "The dataset"))
+    blocks += _dataset_section(meta, dataset, find_dataset, out, add)
+
+    md_path, html_path = out / REPORT_MD, out / REPORT_HTML
+    _atomic_write(md_path, render_markdown(blocks))
+    _atomic_write(html_path, render_html(blocks, title=blocks[0][1]))
+    return [md_path, html_path] + [f.path for f in figures]
+
+
+def _claim_section(j: Mapping, by_variant: Mapping[str, list[RunResult]], out: Path, add) -> list[tuple]:
+    blocks: list[tuple] = [("h2", f"Claim {j['claim']}: {j.get('verdict', '?')}")]
+    expected = j.get("expected") or {}
+    blocks.append(("ul", [
+        f"statement: {j.get('statement', '')}",
+        f"notes' figure: {j.get('notes_figure', '')}",
+        f"verdict: **{j.get('verdict', '?')}**, expected {expected.get('verdict', 'supported')} "
+        f"({expected.get('reason', '')})",
+    ]))
+    blocks.append(("p", j.get("sentence", "")))
+    checks = j.get("checks") or []
+    if checks:
+        blocks.append(("table", [{"check": c.get("label", ""), "verdict": c.get("verdict", ""),
+                                  "detail": c.get("detail", "")} for c in checks]))
+    panels = claim_panels(j)
+    if not panels:
+        blocks.append(("p", "No figure: this claim is not in this tp2's catalogue, so its variants are unknown."))
+        return blocks
+    fig = add(rf.claim_figure(out / f"claim-{_slug(j['claim'])}.png", j, panels, by_variant))
+    blocks.append(("img", fig))
+    return blocks
+
+
+def claim_panels(j: Mapping) -> list[tuple[str, list[str], list[float]]]:
+    """(metric, variants, reference constants) per metric the claim compares, from the claim catalogue (the
+    judgement dict names comparisons only by label) or from 'a'/'b'/'metric' keys when a judgement has them."""
+    from ..claims.catalog import CLAIMS_BY_NAME
+
+    comps: list[tuple[str, str, str | None, float | None]] = []
+    claim = CLAIMS_BY_NAME.get(j.get("claim"))
+    if claim is not None:
+        comps = [(c.metric, c.a, c.b, c.constant) for c in claim.comparisons]
+    else:
+        comps = [(c.get("metric", "val_accuracy"), c["a"], c.get("b"), None)
+                 for c in j.get("comparisons") or [] if c.get("a")]
+    panels: dict[str, tuple[list[str], list[float]]] = {}
+    for metric, a, b, constant in comps:
+        names, constants = panels.setdefault(metric, ([], []))
+        for v in (a, b):
+            if v is not None and v not in names:
+                names.append(v)
+        if constant is not None:
+            constants.append(10 ** constant if metric in metrics.LOG_METRICS else constant)
+    return [(m, names, consts) for m, (names, consts) in panels.items()]
+
+
+def _dataset_section(meta: dict, dataset, find_dataset: bool, out: Path, add) -> list[tuple]:
+    if dataset is None:
+        dataset, why = (_find_dataset(meta) if find_dataset else (None, "not requested (find_dataset=False)"))
+        if dataset is None:
+            return [("p", f"Dataset section skipped: the dataset could not be loaded — {why}. Pass it with "
+                     "`tp2 report --dataset SPEC` (cifar100, simulated or an archive path).")]
+    blocks: list[tuple] = []
+    fp = meta.get("dataset_fingerprint")
+    if fp and dataset.fingerprint != fp:
+        blocks.append(("p", f"NOTE: this dataset's fingerprint {dataset.fingerprint[:12]} differs from the runs' "
+                       f"{fp[:12]}: the runs were trained on other data."))
+    blocks.append(("p", f"{dataset.label}; source: {dataset.source or '?'}"))
+    try:
+        from ..data import eda
+
+        info = eda.dataset_info(dataset)
+        blocks.append(("table", count_rows(info, _profile_subset(dataset, meta.get("profile"), eda.dataset_info))))
+        blocks.append(("p", "Training-set pixel mean per channel (R, G, B; 0–255): "
+                       + ", ".join(f"{v:.1f}" for v in info.get("channel_mean", []))
+                       + "; std: " + ", ".join(f"{v:.1f}" for v in info.get("channel_std", []))))
+        path = out / EDA_PNG
+        eda.sample_grid_png(dataset, path, list(EDA_CLASSES))
+        from PIL import Image
+
+        with Image.open(path) as im:
+            width, height = im.size
+        add(fig := rf.FigureFile(path, f"Sample images of {dataset.name}", "Training images of 10 fine classes "
+                                 "(rows), as stored (uint8, 32×32 px).", width, height))
+        blocks.append(("img", fig))
+    except Exception as exc:  # the report must not fail on its last, optional section
+        blocks.append(("p", f"Dataset summary incomplete: {type(exc).__name__}: {exc}"))
+    return blocks
+
+
+def _find_dataset(meta: dict):
+    """(Dataset, "") when the runs' dataset loads by name with their fingerprint, else (None, why)."""
+    name = meta.get("dataset")
+    if name not in ("cifar100", "simulated"):
+        return None, f"the runs' dataset {name!r} has no loadable name (an archive given by path)"
+    try:
+        from ..data.load import load_dataset
+
+        ds = load_dataset(name, download=False)
+    except Exception as exc:  # missing archive, import error: explained in the report instead
+        return None, f"{type(exc).__name__}: {exc}"
+    if meta.get("dataset_fingerprint") and ds.fingerprint != meta["dataset_fingerprint"]:
+        return None, (f"{name!r} loads with fingerprint {ds.fingerprint[:12]}, but the runs used "
+                      f"{meta['dataset_fingerprint'][:12]}")
+    return ds, ""
+
+
+def _profile_subset(dataset, profile: str | None, dataset_info) -> tuple[str, dict] | None:
+    """(description, dataset_info) of the per-class subset the profile trains on; None when it uses all."""
+    from ..recipe.variants import PROFILES
+
+    prof = PROFILES.get(profile)
+    if prof is None or (prof.train_per_class, prof.test_per_class) == (None, None):
+        return None
+    sub = dataset.subset(prof.train_per_class, prof.test_per_class)
+    return f"used by profile {profile} (first k per class)", dataset_info(sub)
+
+
+def count_rows(info: Mapping, subset: tuple[str, dict] | None = None) -> list[dict]:
+    """Images and per-class counts per split (eda.dataset_info "splits"), whole dataset then the used subset."""
+    rows = []
+    for what, part in [("whole dataset", info)] + ([subset] if subset else []):
+        for split, c in part["splits"].items():
+            rows.append({"data": what, "split": "validation (test split)" if split == "test" else split,
+                         "images": f"{c['images']:,}", "classes present": c["classes"],
+                         "images per class (min–max)": f"{c['per_class_min']}–{c['per_class_max']}"})
+    return rows
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c == "-" else "-" for c in name.lower())
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be read by others
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

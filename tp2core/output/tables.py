@@ -1,0 +1,192 @@
+"""Variant and claim tables (tabulate), headed by dataset, profile, seeds, hardware and versions.
+
+Inputs are plain data (RunResult values, Judgement dicts) so the same code serves the terminal summary,
+the Markdown/JSON report and ``tp2 runs``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+
+from tabulate import tabulate
+
+from ..training.precision import PRECISIONS, describe
+from ..training.runs import RunResult
+from ..recipe.variants import PROFILES, get_variant
+
+
+def header_lines(meta: dict) -> list[str]:
+    """Lines naming dataset, profile, seeds, hardware and library versions (every table starts with these)."""
+    env = meta.get("environment") or {}
+    versions = ", ".join(
+        f"{k} {env[k]}" for k in ("python", "tensorflow", "keras", "numpy", "jax", "torch") if env.get(k)
+    )
+    lines = [
+        f"dataset: {meta.get('dataset_label', meta.get('dataset', '?'))}",
+        f"dataset source: {meta.get('dataset_source') or '?'}",
+        f"profile: {meta.get('profile', '?')} — {PROFILES[meta['profile']].description}"
+        if meta.get("profile") in PROFILES
+        else f"profile: {meta.get('profile', '?')}",
+        f"seeds: {meta.get('seeds', '?')} per variant ({_seed_list(meta.get('seed_values'))})",
+        f"precision: {_precision(meta.get('precision'))}",
+        f"hardware: {_hardware(env)}; backend {env.get('keras_backend', env.get('backend', '?'))}; "
+        f"{env.get('intra_op_threads', '?')} thread(s) per run; op determinism "
+        f"{env.get('op_determinism', '?')}",
+        f"versions: {versions or '?'}",
+    ]
+    if meta.get("simulated"):
+        lines.insert(0, "NOTE: SIMULATED data in CIFAR-100's format — these are NOT CIFAR-100 results.")
+    return lines
+
+
+def _precision(name: str | None) -> str:
+    return describe(name) if name in PRECISIONS else str(name or "?")
+
+
+def _hardware(env: dict) -> str:
+    """'CPU (Intel Xeon, 2 cores)' or 'GPU (NVIDIA H100)'."""
+    if env.get("gpus"):
+        return f"GPU ({', '.join(env['gpus'])})"
+    cpu = env.get("cpu")
+    cores = env.get("cpu_count")
+    detail = ", ".join(x for x in (cpu, f"{cores} cores" if cores else None) if x)
+    return f"{env.get('device', '?')} ({detail})" if detail else env.get("device", "?")
+
+
+def _seed_list(values) -> str:
+    return ", ".join(str(v) for v in values) if values else "?"
+
+
+def group_runs(runs: list[RunResult]) -> dict[str, list[RunResult]]:
+    """Runs by variant name, each list sorted by seed, duplicates (same identity) dropped."""
+    seen: set[str] = set()
+    grouped: dict[str, list[RunResult]] = defaultdict(list)
+    for run in runs:
+        if run.identity in seen:
+            continue
+        seen.add(run.identity)
+        grouped[run.spec.variant.name].append(run)
+    return {k: sorted(v, key=lambda r: r.spec.seed) for k, v in sorted(grouped.items())}
+
+
+def variant_rows(runs: list[RunResult]) -> list[dict]:
+    """One row per variant: accuracy mean ± sd over ok seeds, what was trained, time, throughput.
+
+    Runs from several devices (CPU, a GPU, XLA on/off: a store shared between machines) are never averaged
+    together: each variant then gets one row per device, with a ``device`` column (RELIABILITY A10).
+    """
+    mixed = len({_device(r) for r in runs}) > 1
+    rows = []
+    for name, group in group_runs(runs).items():
+        for device in sorted({_device(r) for r in group}) if mixed else [None]:
+            row = _variant_row(name, [r for r in group if device is None or _device(r) == device])
+            rows.append({"variant": row.pop("variant"), "device": device, **row} if mixed else row)
+    return rows
+
+
+def _device(run: RunResult) -> str:
+    env = run.environment or {}
+    return f"{env.get('device', '?')}{' + XLA' if env.get('jit_compile') else ''}"
+
+
+def _variant_row(name: str, group: list[RunResult]) -> dict:
+    ok = [r for r in group if r.ok and r.val_accuracy is not None]
+    accs = [100 * r.val_accuracy for r in ok]
+    trained = group[0].spec.variant
+    return {
+        "variant": name,
+        "n": f"{len(ok)}/{len(group)}",
+        "val acc % (mean ± sd)": _mean_sd(accs),
+        "min–max %": f"{min(accs):.2f}–{max(accs):.2f}" if accs else "—",
+        "notes %": _notes_figure(name),
+        "epochs": trained.epochs,
+        "widths": "-".join(str(u) for u in trained.hidden_units),
+        "batch": trained.batch_size,
+        "aug": trained.augmentation,
+        "train imgs": group[0].train_images,
+        "s/run": f"{statistics.fmean(r.train_seconds for r in group):.1f}",
+        "img/s": _fmt_int(statistics.median(r.images_per_second for r in ok if r.images_per_second))
+        if any(r.images_per_second for r in ok)
+        else "—",
+        "seeds": ",".join(str(r.spec.seed) for r in group),
+        "scale vs notes": _scale_note(group[0]),
+        "failed": "; ".join(f"seed {r.spec.seed}: {r.failure}" for r in group if not r.ok) or "",
+    }
+
+
+def _notes_figure(name: str) -> str:
+    try:
+        acc = get_variant(name).notes_val_accuracy
+    except Exception:  # a variant from another tp2 version in an old store
+        return "?"
+    return "—" if acc is None else f"{100 * acc:.2f}"
+
+
+def _scale_note(run: RunResult) -> str:
+    profile = PROFILES.get(run.spec.profile)
+    try:
+        return profile.scale_note(get_variant(run.spec.variant.name)) if profile else "?"
+    except Exception:
+        return "?"
+
+
+def _mean_sd(values: list[float]) -> str:
+    if not values:
+        return "— (no successful run)"
+    if len(values) == 1:
+        return f"{values[0]:.2f} (n=1)"
+    return f"{statistics.fmean(values):.2f} ± {statistics.stdev(values):.2f}"
+
+
+def _fmt_int(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def claim_rows(judgements: list[dict]) -> list[dict]:
+    """One row per claim comparison: notes' figure, measured effect, CI, P(A>B), verdict vs expected."""
+    rows = []
+    for j in sorted(judgements, key=lambda j: j["claim"]):
+        comps = j.get("comparisons") or [{}]
+        for i, c in enumerate(comps):
+            ci = c.get("ci") or (None, None)
+            rows.append(
+                {
+                    "claim": j["claim"] if i == 0 else "",
+                    "notes": j.get("notes_figure", "") if i == 0 else "",
+                    "comparison": c.get("label", ""),
+                    "effect": _num(c.get("effect")) + (f" {c['unit']}" if c.get("unit") else ""),
+                    "95% CI": f"[{_num(ci[0])}, {_num(ci[1])}]",
+                    "P(A>B)": _num(c.get("p_a_gt_b")),
+                    "n": f"{c.get('n_a', '?')}+{c.get('n_b', '?')}" if c.get("n_b") else f"{c.get('n_a', '?')}",
+                    "verdict": c.get("verdict", ""),
+                    "claim verdict": j["verdict"] if i == 0 else "",
+                    "expected": (j.get("expected") or {}).get("verdict", "supported") if i == 0 else "",
+                }
+            )
+        for check in j.get("checks") or []:
+            rows.append({"claim": "", "comparison": check.get("label", ""), "verdict": check.get("verdict", "")})
+    return rows
+
+
+def _num(value) -> str:
+    if value is None:
+        return "—"
+    try:
+        return f"{float(value):.3g}" if abs(float(value)) < 1000 else f"{float(value):,.0f}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def render(rows: list[dict], fmt: str = "github") -> str:
+    if not rows:
+        return "(none)"
+    return tabulate(rows, headers="keys", tablefmt=fmt, disable_numparse=True)
+
+
+def render_all(meta: dict, runs: list[RunResult], judgements: list[dict], fmt: str = "github") -> str:
+    """Header + variant table + claim table as one text block (terminal or Markdown)."""
+    parts = ["\n".join(header_lines(meta)), "", "Variants:", render(variant_rows(runs), fmt)]
+    if judgements:
+        parts += ["", "Claims:", render(claim_rows(judgements), fmt)]
+    return "\n".join(parts)

@@ -1,0 +1,1 @@
+"""tp2 perf: trainer throughput against a matmul-only floor."""

@@ -1,0 +1,390 @@
+"""How close training runs to the machine's limit: trainer images/s against a matmul-only floor, in one run.
+
+The floor is the time the model's GEMMs alone take at its real layer shapes on the same thread count: per
+step, the forward product of every Dense layer, the weight gradient of every layer and the input gradient of
+every layer but the first (nothing trains the image, and TensorFlow prunes that product). Nothing else —
+activations, loss, the optimizer, data movement — so a trainer's ``fraction`` (its images/s over the floor's)
+is at most ~1. The GEMMs run twice per round, with numpy's BLAS (OpenBLAS) and in the active backend's own
+kernels (TensorFlow's oneDNN MatMuls, ``jnp.matmul`` under ``jax.jit``, ``torch.matmul``); the faster of the two
+is the floor, so a slow BLAS (or OpenBLAS' spinning threads losing the cores to a busy neighbour or to the
+backend's own pool, which we saw cut it 3-5x) cannot flatter the trainers. Under ``--precision mixed_bfloat16``
+the backend's floor multiplies bfloat16 operands (what the layers compute in), so the fractions stay honest.
+
+The optimizer's update is timed alone too (``adam``: tp2's fused Adam over the model's weights with fixed
+gradients — a memory-bound pass: read weight, gradient and both moments, write three of them). ``floor+adam``
+is not measured but derived: the GEMM floor and that update back to back, ``1 / (1/floor + 1/adam)`` images/s,
+which is what a trainer that does the same fp32 Adam step reaches with zero other cost and no overlap between
+update and GEMMs (on 2 cores without SMT there is no idle unit to overlap them on). Its ``fraction`` is the
+ceiling any exact-recipe trainer can show against the matmul-only floor; ``of_bound`` is a trainer's images/s
+over it.
+
+Measurements are interleaved (floor epoch, tp2 epoch, fit epoch, repeat) so machine noise hits all of them
+alike; each kind gets one warm-up epoch, then the median and min of ``epochs`` steady epochs are reported.
+Importing this module is cheap; TensorFlow (or the active Keras backend) is imported when measuring.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import statistics
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..recipe.models import INPUT_FEATURES
+from ..data.dataset import IMAGE_SHAPE, NUM_FINE
+from ..recipe.variants import Variant, get_variant
+
+# floor: the GEMMs with numpy's BLAS (the reference); floor-tf / floor-jax / floor-torch: the same GEMMs in the
+# backend's own kernels (oneDNN, XLA's Eigen, torch's BLAS: can beat OpenBLAS, and cannot lose to a backend's
+# own thread pool spinning beside OpenBLAS); adam: tp2's optimizer update alone; tp2: tp2core.training.fastfit;
+# fit: plain keras model.fit. Derived (not a trainer): floor+adam.
+TRAINERS = ("floor", "floor-tf", "adam", "tp2", "fit")
+NATIVE_FLOOR = {"tensorflow": "floor-tf", "jax": "floor-jax", "torch": "floor-torch"}
+
+
+def trainers_for(backend: str) -> tuple[str, ...]:
+    """What ``tp2 perf`` measures on a backend: everything on TensorFlow; elsewhere the floors and plain fit
+    (tp2's fast loop and its fused update are TensorFlow code)."""
+    return TRAINERS if backend == "tensorflow" else ("floor", NATIVE_FLOOR[backend], "fit")
+BOUND = "floor+adam"
+P1_MODEL, P1_BATCH = "model2", 128  # the issue's P1 target: 3×Dense(1000) at batch 128, TF backend
+
+
+@dataclass(frozen=True)
+class PerfCase:
+    """One (model, batch size) to measure."""
+
+    variant: Variant  # hidden widths are what is timed; epochs/augmentation are ignored
+    batch_size: int  # images per step
+    images: int  # images per timed epoch (a whole number of batches)
+
+
+def make_cases(models, batch_sizes, *, steps: int, width_cap: int | None = None) -> list[PerfCase]:
+    """Cases for each model name × batch size; ``steps`` batches per epoch; widths capped like a profile's."""
+    cases = []
+    for name in models:
+        variant = get_variant(name)
+        if width_cap is not None:
+            variant = replace(variant, hidden_units=tuple(min(u, width_cap) for u in variant.hidden_units))
+        cases += [PerfCase(replace(variant, batch_size=b), b, b * steps) for b in batch_sizes]
+    return cases
+
+
+def layer_shapes(variant: Variant) -> list[tuple[int, int]]:
+    """(fan_in, fan_out) of each Dense layer, input side first."""
+    widths = [INPUT_FEATURES, *variant.hidden_units, NUM_FINE]
+    return list(zip(widths, widths[1:]))
+
+
+def forward_macs(variant: Variant) -> int:
+    """Multiply-accumulates per image in the forward pass (the Dense layers' kernels)."""
+    return sum(i * o for i, o in layer_shapes(variant))
+
+
+def gflop_per_s(variant: Variant, images_per_s: float) -> float:
+    """Nominal training GFLOP/s: 6 FLOPs per forward MAC per image (2 forward + 4 backward)."""
+    return images_per_s * 6 * forward_macs(variant) / 1e9
+
+
+def step_gemms(variant: Variant, batch: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Operand shapes (A, B) of the GEMMs A @ B one training step needs."""
+    gemms = []
+    for layer, (fan_in, fan_out) in enumerate(layer_shapes(variant)):
+        gemms.append(((batch, fan_in), (fan_in, fan_out)))  # forward: activations @ kernel
+        gemms.append(((fan_in, batch), (batch, fan_out)))  # weight gradient: activationsᵀ @ δ
+        if layer > 0:
+            gemms.append(((batch, fan_out), (fan_out, fan_in)))  # input gradient: δ @ kernelᵀ
+    return gemms
+
+
+def blas_threads(n: int) -> bool:
+    """Pin numpy's OpenBLAS to n threads (as threadpoolctl does); False when no OpenBLAS was found."""
+    libs = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "libscipy_openblas*"))
+    for path in libs:
+        lib = ctypes.CDLL(path)
+        for symbol in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads"):
+            if hasattr(lib, symbol):
+                getattr(lib, symbol)(ctypes.c_int(n))
+                return True
+    return False
+
+
+class FloorEpoch:
+    """One 'epoch' of the model's GEMMs alone, on preallocated operands and outputs (no allocation timed)."""
+
+    def __init__(self, case: PerfCase):
+        rng = np.random.default_rng(0)
+        self.ops = []
+        for a, b in step_gemms(case.variant, case.batch_size):
+            left, right = rng.random(a, dtype=np.float32), rng.random(b, dtype=np.float32)
+            self.ops.append((left, right, np.empty((a[0], b[1]), np.float32)))
+        self.steps = case.images // case.batch_size
+
+    def __call__(self) -> None:
+        for _ in range(self.steps):
+            for left, right, out in self.ops:
+                np.matmul(left, right, out=out)
+
+
+def _tf_floor_epoch(case: PerfCase, dtype: str = "float32"):
+    """The floor's GEMMs as TensorFlow MatMuls in one compiled loop (what TF's own kernels reach)."""
+    import tensorflow as tf
+
+    ops = [(tf.constant(left, dtype), tf.constant(right, dtype)) for left, right, _ in FloorEpoch(case).ops]
+    steps = case.images // case.batch_size
+
+    def body(step, acc):  # one element of each product feeds the loop, so no GEMM is pruned
+        return step + 1, acc + tf.add_n([tf.cast(tf.matmul(a, b)[0, 0], tf.float32) for a, b in ops])
+
+    epoch = tf.function(lambda: tf.while_loop(lambda s, a: s < steps, body, (0, 0.0))[1], autograph=False)
+    return lambda: float(epoch())
+
+
+def _adam_epoch(case: PerfCase, seed: int):
+    """tp2's optimizer update alone: ``EpochLoop.apply_update`` on the model's weights with fixed gradients,
+    one update per batch of the epoch, in one compiled loop (no forward, no backward)."""
+    import keras
+    import tensorflow as tf
+
+    from ..training import fastfit
+    from ..recipe.models import build_model, compile_model
+
+    keras.utils.set_random_seed(seed)
+    model = build_model(case.variant)
+    compile_model(model, case.variant)
+    loop = fastfit.EpochLoop(model, case.batch_size)
+    rng = np.random.default_rng(seed)
+    grads = [tf.constant(1e-3 * rng.standard_normal(w.shape).astype(np.float32)) for w in loop.weights]
+    steps = case.images // case.batch_size
+
+    def body(step):
+        with tf.control_dependencies(loop.apply_update(grads)):
+            return (step + 1,)
+
+    epoch = tf.function(lambda: tf.while_loop(lambda s: s < steps, body, (0,)), autograph=False)
+    return lambda: int(epoch()[0])
+
+
+def bound_img_s(floor_img_s: float, update_img_s: float) -> float:
+    """Images/s of the GEMM floor and the optimizer update run back to back with nothing else."""
+    return 1.0 / (1.0 / floor_img_s + 1.0 / update_img_s)
+
+
+def _jax_floor_epoch(case: PerfCase, dtype: str = "float32"):
+    """The floor's GEMMs as ``jnp.matmul`` in one jitted ``fori_loop`` (XLA's CPU GEMMs, or cuBLAS)."""
+    import jax
+    import jax.numpy as jnp
+
+    ops = [(jnp.asarray(left, dtype), jnp.asarray(right, dtype)) for left, right, _ in FloorEpoch(case).ops]
+    steps = case.images // case.batch_size
+
+    def body(_, acc):
+        # One element of each product feeds the loop, so no GEMM is pruned; and each left operand (the
+        # batch-sized one) depends on the loop, else XLA hoists the invariant products out of the loop.
+        return acc + sum(jnp.matmul(a + (acc * 1e-30).astype(a.dtype), b)[0, 0].astype(jnp.float32) for a, b in ops)
+
+    epoch = jax.jit(lambda: jax.lax.fori_loop(0, steps, body, jnp.float32(0)))
+    return lambda: float(epoch())
+
+
+def _torch_floor_epoch(case: PerfCase, dtype: str = "float32"):
+    """The floor's GEMMs as ``torch.matmul`` into preallocated outputs (eager: a dispatch is µs, a GEMM ms)."""
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    ops = [tuple(torch.from_numpy(t).to(device, getattr(torch, dtype)) for t in op) for op in FloorEpoch(case).ops]
+    steps = case.images // case.batch_size
+
+    def run():
+        with torch.no_grad():
+            for _ in range(steps):
+                for left, right, out in ops:
+                    torch.matmul(left, right, out=out)
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    return run
+
+
+NATIVE_FLOOR_EPOCH = {"floor-tf": _tf_floor_epoch, "floor-jax": _jax_floor_epoch, "floor-torch": _torch_floor_epoch}
+
+
+def synthetic_data(case: PerfCase, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Random float32 images in [0, 1) and labels: timing does not depend on the pixel values."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((case.images, *IMAGE_SHAPE), dtype=np.float32)
+    return x, rng.integers(0, NUM_FINE, case.images).astype(np.int64)
+
+
+class _EpochTimer:
+    """Keras callback: training time of each epoch (begin → validation or end), as tp2's trainer records it."""
+
+    def __new__(cls):
+        import keras
+
+        class Timer(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.seconds: list[float] = []
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self._started = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.seconds.append(time.perf_counter() - self._started)
+
+        return Timer()
+
+
+def _tp2_epoch(case: PerfCase, x, y, seed: int):
+    """A callable running one epoch exactly as tp2core.training.fastfit.fit does (order, compiled epoch, weight check)."""
+    import keras
+
+    from ..training import fastfit
+    from ..recipe.models import build_model, compile_model
+
+    keras.utils.set_random_seed(seed)
+    model = build_model(case.variant)
+    compile_model(model, case.variant)
+    loop = fastfit.EpochLoop(model, case.batch_size)
+    xt, yt = loop.resident(x), loop.resident(y)
+    epoch = iter(range(10**9))
+
+    def run():
+        stats = loop.train_epoch(xt, yt, fastfit.epoch_order(seed, next(epoch), len(x)), checked=False)
+        loop.weights_finite()
+        return stats
+
+    return run
+
+
+def plain_fit_epoch(case: PerfCase, x, y, seed: int):
+    """A callable running one epoch of plain ``model.fit`` as a user writes it (Adam, shuffle, accuracy)."""
+    import keras
+
+    from ..recipe.models import build_model
+
+    keras.utils.set_random_seed(seed)
+    model = build_model(case.variant)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    timer = _EpochTimer()
+
+    def run():
+        model.fit(x, y, batch_size=case.batch_size, epochs=1, shuffle=True, verbose=0, callbacks=[timer])
+        return timer.seconds[-1]
+
+    return run
+
+
+def measure(
+    cases, *, epochs: int = 3, trainers=TRAINERS, threads: int, seed: int = 0, progress=None, precision="float32"
+) -> list[dict]:
+    """Rows (one per case × trainer): median/min images/s over ``epochs`` steady epochs, the floor beside each.
+
+    ``progress(row)`` is called as each row is done. The backend is Keras' active one; 'tp2' needs TensorFlow.
+    ``precision`` labels the rows; the caller sets it (``tp2core.training.precision.precision_scope``).
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    # The backend's floor multiplies in the layers' compute dtype (bfloat16 under mixed_bfloat16: its bf16 GEMMs
+    # are the limit then); numpy's floor is always float32.
+    compute_dtype = keras.mixed_precision.global_policy().compute_dtype
+    blas_pinned = blas_threads(threads)
+    rows = []
+    for case in cases:
+        x, y = synthetic_data(case, seed)
+        runners = {}
+        for trainer in trainers:
+            if trainer == "floor":
+                floor = FloorEpoch(case)
+                runners[trainer] = lambda floor=floor: _timed(floor)
+            elif trainer in NATIVE_FLOOR_EPOCH:
+                native = NATIVE_FLOOR_EPOCH[trainer](case, compute_dtype)
+                runners[trainer] = lambda native=native: _timed(native)
+            elif trainer == "adam":
+                adam = _adam_epoch(case, seed)
+                runners[trainer] = lambda adam=adam: _timed(adam)
+            elif trainer == "tp2":
+                tp2 = _tp2_epoch(case, x, y, seed)
+                runners[trainer] = lambda tp2=tp2: _timed(tp2)
+            else:
+                runners[trainer] = plain_fit_epoch(case, x, y, seed)  # times itself (callback), as fit's epochs
+        seconds = {t: [] for t in runners}
+        loads = []
+        for rep in range(epochs + 1):  # rep 0 is the warm-up (tracing, first-touch allocation)
+            for trainer, run in runners.items():
+                elapsed = run()
+                if rep:
+                    seconds[trainer].append(elapsed)
+            loads.append(os.getloadavg()[0])
+        floors = [case.images / statistics.median(seconds[t]) for t in ("floor", *NATIVE_FLOOR_EPOCH) if t in seconds]
+        floor_img_s = max(floors) if floors else None  # the faster GEMM library of this run is the floor
+        img_s = {t: case.images / statistics.median(times) for t, times in seconds.items()}
+        bound = None
+        if floor_img_s is not None and "adam" in img_s:
+            bound = bound_img_s(floor_img_s, img_s["adam"])
+        common = {
+            "model": case.variant.name,
+            "hidden_units": list(case.variant.hidden_units),
+            "batch": case.batch_size,
+            "precision": precision,
+            "threads": threads,
+            "images": case.images,
+            "floor_img_s": _round(floor_img_s, 1),
+            "loadavg_1m": round(statistics.mean(loads), 2),
+        }
+        for trainer, times in seconds.items():
+            row = {
+                **common,
+                "trainer": trainer,
+                "backend": "numpy-blas" if trainer == "floor" else backend,
+                "epochs": len(times),
+                "img_s": round(img_s[trainer], 1),
+                "img_s_min": round(case.images / max(times), 1),
+                "gflop_s": None if trainer == "adam" else round(gflop_per_s(case.variant, img_s[trainer]), 2),
+                "fraction": _ratio(img_s[trainer], floor_img_s),
+            }
+            if trainer in ("tp2", "fit"):
+                row["of_bound"] = _ratio(img_s[trainer], bound)
+            if trainer == "floor":
+                row["blas_threads_pinned"] = blas_pinned
+            rows.append(row)
+            if progress is not None:
+                progress(row)
+            if trainer == "adam" and bound is not None:  # the derived row right after the update it uses
+                row = {**common, "trainer": BOUND, "backend": backend, "epochs": len(times), "img_s": round(bound, 1),
+                       "img_s_min": None, "gflop_s": round(gflop_per_s(case.variant, bound), 2),
+                       "fraction": _ratio(bound, floor_img_s)}  # fmt: skip
+                rows.append(row)
+                if progress is not None:
+                    progress(row)
+    return rows
+
+
+def _round(value, digits):
+    return None if value is None else round(value, digits)
+
+
+def _ratio(value, reference):
+    return None if reference is None else round(value / reference, 4)
+
+
+def _timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def p1_fraction(rows: list[dict], trainer: str = "tp2", key: str = "fraction") -> float | None:
+    """``key`` of ``trainer``'s row on TensorFlow, model2 (3×1000) at batch 128, float32 (default: tp2 over the
+    floor); None when not measured."""
+    for row in rows:
+        if (row["model"], row["batch"], row["trainer"], row["backend"]) == (P1_MODEL, P1_BATCH, trainer, "tensorflow"):
+            if row["hidden_units"] == [1000, 1000, 1000] and row.get("precision", "float32") == "float32":
+                return row.get(key)
+    return None

@@ -1,0 +1,1 @@
+"""The notes' recipe as values: variants and profiles, the networks, augmentation, cost estimates."""

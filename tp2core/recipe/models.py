@@ -1,0 +1,56 @@
+"""The notes' networks: Flatten → hidden Dense layers → Dense(100, softmax), as a keras-io style builder.
+
+``parameter_counts`` is pure arithmetic (no Keras import), so tables and reports can show model sizes
+without building a 43.8 M-parameter model.
+"""
+
+from __future__ import annotations
+
+from ..data.dataset import IMAGE_SHAPE, NUM_FINE
+from .variants import Variant
+
+INPUT_FEATURES = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2]  # 32*32*3 = 3072 after Flatten
+
+
+def layer_names(variant: Variant) -> list[str]:
+    """Names of the layers with weights, input side first: dense_1 … dense_k, output."""
+    return [f"dense_{i}" for i in range(1, len(variant.hidden_units) + 1)] + ["output"]
+
+
+def parameter_counts(variant: Variant) -> dict[str, int]:
+    """Trainable parameters per Dense layer (kernel + bias), computed without building the model."""
+    widths = [INPUT_FEATURES, *variant.hidden_units, NUM_FINE]
+    return {name: fan_in * fan_out + fan_out for name, fan_in, fan_out in zip(layer_names(variant), widths, widths[1:])}
+
+
+def build_model(variant: Variant):
+    """Input(32,32,3) → Flatten → Dense(u, act) per hidden layer → Dense(100, softmax). Not compiled.
+
+    Keras' default initialisers (Glorot-uniform kernels, zero biases), as in the notes' Sequential model.
+    """
+    import keras
+
+    inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
+    h = keras.layers.Flatten(name="flatten")(inputs)
+    for name, units, activation in zip(layer_names(variant), variant.hidden_units, variant.hidden_activations):
+        h = keras.layers.Dense(units, activation=activation, name=name)(h)
+    # float32 whatever the global dtype policy: under mixed_bfloat16 the softmax and the loss stay float32
+    # (keras-io's mixed-precision guide); under the float32 recipe this is what the layer does anyway.
+    outputs = keras.layers.Dense(NUM_FINE, activation="softmax", name="output", dtype="float32")(h)
+    return keras.Model(inputs, outputs, name=variant.name.replace("-", "_"))
+
+
+def compile_model(model, variant: Variant) -> None:
+    """As a student's Keras script: Adam at the variant's rate, sparse categorical cross-entropy, accuracy.
+
+    ``jit_compile=False``: Keras turns XLA off anyway once TF op determinism is on; saying so keeps the
+    recorded flag truthful on every backend/device.
+    """
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=variant.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=False,
+    )

@@ -1,0 +1,1 @@
+"""One (variant, seed) trained: run identity and result, the trainer, backend set-up, hardware."""
