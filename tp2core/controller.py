@@ -1,123 +1,66 @@
-"""Controller-side half of the plugin: gathers runs and judgements from test reports, prints progress,
-tables at the end, writes the report files and applies the gate. Registered only on the controller."""
+"""What the controlling pytest process gathers from test reports, and the plain steps that end a session.
+
+No pytest import and nothing from ``plugin.py``: the plugin decodes each report's transport keys and hands the
+values here (``add_run``, ``add_judgement``, ``add_meta``); ``finish`` runs the session-end steps of
+``output.session_files`` in order. The same object serves ``-n 0`` and ``-n auto``.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 from .errors import Tp2Error
-from .fixture import JUDGEMENT_KEY, META_KEY, RUN_KEY
+from .output import session_files as steps
 from .session import Options, store_root
+from .training.runs import RunResult
 
 CELL_ID = re.compile(r"::test_train\[(?P<variant>.+)-seed(?P<seed>\d+)\]$")
 CLAIM_ID = re.compile(r"::test_claim\[(?P<claim>[^\]]+)\]$")
 
 
-def suite_active(config: pytest.Config) -> bool:
-    """True when benchmarks/conftest.py (the claim suite) is loaded, i.e. `pytest benchmarks …`."""
-    return any(getattr(p, "tp2_suite", False) for p in config.pluginmanager.get_plugins())
+@dataclass
+class Outcome:
+    """What the session's end printed and whether it must fail the session."""
+
+    lines: list[str] = field(default_factory=list)
+    failed: bool = False
 
 
-class Collector:
-    def __init__(self, config: pytest.Config, options: Options) -> None:
-        self.config = config
-        self.options = options
-        self.runs: dict[str, object] = {}  # identity → RunResult
-        self.reused: dict[str, bool] = {}
-        self.judgements: dict[str, dict] = {}
-        self.meta: dict = {}
-        self.expected_cells: set[tuple[str, int]] = set()
-        self.expected_claims: set[str] = set()
-        self.summary: list[str] = []
-        self.problems: list[str] = []
+@dataclass
+class Controller:
+    options: Options
+    runs: dict[str, RunResult] = field(default_factory=dict)  # identity → result
+    reused: dict[str, bool] = field(default_factory=dict)
+    judgements: dict[str, dict] = field(default_factory=dict)  # claim → judgement dict
+    meta: dict = field(default_factory=dict)
+    expected_cells: set[tuple[str, int]] = field(default_factory=set)
+    expected_claims: set[str] = field(default_factory=set)
 
-    # --- before the run: the dataset is resolved (and prepared) once, here, before any worker starts
-    def pytest_report_header(self, config: pytest.Config) -> list[str] | None:
-        if not suite_active(config):
-            return None
-        from .plugin import SESSION_KEY
-
-        session = config.stash[SESSION_KEY]
-        try:
-            self.meta = session.meta()
-        except Tp2Error as exc:
-            raise pytest.UsageError(str(exc)) from None
-        lines = [f"tp2 dataset: {self.meta['dataset_label']}", f"tp2 dataset source: {self.meta['dataset_source']}"]
-        lines.append(f"tp2 profile: {self.meta['profile']}; seeds per variant: {self.meta['seeds']}; store: "
-                     f"{store_root(self.options)}")
-        return lines
-
-    # --- what should come back
-    def _expect(self, nodeids) -> None:
+    def expect(self, nodeids) -> None:
+        """Remember what was collected, so a crashed worker's cells are reported missing, not silently absent."""
         for nodeid in nodeids:
             if m := CELL_ID.search(nodeid):
                 self.expected_cells.add((m["variant"], int(m["seed"])))
             elif m := CLAIM_ID.search(nodeid):
                 self.expected_claims.add(m["claim"])
 
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self._expect(item.nodeid for item in session.items)
+    def add_meta(self, meta: dict) -> None:
+        if not self.meta.get("environment"):
+            self.meta = {**self.meta, **meta}
 
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
-        self._expect(ids)
+    def add_run(self, result: RunResult, reused: bool) -> bool:
+        """True when this run is new to the session (the first report naming it)."""
+        if result.identity in self.runs:
+            return False
+        self.runs[result.identity] = result
+        self.reused[result.identity] = reused
+        return True
 
-    # --- as reports arrive (from this process or from xdist workers)
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        from .training.runs import RunResult
-
-        for key, value in report.user_properties:
-            if key == META_KEY and not self.meta.get("environment"):
-                self.meta = {**self.meta, **value}
-            elif key == RUN_KEY:
-                result = RunResult.from_dict(value["result"])
-                if result.identity not in self.runs:
-                    self.runs[result.identity] = result
-                    self.reused[result.identity] = value["reused"]
-                    self._progress(result, value["reused"])
-            elif key == JUDGEMENT_KEY:
-                self.judgements[value["claim"]] = value
-
-    def _progress(self, result, reused: bool) -> None:
-        tr = self.config.pluginmanager.get_plugin("terminalreporter")
-        if tr is None:
-            return
-        acc = f"{100 * result.val_accuracy:6.2f}%" if result.val_accuracy is not None else f"FAILED ({result.failure})"
-        tr.ensure_newline()
-        tr.write_line(
-            f"tp2 run {result.spec.variant.name:<14} seed {result.spec.seed:<3} val acc {acc}  "
-            f"{result.train_seconds:7.1f} s  {'reused' if reused else 'trained'}"
-        )
-
-    # --- at the end
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if not suite_active(self.config):
-            return
-        from .output import session_files
-
-        try:
-            from .plugin import SESSION_KEY
-
-            loaded = self.config.stash[SESSION_KEY].__dict__.get("dataset")  # only if already loaded
-            outcome = session_files.finish(self, dataset=loaded)
-        except Tp2Error as exc:
-            self.summary = [f"tp2: error: {exc}"]
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-            return
-        self.summary = outcome.lines
-        if outcome.failed and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if self.summary:
-            terminalreporter.section("tp2 results")
-            for line in self.summary:
-                terminalreporter.write_line(line)
+    def add_judgement(self, judgement: dict) -> None:
+        self.judgements[judgement["claim"]] = judgement
 
     def missing(self) -> list[str]:
         """Cells and claims that were collected but never reported (crashed worker, interrupted session)."""
@@ -140,3 +83,34 @@ class Collector:
 
     def report_dir(self) -> Path:
         return Path(self.options.report_dir or Path(store_root(self.options)) / "report")
+
+    def finish(self, dataset=None) -> Outcome:
+        """Tables, session files, gate, references, figures — each a plain step, in this order."""
+        out = Outcome()
+        runs, judgements, missing = list(self.runs.values()), list(self.judgements.values()), self.missing()
+        meta = dict(self.meta)
+        if runs and not meta.get("environment"):
+            meta["environment"] = runs[0].environment
+        out.lines += steps.terminal_tables(meta, runs, judgements)
+        if missing:
+            out.failed = True
+            out.lines.append(f"tp2: MISSING (collected but never reported — crashed worker or interrupted run): "
+                             f"{', '.join(missing)}")
+        for step in self._steps(meta, runs, judgements, missing, dataset):
+            try:
+                lines, failed = step()
+            except Tp2Error as exc:
+                lines, failed = [f"tp2: error: {exc}"], True
+            out.lines += lines
+            out.failed |= failed
+        return out
+
+    def _steps(self, meta, runs, judgements, missing, dataset):
+        options, report_dir = self.options, self.report_dir()
+        yield lambda: steps.write_session_files(report_dir, meta, runs, judgements, missing, self.results_json())
+        if options.gate and not options.update_references:  # updating writes the file instead of gating on it
+            yield lambda: steps.apply_gate(options.gate, meta, runs, judgements)
+        if options.update_references:
+            yield lambda: steps.write_reference(options.gate, meta, runs, judgements, missing)
+        if options.report_dir:  # figures cost seconds: only when a report directory was asked for
+            yield lambda: steps.write_figures(report_dir, meta, runs, judgements, dataset)

@@ -1,8 +1,9 @@
-"""tp2's pytest plugin: options, the ``claim`` marker, the ``tp2`` fixture, result transport, tables, gate.
+"""tp2's pytest plugin: every hook, the ``tp2`` fixture, the option names and the report transport keys.
 
 Thin on purpose (Hypothesis's plugin, pytest-benchmark's ``plugin.py``): nothing heavy is imported at import
-time; the work lives in ``session``, ``claims``, ``table`` and ``gate``. Per-run results and judgements ride to
-the xdist controller on each test report's ``user_properties`` — the same path serves ``-n 0`` and ``-n auto``.
+time; ``session.Tp2Session`` trains and judges, ``controller.Controller`` gathers and ends the session. Per-run
+results and judgements ride to the xdist controller on each test report's ``user_properties`` under the keys
+below — the same path serves ``-n 0`` and ``-n auto``.
 """
 
 from __future__ import annotations
@@ -11,10 +12,15 @@ import os
 
 import pytest
 
-from .session import Options, Tp2Session
+from .errors import Tp2Error
+from .session import Options, Tp2Session, store_root
 
-SESSION_KEY = pytest.StashKey["Tp2Session"]()
-COLLECTOR_KEY = pytest.StashKey["object"]()
+SESSION_KEY = pytest.StashKey[Tp2Session]()
+
+# user_properties transport keys: worker → controller
+RUN_KEY = "tp2_run"
+JUDGEMENT_KEY = "tp2_judgement"
+META_KEY = "tp2_meta"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,6 +49,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _options(config: pytest.Config) -> Options:
+    from .training.precision import check_precision, training_precision
+
+    precision = config.getoption("tp2_precision")
     return Options(
         profile=config.getoption("tp2_profile"),
         dataset=config.getoption("tp2_dataset"),
@@ -53,21 +62,21 @@ def _options(config: pytest.Config) -> Options:
         report_dir=config.getoption("tp2_report"),
         gate=config.getoption("tp2_gate"),
         update_references=config.getoption("tp2_update_references"),
-        precision=_precision(config.getoption("tp2_precision")),
+        precision=training_precision() if precision is None else check_precision(precision, "--tp2-precision"),
     )
 
 
-def _precision(option: str | None) -> str:
-    from .training.precision import check_precision, training_precision
+def suite_active(config: pytest.Config) -> bool:
+    """True when benchmarks/conftest.py (the claim suite) is loaded, i.e. `pytest benchmarks …`."""
+    return any(getattr(p, "tp2_suite", False) for p in config.pluginmanager.get_plugins())
 
-    return training_precision() if option is None else check_precision(option, "--tp2-precision")
 
-
+# --- configuration ---------------------------------------------------------------------------------------------
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "claim: a tp2 claim, judged over seeds (see benchmarks/)")
     try:
         options = _options(config)
-    except Exception as exc:  # a Tp2Error from option validation: a usage error, not a traceback
+    except Tp2Error as exc:  # option validation: a usage error, not a traceback
         raise pytest.UsageError(str(exc)) from None
     # Results depend on the thread count on CPU, so every training process uses the same count whatever -n is.
     os.environ.setdefault("TP2_THREADS", "1")
@@ -78,11 +87,9 @@ def pytest_configure(config: pytest.Config) -> None:
         pin_worker_device(worker["workerid"])
     config.stash[SESSION_KEY] = Tp2Session(options)
     if worker is None:
-        from .controller import Collector
+        from .controller import Controller
 
-        collector = Collector(config, options)
-        config.stash[COLLECTOR_KEY] = collector
-        config.pluginmanager.register(collector, "tp2-collector")
+        config.pluginmanager.register(ControllerHooks(config, Controller(options)), "tp2-controller")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -93,14 +100,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     return auto_workers()
 
 
-@pytest.fixture
-def tp2(request: pytest.FixtureRequest):
-    """Trains or reuses the runs a claim needs, judges it, and attaches everything to the test report."""
-    from .fixture import Tp2Fixture
-
-    return Tp2Fixture(request.config.stash[SESSION_KEY], request.node)
-
-
+# --- collection ------------------------------------------------------------------------------------------------
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """`tp2_cell`: every (variant, seed) a benchmarks module's TP2_VARIANTS needs, seeds from the options."""
     if "tp2_cell" in metafunc.fixturenames:
@@ -124,3 +124,112 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return (1, 0, 0)
 
     items.sort(key=key)  # stable: claims keep their file order
+
+
+# --- the fixture -----------------------------------------------------------------------------------------------
+@pytest.fixture
+def tp2(request: pytest.FixtureRequest) -> "Tp2Fixture":
+    """Trains or reuses the runs a claim needs, judges it, and attaches everything to the test report."""
+    return Tp2Fixture(request.config.stash[SESSION_KEY], request.node)
+
+
+class Tp2Fixture:
+    def __init__(self, session: Tp2Session, node: pytest.Item) -> None:
+        self.session = session
+        self.node = node
+
+    def _record(self, key: str, value) -> None:
+        self.node.user_properties.append((key, value))
+
+    def ensure_trained(self, cell: tuple[str, int]) -> None:
+        """Train (or reuse) one (variant, seed). A failed run fails this test with the failure text."""
+        variant, seed = cell
+        self._record(META_KEY, self.session.meta())
+        result, reused = self.session.run(variant, seed)
+        self._record(RUN_KEY, {"result": result.to_dict(), "reused": reused})
+        if not result.ok:
+            pytest.fail(f"{variant} seed {seed} failed: {result.failure}", pytrace=False)
+
+    def assert_holds(self, claim) -> None:
+        """Judge `claim` over the session's seeds; pass iff the verdict is the one expected for this
+        (dataset, profile). A non-'supported' expectation behaves as a strict xfail."""
+        self._record(META_KEY, self.session.meta())
+        judgement, runs = self.session.judge(claim)
+        for result, reused in runs:
+            self._record(RUN_KEY, {"result": result.to_dict(), "reused": reused})
+        self._record(JUDGEMENT_KEY, judgement.to_dict())
+        expected = judgement.expected.verdict
+        if judgement.verdict == expected:
+            if expected != "supported":
+                pytest.xfail(f"{judgement.verdict} as expected here: {judgement.expected.reason}")
+            return
+        pytest.fail(judgement.sentence, pytrace=False)
+
+
+# --- hooks of the controlling process only ---------------------------------------------------------------------
+class ControllerHooks:
+    """Registered by ``pytest_configure`` on the controller (never on an xdist worker): what it collects, the
+    reports as they arrive, the session's end. Hands plain values to ``controller.Controller``."""
+
+    def __init__(self, config: pytest.Config, controller) -> None:
+        self.config = config
+        self.controller = controller
+        self.summary: list[str] = []
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str] | None:
+        """The dataset is resolved (and prepared) once, here, before any worker starts."""
+        if not suite_active(config):
+            return None
+        try:
+            self.controller.add_meta(config.stash[SESSION_KEY].meta())
+        except Tp2Error as exc:
+            raise pytest.UsageError(str(exc)) from None
+        meta = self.controller.meta
+        return [f"tp2 dataset: {meta['dataset_label']}", f"tp2 dataset source: {meta['dataset_source']}",
+                f"tp2 profile: {meta['profile']}; seeds per variant: {meta['seeds']}; store: "
+                f"{store_root(self.controller.options)}"]
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.controller.expect(item.nodeid for item in session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+        self.controller.expect(ids)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        from .training.runs import RunResult
+
+        for key, value in report.user_properties:
+            if key == META_KEY:
+                self.controller.add_meta(value)
+            elif key == RUN_KEY:
+                result = RunResult.from_dict(value["result"])
+                if self.controller.add_run(result, value["reused"]):
+                    self._progress(result, value["reused"])
+            elif key == JUDGEMENT_KEY:
+                self.controller.add_judgement(value)
+
+    def _progress(self, result, reused: bool) -> None:
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is None:
+            return
+        acc = f"{100 * result.val_accuracy:6.2f}%" if result.val_accuracy is not None else f"FAILED ({result.failure})"
+        tr.ensure_newline()
+        tr.write_line(f"tp2 run {result.spec.variant.name:<14} seed {result.spec.seed:<3} val acc {acc}  "
+                      f"{result.train_seconds:7.1f} s  {'reused' if reused else 'trained'}")
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not suite_active(self.config):
+            return
+        loaded = self.config.stash[SESSION_KEY].__dict__.get("dataset")  # only if already loaded
+        outcome = self.controller.finish(dataset=loaded)
+        self.summary = outcome.lines
+        if outcome.failed and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.summary:
+            terminalreporter.section("tp2 results")
+            for line in self.summary:
+                terminalreporter.write_line(line)

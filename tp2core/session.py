@@ -116,6 +116,17 @@ class Tp2Session:
                 done[(v, s)] = self.run(v, s)
         return {cell: done[cell] for cell in cells}
 
+    def judge(self, claim) -> tuple[object, list[tuple[RunResult, bool]]]:
+        """(Judgement, the (result, reused) runs it used): every run the claim needs, trained or reused."""
+        from .claims.claim import judge
+
+        cells = self.runs_for(claim.variants)
+        by_variant: dict[str, list[RunResult]] = {}
+        for (variant, _seed), (result, _reused) in cells.items():
+            by_variant.setdefault(variant, []).append(result)
+        meta = self.meta()
+        return judge(claim, by_variant, dataset=meta["dataset"], profile=meta["profile"]), list(cells.values())
+
     def meta(self) -> dict:
         """Header facts for tables: dataset (labelled simulated when it is), profile, seeds."""
         ds = self.dataset

@@ -19,7 +19,8 @@ from tp2core.store import locks
 
 from tp2core.store import database as store_mod
 from tp2core.errors import StoreError, Tp2Error
-from tp2core.store.database import Store, atomic_write_text
+from tp2core.fileio import atomic_write_text
+from tp2core.store.database import Store
 
 from rel_helpers import REPO, db_rows, integrity, start_child
 from runs_factory import make_run, meta

@@ -6,13 +6,12 @@ import json
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from tp2core.output import gate
 
-from tp2core.output import session_files as reporting
+from tp2core.controller import Controller
 from tp2core.session import Options
 
 from rel_helpers import REPO
@@ -68,30 +67,13 @@ def test_f3_claim_suite_crash_at_import_fails_with_the_gate(pytester, tmp_path):
     assert "maximum crashed workers reached" in out and "tp2 gate FAILED" in out
 
 
-class _EmptyCollector:
-    """What the controller holds after a session where nothing ran (everything skipped or deselected)."""
-
-    def __init__(self, tmp_path: Path, reference: Path) -> None:
-        self.runs, self.judgements, self.meta = {}, {}, meta()
-        self.options = Options(store=str(tmp_path / "s"), report_dir=None, gate=str(reference))
-        self._dir = tmp_path / "report"
-
-    def missing(self) -> list[str]:
-        return []
-
-    def results_json(self) -> str:
-        return "{}"
-
-    def report_dir(self) -> Path:
-        return self._dir
-
-
 def test_f6_empty_session_never_passes_the_gate(tmp_path):
     """Zero runs against a reference: the gate fails and says why (never a passing, empty table)."""
     runs = [make_run("model0", s) for s in range(2)]
     reference = tmp_path / "ref.json"
     reference.write_text(json.dumps(gate.build_reference(meta(), runs, [])))
-    outcome = reporting.finish(_EmptyCollector(tmp_path, reference))
+    empty = Controller(Options(store=str(tmp_path / "s"), gate=str(reference)), meta=meta())  # nothing ran
+    outcome = empty.finish()
     assert outcome.failed
     assert any("gate never passes empty" in line for line in outcome.lines)
 

@@ -17,7 +17,8 @@ from tp2core.store import locks
 from tp2core.store import database as store
 from tp2core.errors import StoreError
 from tp2core.training.runs import RunResult, RunSpec
-from tp2core.store.database import Store, atomic_write_text, default_store_root
+from tp2core.fileio import atomic_write_text
+from tp2core.store.database import Store, default_store_root
 from tp2core.recipe.variants import Variant
 
 

@@ -1,6 +1,5 @@
 """Worker → device pinning and `-n auto` sizing, decided without importing a framework."""
 
-import pytest
 
 from tp2core.training import hardware as devices
 

@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import socket
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -33,6 +32,7 @@ import filelock
 import numpy as np
 
 from . import cifar_format as cf
+from ..fileio import atomic_file
 from .dataset import Dataset, array_fingerprint
 from ..errors import DataError, DataUnavailable
 from .simulate import GENERATOR_VERSION, write_simulated_archive
@@ -219,21 +219,14 @@ def _prepare(path: Path, members, key: str, is_official: bool, prepared: Path) -
     name = "cifar100" if is_official else "simulated" if parsed.simulated else f"archive-{fp[:12]}"
     info = {"format": CACHE_FORMAT, "name": name, "fingerprint": fp, "simulated": parsed.simulated is not None,
             "generator": parsed.simulated, "archive_sha256": key, "prepared_from": str(path)}  # fmt: skip
+    names = {"fine_label_names": np.array(parsed.fine_label_names),
+             "coarse_label_names": np.array(parsed.coarse_label_names)}  # fmt: skip
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{prepared.name}.", dir=prepared.parent)
+        with atomic_file(prepared, mode=0o444) as f:  # immutable once written
+            np.savez(f, **arrays, **names, info=np.array(json.dumps(info)))
     except OSError as exc:
         raise DataError(f"cache directory {prepared.parent} is not writable ({exc.strerror or exc}); set "
-                        f"TP2_CACHE (or pass cache_dir / --tp2-cache) to a writable directory.") from None  # fmt: skip
-    try:
-        with os.fdopen(fd, "wb") as f:
-            names = {"fine_label_names": np.array(parsed.fine_label_names),
-                     "coarse_label_names": np.array(parsed.coarse_label_names)}  # fmt: skip
-            np.savez(f, **arrays, **names, info=np.array(json.dumps(info)))
-        os.chmod(tmp, 0o444)  # immutable once written
-        os.replace(tmp, prepared)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+                        f"TP2_CACHE (or pass cache_dir / --tp2-cache) to a writable directory.") from None
     with open(prepared.parent.parent / "preparations.log", "a") as log:  # append: one line per preparation
         log.write(f"{key} pid={os.getpid()} time={time.time():.3f} from={path}\n")
 

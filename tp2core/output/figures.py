@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import re
-import tempfile
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..claims import metrics
+from ..fileio import atomic_write_bytes
 from ..training.runs import RunResult
 from ..recipe.variants import VARIANTS
 
@@ -55,15 +54,7 @@ def _save(fig, path: Path, title: str, caption: str) -> FigureFile:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
     width, height = (int(round(v * DPI)) for v in fig.get_size_inches())
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be read by others
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, buf.getvalue(), mode=0o644)
     return FigureFile(path, title, caption, width, height)
 
 

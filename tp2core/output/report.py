@@ -9,12 +9,11 @@ claim with its figure → learning curves → gradient-norm mechanism → throug
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..claims import metrics
+from ..fileio import atomic_write_text
 from . import tables
 from . import figures as rf
 from ..errors import Tp2Error
@@ -85,8 +84,8 @@ def write_report(*, meta: dict, runs: list[RunResult], judgements: list[dict], o
     blocks += _dataset_section(meta, dataset, find_dataset, out, add)
 
     md_path, html_path = out / REPORT_MD, out / REPORT_HTML
-    _atomic_write(md_path, render_markdown(blocks))
-    _atomic_write(html_path, render_html(blocks, title=blocks[0][1]))
+    atomic_write_text(md_path, render_markdown(blocks))
+    atomic_write_text(html_path, render_html(blocks, title=blocks[0][1]))
     return [md_path, html_path] + [f.path for f in figures]
 
 
@@ -211,15 +210,3 @@ def count_rows(info: Mapping, subset: tuple[str, dict] | None = None) -> list[di
 
 def _slug(name: str) -> str:
     return "".join(c if c.isalnum() or c == "-" else "-" for c in name.lower())
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be read by others
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -1,80 +1,74 @@
-"""End of a claim-suite session: tables, report files, references and the gate (no pytest import)."""
+"""The steps that end a claim-suite session, each a function of plain arguments returning (lines, failed).
+
+``Controller.finish`` calls them in order: terminal tables, the session files (tables.md, results.json,
+benchmarks.json), the gate, the references, the figures report. No pytest import.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import gate
-from . import tables
+from . import gate, tables
 from ..errors import Tp2Error
+from ..fileio import atomic_write_text
+
+Step = tuple[list[str], bool]  # lines for the terminal summary; whether the session must fail
 
 
-@dataclass
-class Outcome:
-    lines: list[str] = field(default_factory=list)  # printed in the terminal summary
-    failed: bool = False  # the session must fail (missing cells, gate problems)
-
-
-def finish(collector, dataset=None) -> Outcome:
-    """Print/write what the session measured; apply --tp2-gate / --tp2-update-references."""
-    from ..store.database import atomic_write_text
-
-    out = Outcome()
-    runs = list(collector.runs.values())
-    judgements = list(collector.judgements.values())
-    meta = dict(collector.meta)
-    if runs and not meta.get("environment"):
-        meta["environment"] = runs[0].environment
+def terminal_tables(meta: dict, runs: list, judgements: list[dict]) -> list[str]:
     if not runs and not judgements:
-        out.lines.append("tp2: no runs were reported (nothing selected, or every test crashed).")
-    else:
-        out.lines.append(tables.render_all(meta, runs, judgements, fmt="simple"))
-    missing = collector.missing()
-    if missing:
-        out.failed = True
-        out.lines.append(f"tp2: MISSING (collected but never reported — crashed worker or interrupted run): "
-                         f"{', '.join(missing)}")
+        return ["tp2: no runs were reported (nothing selected, or every test crashed)."]
+    return [tables.render_all(meta, runs, judgements, fmt="simple")]
 
-    report_dir = collector.report_dir()
+
+def write_session_files(report_dir: Path, meta: dict, runs: list, judgements: list[dict], missing: list[str],
+                        results_json: str) -> Step:
+    from .benchjson import benchmark_document
+
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(report_dir / "tables.md", _markdown(meta, runs, judgements, missing))
-        atomic_write_text(report_dir / "results.json", collector.results_json())
+        atomic_write_text(report_dir / "tables.md", markdown(meta, runs, judgements, missing))
+        atomic_write_text(report_dir / "results.json", results_json)
         if runs:
-            from .benchjson import benchmark_document
-
             atomic_write_text(report_dir / "benchmarks.json", json.dumps(benchmark_document(runs), indent=1))
-        out.lines.append(f"tp2: tables and results written to {report_dir}/ (tables.md, results.json, benchmarks.json)")
     except OSError as exc:
-        out.lines.append(f"tp2: could not write the report to {report_dir}: {exc}; pass --tp2-report DIR.")
-        out.failed = True
-
-    options = collector.options
-    if options.gate and not options.update_references:  # updating writes the file instead of gating on it
-        problems = gate.compare(gate.load_reference(options.gate), meta, runs, judgements)
-        if problems:
-            out.failed = True
-            out.lines.append(f"tp2 gate FAILED against {options.gate}:")
-            out.lines += [f"  - {p}" for p in problems]
-        else:
-            out.lines.append(f"tp2 gate passed against {options.gate} ({len(runs)} runs, {len(judgements)} claims).")
-    if options.update_references:
-        if missing or not runs:
-            raise Tp2Error("refusing to write a reference from an incomplete session "
-                           f"(missing: {', '.join(missing) or 'all runs'}); rerun until every cell is present.")
-        path = Path(options.gate or gate.default_reference_path(
-            meta["dataset"], meta["profile"], precision=meta.get("precision", "float32")))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, json.dumps(gate.build_reference(meta, runs, judgements), indent=1, sort_keys=True) + "\n")
-        out.lines.append(f"tp2: reference written to {path}")
-    if options.report_dir:  # figures cost seconds: only when a report directory was asked for
-        _write_full_report(meta, runs, judgements, report_dir, out, dataset)
-    return out
+        return [f"tp2: could not write the report to {report_dir}: {exc}; pass --tp2-report DIR."], True
+    return [f"tp2: tables and results written to {report_dir}/ (tables.md, results.json, benchmarks.json)"], False
 
 
-def _markdown(meta, runs, judgements, missing) -> str:
+def apply_gate(reference_path: str, meta: dict, runs: list, judgements: list[dict]) -> Step:
+    problems = gate.compare(gate.load_reference(reference_path), meta, runs, judgements)
+    if problems:
+        return [f"tp2 gate FAILED against {reference_path}:"] + [f"  - {p}" for p in problems], True
+    return [f"tp2 gate passed against {reference_path} ({len(runs)} runs, {len(judgements)} claims)."], False
+
+
+def write_reference(path: str | None, meta: dict, runs: list, judgements: list[dict], missing: list[str]) -> Step:
+    """--tp2-update-references: the reference file from a complete session (never from a partial one)."""
+    if missing or not runs:
+        raise Tp2Error("refusing to write a reference from an incomplete session "
+                       f"(missing: {', '.join(missing) or 'all runs'}); rerun until every cell is present.")
+    target = Path(path or gate.default_reference_path(
+        meta["dataset"], meta["profile"], precision=meta.get("precision", "float32")))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(target, json.dumps(gate.build_reference(meta, runs, judgements), indent=1, sort_keys=True) + "\n")
+    return [f"tp2: reference written to {target}"], False
+
+
+def write_figures(report_dir: Path, meta: dict, runs: list, judgements: list[dict], dataset=None) -> Step:
+    from .report import write_report
+
+    try:
+        paths = write_report(meta=meta, runs=runs, judgements=judgements, out_dir=report_dir, dataset=dataset)
+    except Tp2Error as exc:
+        return [f"tp2: report not written: {exc}"], False
+    except Exception as exc:  # a figure bug must not hide the tables and results already written
+        return [f"tp2: report failed ({type(exc).__name__}: {exc}); tables and results.json are intact."], True
+    return [f"tp2: report written: {report_dir / 'report.html'} ({len(paths)} files)"], False
+
+
+def markdown(meta: dict, runs: list, judgements: list[dict], missing: list[str]) -> str:
     text = "# tp2 results\n\n" + "\n".join(f"- {line}" for line in tables.header_lines(meta)) + "\n\n"
     text += "## Variants\n\n" + tables.render(tables.variant_rows(runs)) + "\n"
     if judgements:
@@ -82,19 +76,3 @@ def _markdown(meta, runs, judgements, missing) -> str:
     if missing:
         text += "\n## Missing\n\n" + "\n".join(f"- {m}" for m in missing) + "\n"
     return text
-
-
-def _write_full_report(meta, runs, judgements, report_dir: Path, out: Outcome, dataset=None) -> None:
-    """The figures report (tp2core.output.report), when that module is available."""
-    try:
-        from .report import write_report
-    except ImportError:
-        return
-    try:
-        paths = write_report(meta=meta, runs=runs, judgements=judgements, out_dir=report_dir, dataset=dataset)
-        out.lines.append(f"tp2: report written: {report_dir / 'report.html'} ({len(paths)} files)")
-    except Tp2Error as exc:
-        out.lines.append(f"tp2: report not written: {exc}")
-    except Exception as exc:  # a figure bug must not hide the tables and results already written above
-        out.failed = True
-        out.lines.append(f"tp2: report failed ({type(exc).__name__}: {exc}); tables and results.json are intact.")
