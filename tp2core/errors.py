@@ -26,3 +26,14 @@ class StoreError(Tp2Error):
 
 class RunFailed(Tp2Error):
     """A training run failed (NaN/Inf loss, out of memory, …); never recorded as an accuracy."""
+
+
+def is_positive_int(value: object) -> bool:
+    """An int > 0 that is not a bool (``True`` is an int in Python, never a count here)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def require(ok: bool, name: str, expected: str, got: object) -> None:
+    """The one validation message: ``'epochs' must be a positive int (got 0).`` (a ConfigError)."""
+    if not ok:
+        raise ConfigError(f"{name!r} must be {expected} (got {got!r}).")

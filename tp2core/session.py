@@ -56,7 +56,9 @@ def resolve_profile(name: str) -> Profile:
 
 
 def store_root(options: Options) -> str:
-    return options.store or os.environ.get("TP2_STORE") or ".tp2"
+    from .store.database import default_store_root
+
+    return str(default_store_root(options.store))
 
 
 @dataclass

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tp2core.claims.checks import AugmentedShareCheck, CheckResult, check_from_dict, count_bug_images
+from tp2core.claims.checks import AugmentedShareCheck, CheckResult, count_bug_images
 from tp2core.errors import ConfigError
 
 
@@ -80,11 +80,7 @@ class TestAugmentedShareCheck:
             AugmentedShareCheck().evaluate(0)
         assert str(exc.value) == "'n_train' must be a positive int (got 0)."
 
-    def test_round_trips(self):
-        """The check and its result survive JSON."""
-        check = AugmentedShareCheck(batch_sizes=(32, 128, 1024), seed=3)
-        assert check_from_dict(json.loads(json.dumps(check.to_dict()))) == check
-        result = check.evaluate(3000)
+    def test_result_round_trips(self):
+        """The check's result survives JSON (it rides to the controller on the test report)."""
+        result = AugmentedShareCheck(batch_sizes=(32, 128, 1024), seed=3).evaluate(3000)
         assert CheckResult.from_dict(json.loads(json.dumps(result.to_dict()))) == result
-        with pytest.raises(ConfigError, match=r"^'type' must be one of \('AugmentedShareCheck',\) \(got 'X'\)\.$"):
-            check_from_dict({"type": "X"})

@@ -80,7 +80,7 @@ class TestFormat:
         assert p.simulated.startswith("tp2.simulate")
 
     @pytest.mark.parametrize(("kw", "msg"), [({"per_class_train": 0}, "'per_class_train' must be a positive int (got 0)."),
-                                              ({"seed": -1}, "'seed' must be an int in [0, 2**32) (got -1).")])  # fmt: skip
+                                              ({"seed": -1}, "'seed' must be an int in [0, 2**32) (got -1).")])
     def test_bad_arguments(self, tmp_path, kw, msg):
         """Bad sizes or seeds raise ConfigError with the exact message."""
         with pytest.raises(ConfigError) as info:

@@ -78,7 +78,7 @@ class TestLoad:
             gate.load_reference(tmp_path / "nope.json")
 
     def test_truncated_file_is_loud(self, tmp_path):
-        """A corrupt reference is an error naming the file (RELIABILITY B13), never a silent fallback."""
+        """A corrupt reference is an error naming the file (docs/reliability.md B13), never a silent fallback."""
         runs, js = _session()
         path = tmp_path / "ref.json"
         text = json.dumps(gate.build_reference(meta(), runs, js))

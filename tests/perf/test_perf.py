@@ -57,7 +57,7 @@ class TestArithmetic:
         cases = make_cases(["model4", "model2"], [16, 32], steps=2, width_cap=50)
         assert [(c.variant.name, c.batch_size, c.images) for c in cases] == [
             ("model4", 16, 32), ("model4", 32, 64), ("model2", 16, 32), ("model2", 32, 64)
-        ]  # fmt: skip
+        ]
         assert cases[0].variant.hidden_units == (50,) * 5
 
 
@@ -98,7 +98,7 @@ def perf_json(*argv, backend="tensorflow", batch="16", steps="2", width_cap=("--
     proc = run_cli(
         "--json", "--batch-sizes", batch, "--steps", steps, "--epochs", "1", "--threads", "1", *width_cap, *argv,
         env={"KERAS_BACKEND": backend},
-    )  # fmt: skip
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout)
 
@@ -139,7 +139,7 @@ class TestCli:
         rows = perf_json("--backend", backend, backend=backend)["rows"]
         assert [(r["trainer"], r["backend"]) for r in rows] == [
             ("floor", "numpy-blas"), (trainers_for(backend)[1], backend), ("fit", backend)
-        ]  # fmt: skip
+        ]
         assert max(r["fraction"] for r in rows[:2]) == 1.0 and all(r["img_s"] > 0 for r in rows)
 
     def test_trainers_per_backend(self):

@@ -71,7 +71,7 @@ class TestProfile:
         assert e[0] < e[1] < e[2]
         m4 = q.apply(get_variant("model4"))
         assert m4.hidden_units[0] > max(m4.hidden_units[1:])
-        assert q.apply(MODEL2) == MODEL2.__class__(**{**MODEL2.fields(), "epochs": e[0]})
+        assert q.apply(MODEL2) == replace(MODEL2, epochs=e[0])
 
     def test_seed_counts(self):
         assert [PROFILES[p].seeds for p in ("smoke", "quick", "paper")] == [2, 3, 5]

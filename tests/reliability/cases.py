@@ -88,7 +88,7 @@ ALSO: dict[str, str] = {
 }
 
 _ATOMIC = ("not applicable: tp2 keeps no epoch checkpoints; a run is an atomic unit, restarted from scratch "
-           "after a kill (no partial record, retrained once; see the C1 test)")  # fmt: skip
+           "after a kill (no partial record, retrained once; see the C1 test)")
 BY_DESIGN: dict[str, str] = {
     "C2": _ATOMIC + "; no step-level backups, so no mid-epoch weights to restore",
     "C4": _ATOMIC + "; no weights file to truncate",

@@ -46,13 +46,13 @@ def child_env(**extra: str) -> dict[str, str]:
 def run_child(code: str, *args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
     """Run ``code`` (dedented) in a fresh Python; returns the finished process (stdout/stderr as text)."""
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], cwd=REPO, env=child_env(**env),
-                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def start_child(code: str, *args: str, **env: str) -> subprocess.Popen:
     """Start ``code`` in a fresh Python in its own session (so a test can SIGKILL it and its children)."""
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *args], cwd=REPO, env=child_env(**env),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def db_rows(store_root: Path, sql: str = "SELECT variant, seed, status, attempts FROM runs") -> list[tuple]:

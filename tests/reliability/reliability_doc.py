@@ -84,7 +84,7 @@ def render(results: dict[str, str], tests: dict[str, dict] | None = None) -> str
     for case, title in CASES.items():
         cells = "<br>".join(f"`{n}`: {results.get(n, NOT_RUN)}" for n in by_case[case]) or "—"
         notes = "; ".join(x for x in (BY_DESIGN.get(case), NOT_COVERED.get(case),
-                                      f"also {ALSO[case]}" if case in ALSO else None) if x)  # fmt: skip
+                                      f"also {ALSO[case]}" if case in ALSO else None) if x)
         lines.append(f"| {case} | {title} | {statuses[case]} | {cells} | {notes} |")
     return "\n".join(lines) + "\n"
 

@@ -204,7 +204,7 @@ def test_a9_collection_is_deterministic_across_hash_seeds(tmp_path):
     for hash_seed in ("1", "2"):
         env = child_env(PYTHONHASHSEED=hash_seed, TP2_CACHE=str(tmp_path / "cache"), TP2_STORE=str(tmp_path / "s"))
         out = subprocess.run([sys.executable, *COLLECT, "--tp2-dataset", str(archive)], cwd=REPO, env=env,
-                             capture_output=True, text=True, timeout=300).stdout  # fmt: skip
+                             capture_output=True, text=True, timeout=300).stdout
         lists.append([line for line in out.splitlines() if "::" in line])
     assert len(lists[0]) > 10 and lists[0] == lists[1]
 

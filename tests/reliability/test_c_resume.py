@@ -92,7 +92,7 @@ def test_c10_in_flight_without_heartbeat_is_stale(tmp_path):
     with Store(tmp_path) as store, store.lock(identity):
         with store._write() as db:
             db.execute("INSERT INTO in_flight VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (identity, TINY.name, 0, os.getpid(), store_host(), time.time() - 900, time.time() - 900))  # fmt: skip
+                       (identity, TINY.name, 0, os.getpid(), store_host(), time.time() - 900, time.time() - 900))
         (row,) = store.in_flight(stale_after_s=600)
         assert row["stale"] and row["why"].startswith("no heartbeat for 9")
         (row,) = store.in_flight(stale_after_s=3600)

@@ -141,7 +141,7 @@ def test_e5_plugin_configures_before_any_framework_import():
     """Loading the pytest plugin and pinning a worker's device import neither TensorFlow nor JAX."""
     code = ("import sys; import tp2core.plugin, tp2core.training.hardware, tp2core.session; "
             "tp2core.training.hardware.pin_worker_device('gw0'); "
-            "print(sorted(m for m in ('tensorflow', 'jax', 'keras') if m in sys.modules))")  # fmt: skip
+            "print(sorted(m for m in ('tensorflow', 'jax', 'keras') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "[]", out.stderr[-2000:]
 

@@ -60,9 +60,9 @@ class Suite:
     def start(self, *args: str, **env: str) -> subprocess.Popen:
         cmd = [sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider",
                "--tp2-profile", "smoke", "--tp2-dataset", str(self.archive), "--tp2-cache", str(self.cache),
-               "--tp2-store", str(self.store), *SELECT, *args]  # fmt: skip
+               "--tp2-store", str(self.store), *SELECT, *args]
         return subprocess.Popen(cmd, cwd=self.root, env=child_env(**env), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
     def run(self, *args: str, **env: str) -> tuple[int, str]:
         proc = self.start(*args, **env)
@@ -81,7 +81,7 @@ def suite(tmp_path, archive) -> Suite:
 def progress(out: str) -> dict[str, str]:
     """'tp2 run model0 seed 1 val acc … trained' lines → {'model0 seed 1': 'trained'}."""
     return {f"{v} seed {s}": how for v, s, how in re.findall(r"tp2 run (\S+)\s+seed (\d+)\s+.*\s(trained|reused)$",
-                                                               out, re.M)}  # fmt: skip
+                                                               out, re.M)}
 
 
 def wait_for(condition, timeout: float = 300.0) -> None:
@@ -121,9 +121,9 @@ def test_b10_b11_f1_f5_worker_sigkill_fails_naming_the_cell_then_rerun_completes
     fails on the smaller table; finished runs are durable; the rerun trains only that cell and passes the gate."""
     reference = suite.root / "reference.json"
     reference.write_text(json.dumps({"format": 1, "dataset": "simulated", "profile": "smoke", "variants": {},
-                                     "cells": CELLS, "claims": {}}))  # fmt: skip
+                                     "cells": CELLS, "claims": {}}))
     rc, out = suite.run("-n", "2", "--max-worker-restart", "0", "--tp2-gate", str(reference),
-                        TP2_TEST_CRASH_CELL="model0-seed1")  # fmt: skip
+                        TP2_TEST_CRASH_CELL="model0-seed1")
     assert rc not in (0, 5), out[-4000:]
     assert re.search(r"crashed while running .*test_train\[model0-seed1\]", out), out[-4000:]
     missing = re.search(r"tp2: MISSING .*: (.*)$", out, re.M)

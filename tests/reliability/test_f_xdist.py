@@ -29,7 +29,7 @@ def test_f2_repeated_crashes_bounded_by_max_worker_restart(pytester):
             os._exit(1)
     """)
     result = pytester.runpytest_subprocess("-n", "2", "--max-worker-restart", "1", "-p", "no:cacheprovider",
-                                           timeout=180)  # fmt: skip
+                                           timeout=180)
     out = result.stdout.str()
     assert result.ret not in (0, 5)
     assert "maximum crashed workers reached: 1" in out
@@ -56,7 +56,7 @@ def test_f3_claim_suite_crash_at_import_fails_with_the_gate(pytester, tmp_path):
     pytester.makeconftest('pytest_plugins = ["tp2core.plugin"]')
     reference = tmp_path / "ref.json"
     reference.write_text(json.dumps({"format": 1, "dataset": "simulated", "profile": "smoke", "variants": {},
-                                     "cells": ["model0 seed 0"], "claims": {}}))  # fmt: skip
+                                     "cells": ["model0 seed 0"], "claims": {}}))
     result = pytester.runpytest_subprocess(
         "benchmarks", "-n", "2", "-p", "no:cacheprovider", "--tp2-profile", "smoke", "--tp2-dataset", str(archive),
         "--tp2-cache", str(tmp_path / "cache"), "--tp2-store", str(tmp_path / "store"), "--tp2-gate", str(reference),
@@ -85,7 +85,7 @@ def test_f6_ci_treats_pytest_exit_5_as_failure():
     codes = {}
     for rc in (0, 1, 5):
         proc = subprocess.run(["bash", "-c", f"{wrapper}\nrun_pytest sh -c 'exit {rc}'"], capture_output=True,
-                              text=True)  # fmt: skip
+                              text=True)
         codes[rc] = proc.returncode
     assert codes == {0: 0, 1: 1, 5: 1}
     assert "run_pytest pytest -n auto" in script and "run_pytest pytest benchmarks" in script

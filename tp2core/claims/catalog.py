@@ -1,7 +1,7 @@
 """The notes' nine conclusions as Claim values (contract ids). benchmarks/ modules import CLAIMS and split them
 by topic; ``CLAIMS_BY_NAME`` looks one up.
 
-Each claim cites its section of ``shared/seed/tp2-notes.md``. Units follow tp2core.claims.claim: accuracy effects
+Each claim cites its section of the lab notes (README: "The notes"). Units follow tp2core.claims.claim: accuracy effects
 in percentage points, gradient-norm and throughput effects as log10 ratios. ``expect`` stays empty (the
 default is "supported", the notes' conclusion) until measured runs justify a per-(dataset, profile) entry.
 """

@@ -142,14 +142,3 @@ def _round(x: float) -> float:
 
 CHECK_TYPES = (AugmentedShareCheck,)
 
-
-def check_from_dict(data: dict):
-    """Inverse of ``to_dict`` for every type in CHECK_TYPES."""
-    kinds = {t.__name__: t for t in CHECK_TYPES}
-    data = dict(data)
-    kind = data.pop("type", None)
-    if kind not in kinds:
-        raise ConfigError(f"'type' must be one of {tuple(kinds)} (got {kind!r}).")
-    if "batch_sizes" in data:
-        data["batch_sizes"] = tuple(data["batch_sizes"])
-    return kinds[kind](**data)

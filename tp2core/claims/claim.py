@@ -1,4 +1,4 @@
-"""A claim is data (STYLE rule 4): which variants it compares, on which metric, in which direction, by what
+"""A claim is data: which variants it compares, on which metric, in which direction, by what
 margin; ``judge`` turns the runs into a verdict and one sentence (measured, expected, what to try next).
 
 Thresholds, margins and constants are in the metric's effect unit (tp2core.claims.metrics): accuracy in percentage
@@ -18,7 +18,9 @@ import numpy as np
 
 from . import stats
 from .checks import CHECK_TYPES
-from ..errors import ConfigError
+from ..errors import require
+from ..training.backend import BACKENDS
+from ..training.precision import PRECISIONS
 from .judgement import DEFAULT_EXPECTATION, ComparisonResult, Expectation, Judgement
 from .metrics import LOG_METRICS, METRIC_LABELS, METRICS, UNITS, excluded_runs, metric_value, metric_values
 from ..training.runs import RunResult
@@ -28,14 +30,8 @@ __all__ = ["Claim", "Comparison", "ComparisonResult", "Expectation", "Judgement"
            "metric_values"]
 
 MIN_RUNS = 2  # usable runs per variant needed for a spread, hence a CI
-KERAS_BACKENDS = ("tensorflow", "jax", "torch")
-OPT_IN_PRECISIONS = ("tf32", "mixed_bfloat16")  # tp2core.training.precision.PRECISIONS except the recipe's float32
+OPT_IN_PRECISIONS = tuple(p for p in PRECISIONS if p != "float32")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-
-
-def _require(ok: bool, name: str, expected: str, got: object) -> None:
-    if not ok:
-        raise ConfigError(f"{name!r} must be {expected} (got {got!r}).")
 
 
 def _is_number(x: object) -> bool:
@@ -57,23 +53,23 @@ class Comparison:
 
     def __post_init__(self) -> None:
         names = tuple(VARIANTS)
-        _require(self.a in names, "a", f"a variant name from {names}", self.a)
-        _require(self.b is None or self.b in names, "b", f"a variant name from {names} or None", self.b)
-        _require(self.b != self.a, "b", f"a variant other than 'a' ({self.a!r})", self.b)
-        _require(self.relation in stats.RELATIONS, "relation", f"one of {stats.RELATIONS}", self.relation)
-        _require(self.metric in METRICS, "metric", f"one of {METRICS}", self.metric)
-        _require(_is_number(self.threshold), "threshold", "a finite number", self.threshold)
+        require(self.a in names, "a", f"a variant name from {names}", self.a)
+        require(self.b is None or self.b in names, "b", f"a variant name from {names} or None", self.b)
+        require(self.b != self.a, "b", f"a variant other than 'a' ({self.a!r})", self.b)
+        require(self.relation in stats.RELATIONS, "relation", f"one of {stats.RELATIONS}", self.relation)
+        require(self.metric in METRICS, "metric", f"one of {METRICS}", self.metric)
+        require(_is_number(self.threshold), "threshold", "a finite number", self.threshold)
         if self.relation == "equivalent":
-            _require(
+            require(
                 _is_number(self.margin) and self.margin > 0, "margin", "a positive number for 'equivalent'", self.margin
             )
         else:
-            _require(self.margin is None, "margin", "None unless relation is 'equivalent'", self.margin)
+            require(self.margin is None, "margin", "None unless relation is 'equivalent'", self.margin)
         if self.b is None:
-            _require(_is_number(self.constant), "constant", "a finite number when 'b' is None", self.constant)
+            require(_is_number(self.constant), "constant", "a finite number when 'b' is None", self.constant)
         else:
-            _require(self.constant is None, "constant", "None when 'b' names a variant", self.constant)
-        _require(isinstance(self.label, str), "label", "a string", self.label)
+            require(self.constant is None, "constant", "None when 'b' names a variant", self.constant)
+        require(isinstance(self.label, str), "label", "a string", self.label)
 
     @property
     def variants(self) -> tuple[str, ...]:
@@ -109,26 +105,26 @@ class Claim:
     expect: Mapping[str, Expectation] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _require(isinstance(self.name, str) and bool(SLUG.match(self.name)), "name",
+        require(isinstance(self.name, str) and bool(SLUG.match(self.name)), "name",
                  "a slug of lowercase letters, digits and single hyphens, e.g. 'more-epochs-help'", self.name)
-        _require(isinstance(self.statement, str) and self.statement.strip() != "", "statement",
+        require(isinstance(self.statement, str) and self.statement.strip() != "", "statement",
                  "a non-empty sentence", self.statement)
-        _require(isinstance(self.notes_figure, str), "notes_figure", "a string", self.notes_figure)
-        _require(isinstance(self.comparisons, tuple) and all(isinstance(c, Comparison) for c in self.comparisons),
+        require(isinstance(self.notes_figure, str), "notes_figure", "a string", self.notes_figure)
+        require(isinstance(self.comparisons, tuple) and all(isinstance(c, Comparison) for c in self.comparisons),
                  "comparisons", "a tuple of Comparison values", self.comparisons)
-        _require(isinstance(self.checks, tuple) and all(isinstance(c, CHECK_TYPES) for c in self.checks),
+        require(isinstance(self.checks, tuple) and all(isinstance(c, CHECK_TYPES) for c in self.checks),
                  "checks", f"a tuple of {tuple(t.__name__ for t in CHECK_TYPES)} values", self.checks)
-        _require(bool(self.comparisons or self.checks), "comparisons",
+        require(bool(self.comparisons or self.checks), "comparisons",
                  "non-empty when 'checks' is empty (a claim must measure something)", self.comparisons)
-        _require(isinstance(self.expect, Mapping), "expect", "a mapping 'dataset/profile' → Expectation", self.expect)
+        require(isinstance(self.expect, Mapping), "expect", "a mapping 'dataset/profile' → Expectation", self.expect)
         for key, value in self.expect.items():
             parts = str(key).split("/")
-            _require(isinstance(key, str) and len(parts) in (2, 3) and parts[0] != "" and parts[1] in PROFILES
-                     and (len(parts) == 2 or parts[2] in KERAS_BACKENDS + OPT_IN_PRECISIONS), "expect",
+            require(isinstance(key, str) and len(parts) in (2, 3) and parts[0] != "" and parts[1] in PROFILES
+                     and (len(parts) == 2 or parts[2] in BACKENDS + OPT_IN_PRECISIONS), "expect",
                      f"keyed 'dataset/profile', 'dataset/profile/backend' or 'dataset/profile/precision' with "
-                     f"profile one of {tuple(PROFILES)}, backend one of {KERAS_BACKENDS} and precision one of "
+                     f"profile one of {tuple(PROFILES)}, backend one of {BACKENDS} and precision one of "
                      f"{OPT_IN_PRECISIONS}, e.g. 'simulated/quick'", key)
-            _require(isinstance(value, Expectation), f"expect[{key!r}]", "an Expectation", value)
+            require(isinstance(value, Expectation), f"expect[{key!r}]", "an Expectation", value)
         object.__setattr__(self, "expect", dict(self.expect))  # own copy: the claim stays immutable
 
     @property
@@ -163,11 +159,11 @@ def judge(
     Runs of another dataset, profile or variant than the key they are filed under are a caller bug (mixing
     them would silently compare unlike things) and raise ConfigError.
     """
-    _require(isinstance(claim, Claim), "claim", "a Claim", claim)
+    require(isinstance(claim, Claim), "claim", "a Claim", claim)
     for variant, runs in runs_by_variant.items():
         for r in runs:
             got = (r.spec.variant.name, r.spec.dataset_name, r.spec.profile)
-            _require(got == (variant, dataset, profile), f"runs_by_variant[{variant!r}]",
+            require(got == (variant, dataset, profile), f"runs_by_variant[{variant!r}]",
                      f"runs of ({variant!r}, {dataset!r}, {profile!r}) only", got)
     comps = tuple(_compare(c, runs_by_variant, seed) for c in claim.comparisons)
     n_train = _trained_images(runs_by_variant, profile)

@@ -8,14 +8,9 @@ from dataclasses import asdict, dataclass
 
 from . import stats
 from .checks import CheckResult
-from ..errors import ConfigError
+from ..errors import require
 
 DEFAULT_REASON = "the notes' conclusion (no measured expectation recorded for this dataset/profile)"
-
-
-def _require(ok: bool, name: str, expected: str, got: object) -> None:
-    if not ok:
-        raise ConfigError(f"{name!r} must be {expected} (got {got!r}).")
 
 
 @dataclass(frozen=True)
@@ -26,8 +21,8 @@ class Expectation:
     reason: str  # one sentence: why this verdict is expected here (measured how, when)
 
     def __post_init__(self) -> None:
-        _require(self.verdict in stats.VERDICTS, "verdict", f"one of {stats.VERDICTS}", self.verdict)
-        _require(isinstance(self.reason, str) and self.reason.strip() != "", "reason", "a non-empty string", self.reason)
+        require(self.verdict in stats.VERDICTS, "verdict", f"one of {stats.VERDICTS}", self.verdict)
+        require(isinstance(self.reason, str) and self.reason.strip() != "", "reason", "a non-empty string", self.reason)
 
 
 DEFAULT_EXPECTATION = Expectation(stats.SUPPORTED, DEFAULT_REASON)

@@ -43,7 +43,7 @@ def simulate_command(args: argparse.Namespace) -> int:
     path = write_simulated_archive(args.out, args.per_class_train, args.per_class_test, args.seed)
     n = 100 * (args.per_class_train + args.per_class_test)
     print(f"wrote {path} ({path.stat().st_size:,} bytes, {n:,} images, seed {args.seed}) "
-          f"in {time.perf_counter() - start:.1f} s")  # fmt: skip
+          f"in {time.perf_counter() - start:.1f} s")
     print(f"load it with --tp2-dataset {path} (named 'simulated'; never presented as CIFAR-100)")
     return 0
 

@@ -13,11 +13,11 @@ import os
 import sys
 
 from ..errors import ConfigError
+from ..training.backend import BACKENDS
 from ..training.precision import PRECISIONS
 
 DEFAULT_MODELS = ("model2",)
 DEFAULT_BATCHES = (128, 1024)
-BACKENDS = ("tensorflow", "jax", "torch")
 THREADS_NOTE = (
     "threads = TF intra-op (inter-op 1) / torch threads / numpy OpenBLAS threads for the floor; JAX with "
     "threads > 1 runs XLA's default pool (all cores). The suite trains with TP2_THREADS=1 per worker."
@@ -85,7 +85,7 @@ def run_perf(args) -> int:
     progress = None if args.json else _print_row
     if not args.json:
         print(f"{'model':<14}{'batch':>6} {'trainer':<11}{'backend':<11}{'img/s':>9}{'min':>9}"
-              f"{'GFLOP/s':>9}{'floor':>9}{'frac':>8}{'of bound':>9}{'load':>6}")  # fmt: skip
+              f"{'GFLOP/s':>9}{'floor':>9}{'frac':>8}{'of bound':>9}{'load':>6}")
     from ..training.precision import precision_scope
 
     with precision_scope(args.precision):  # Keras' dtype policy and TF32 while models are built and trained

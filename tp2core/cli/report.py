@@ -10,6 +10,7 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
+from ..data.dataset import dataset_label
 from ..errors import Tp2Error
 from ..training.precision import PRECISIONS
 from ..training.runs import RunResult
@@ -156,10 +157,9 @@ def build_meta(runs: list[RunResult], dataset=None) -> dict:
     name, fp, profile, precision = _group_key(latest)
     seeds = sorted({r.spec.seed for r in runs})
     simulated = name == "simulated" or bool(dataset is not None and dataset.simulated)
-    label = f"{name} ({'SIMULATED CIFAR-format data, not CIFAR-100; ' if simulated else ''}fp {fp[:12]})"
     return {
         "dataset": name,
-        "dataset_label": dataset.label if dataset is not None else label,
+        "dataset_label": dataset.label if dataset is not None else dataset_label(name, fp, simulated),
         "dataset_source": dataset.source if dataset is not None else "as recorded with the stored runs",
         "dataset_fingerprint": fp,
         "simulated": simulated,

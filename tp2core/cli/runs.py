@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -32,7 +31,9 @@ def register(subparsers) -> None:
 
 
 def store_root(arg: str | None) -> str:
-    return arg or os.environ.get("TP2_STORE") or ".tp2"
+    from ..store.database import default_store_root
+
+    return str(default_store_root(arg))
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from .dataset import NUM_FINE
 
 OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
 OFFICIAL_FILENAME = "cifar-100-python.tar.gz"
@@ -42,7 +43,7 @@ MEMBERS = ("train", "test", "meta")
 TOP_DIR = "cifar-100-python"
 MAX_MEMBER_BYTES = 400 * 1024 * 1024  # the real train member is 148 MiB; anything this big is not CIFAR
 SIMULATED_MARKER = "tp2_simulated"  # extra key in tp2's simulated meta (value: a description of the generator)
-NUM_FINE, NUM_COARSE, PIXELS = 100, 20, 32 * 32 * 3
+NUM_COARSE, PIXELS = 20, 32 * 32 * 3
 FIX = "Fix: stage an unmodified cifar-100-python.tar.gz, or use simulated data (--tp2-dataset simulated)."
 
 
@@ -206,7 +207,7 @@ def parse_members(members: dict[str, bytes], where: str) -> ParsedArchive:
     return ParsedArchive(
         xtr, ytr, ctr, xte, yte, cte, fine_names, coarse_names,
         simulated=_text(marker) if marker is not None else None,
-    )  # fmt: skip
+    )
 
 
 def _as_dict(obj: object, where: str) -> dict:

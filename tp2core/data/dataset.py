@@ -9,6 +9,13 @@ import numpy as np
 
 IMAGE_SHAPE = (32, 32, 3)
 NUM_FINE = 100
+# The one wording of "this is not CIFAR-100", for every header, table, report and CLI line.
+SIMULATED_NOTE = "NOTE: SIMULATED data in CIFAR-100's format — these are NOT CIFAR-100 results."
+
+
+def dataset_label(name: str, fingerprint: str, simulated: bool) -> str:
+    """Name for headers: says 'SIMULATED' loudly when it is."""
+    return f"{name} ({'SIMULATED CIFAR-format data, not CIFAR-100; ' if simulated else ''}fp {fingerprint[:12]})"
 NUM_COARSE = 20
 
 
@@ -32,9 +39,7 @@ class Dataset:
     @property
     def label(self) -> str:
         """Name for headers: says 'SIMULATED' loudly when it is."""
-        if self.simulated:
-            return f"{self.name} (SIMULATED CIFAR-format data, not CIFAR-100; fp {self.fingerprint[:12]})"
-        return f"{self.name} (fp {self.fingerprint[:12]})"
+        return dataset_label(self.name, self.fingerprint, self.simulated)
 
     def subset(self, train_per_class: int | None, test_per_class: int | None) -> "Dataset":
         """First k images of each fine class, in file order (deterministic, seed-independent). None = all."""

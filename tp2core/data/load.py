@@ -165,7 +165,7 @@ def _load_simulated(cache: Path, reason: str) -> Dataset:
                 write_simulated_archive(folder, **cfg)
     ds = _load_path(archive, cache, official=False, where="tp2 simulated archive")
     return _with_source(ds, f"simulated: {reason}; tp2-generated CIFAR-format data (seed {cfg['seed']}, "
-                            f"{cfg['per_class_train']}/{cfg['per_class_test']} per class) at {archive}")  # fmt: skip
+                            f"{cfg['per_class_train']}/{cfg['per_class_test']} per class) at {archive}")
 
 
 def _load_path(path: Path, cache: Path, *, official: bool, where: str) -> Dataset:
@@ -218,9 +218,9 @@ def _prepare(path: Path, members, key: str, is_official: bool, prepared: Path) -
     fp = array_fingerprint(*arrays.values())
     name = "cifar100" if is_official else "simulated" if parsed.simulated else f"archive-{fp[:12]}"
     info = {"format": CACHE_FORMAT, "name": name, "fingerprint": fp, "simulated": parsed.simulated is not None,
-            "generator": parsed.simulated, "archive_sha256": key, "prepared_from": str(path)}  # fmt: skip
+            "generator": parsed.simulated, "archive_sha256": key, "prepared_from": str(path)}
     names = {"fine_label_names": np.array(parsed.fine_label_names),
-             "coarse_label_names": np.array(parsed.coarse_label_names)}  # fmt: skip
+             "coarse_label_names": np.array(parsed.coarse_label_names)}
     try:
         with atomic_file(prepared, mode=0o444) as f:  # immutable once written
             np.savez(f, **arrays, **names, info=np.array(json.dumps(info)))
@@ -247,7 +247,7 @@ def _read_prepared(prepared: Path) -> Dataset:
     for a in arrays.values():
         a.flags.writeable = False  # shared by every run of the session: nobody may change it in place
     return Dataset(**arrays, fine_label_names=fine_names, coarse_label_names=coarse_names, name=info["name"],
-                   fingerprint=info["fingerprint"], simulated=info["simulated"])  # fmt: skip
+                   fingerprint=info["fingerprint"], simulated=info["simulated"])
 
 
 def _with_source(ds: Dataset, source: str) -> Dataset:

@@ -85,14 +85,14 @@ def simulated_members(per_class_train: int, per_class_test: int, seed: int) -> d
             b"fine_labels": labels.tolist(),
             b"coarse_labels": (labels // 5).tolist(),
             b"data": images.transpose(0, 3, 1, 2).reshape(len(labels), 3072),  # channel-planar rows
-        })  # fmt: skip
+        })
     marker = f"tp2.simulate v{GENERATOR_VERSION} seed={seed} per_class_train={per_class_train} "
     marker += f"per_class_test={per_class_test}"
     members["meta"] = dumps_py2({
         b"fine_label_names": [n.encode() for n in fine_names],
         b"coarse_label_names": [f"simgroup{c:02d}".encode() for c in range(20)],
         SIMULATED_MARKER.encode(): marker.encode(),
-    })  # fmt: skip
+    })
     return members
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..claims import metrics
+from ..data.dataset import SIMULATED_NOTE
 from ..fileio import atomic_write_text
 from . import tables
 from . import figures as rf
@@ -52,7 +53,7 @@ def write_report(*, meta: dict, runs: list[RunResult], judgements: list[dict], o
 
     blocks: list[tuple] = [("h1", f"tp2 report — {meta.get('dataset', '?')}, {meta.get('profile', '?')} profile")]
     if meta.get("simulated"):
-        blocks.append(("p", "**NOTE: SIMULATED data in CIFAR-100's format — these are NOT CIFAR-100 results.**"))
+        blocks.append(("p", f"**{SIMULATED_NOTE}**"))
     failed = sum(not r.ok for r in runs)
     blocks.append(("ul", [line for line in tables.header_lines(meta) if not line.startswith("NOTE")] + [
         f"runs: {len(runs)} ({failed} failed) over {len(by_variant)} variants; claims judged: {len(judgements)}",

@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from tabulate import tabulate
 
+from ..data.dataset import SIMULATED_NOTE
 from ..training.precision import PRECISIONS, describe
 from ..training.runs import RunResult
 from ..recipe.variants import PROFILES, get_variant
@@ -36,7 +37,7 @@ def header_lines(meta: dict) -> list[str]:
         f"versions: {versions or '?'}",
     ]
     if meta.get("simulated"):
-        lines.insert(0, "NOTE: SIMULATED data in CIFAR-100's format — these are NOT CIFAR-100 results.")
+        lines.insert(0, SIMULATED_NOTE)
     return lines
 
 
@@ -74,7 +75,7 @@ def variant_rows(runs: list[RunResult]) -> list[dict]:
     """One row per variant: accuracy mean ± sd over ok seeds, what was trained, time, throughput.
 
     Runs from several devices (CPU, a GPU, XLA on/off: a store shared between machines) are never averaged
-    together: each variant then gets one row per device, with a ``device`` column (RELIABILITY A10).
+    together: each variant then gets one row per device, with a ``device`` column (docs/reliability.md A10).
     """
     mixed = len({_device(r) for r in runs}) > 1
     rows = []

@@ -359,7 +359,7 @@ def measure(
             if trainer == "adam" and bound is not None:  # the derived row right after the update it uses
                 row = {**common, "trainer": BOUND, "backend": backend, "epochs": len(times), "img_s": round(bound, 1),
                        "img_s_min": None, "gflop_s": round(gflop_per_s(case.variant, bound), 2),
-                       "fraction": _ratio(bound, floor_img_s)}  # fmt: skip
+                       "fraction": _ratio(bound, floor_img_s)}
                 rows.append(row)
                 if progress is not None:
                     progress(row)

@@ -1,6 +1,6 @@
 """The notes' models as frozen, declarative values, and the fidelity profiles that scale them.
 
-Every variant cites the section of ``shared/seed/tp2-notes.md`` (Spanish lab notes, "Trabajo Practico 2")
+Every variant cites the section of the lab notes (README: "The notes") (Spanish lab notes, "Trabajo Practico 2")
 it comes from. Defaults are the course baseline; every other variant is a ``dataclasses.replace`` of
 another one, so a reader sees exactly what changed between two models.
 
@@ -9,10 +9,9 @@ Nothing here imports TensorFlow: variants and profiles are plain data.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field, replace
 
-from ..errors import ConfigError
+from ..errors import ConfigError, is_positive_int, require
 
 AUGMENTATIONS = ("none", "full", "single_batch_bug")
 ACTIVATIONS = ("relu", "softmax", "sigmoid", "tanh", "linear")
@@ -35,16 +34,16 @@ class Variant:
     description: str = ""  # one line for tables and reports
 
     def __post_init__(self) -> None:
-        _require(bool(self.name) and isinstance(self.name, str), "name", "a non-empty string", self.name)
-        _require(
+        require(bool(self.name) and isinstance(self.name, str), "name", "a non-empty string", self.name)
+        require(
             isinstance(self.hidden_units, tuple)
             and len(self.hidden_units) > 0
-            and all(_is_pos_int(u) for u in self.hidden_units),
+            and all(is_positive_int(u) for u in self.hidden_units),
             "hidden_units",
             "a non-empty tuple of positive ints",
             self.hidden_units,
         )
-        _require(
+        require(
             isinstance(self.hidden_activations, tuple)
             and len(self.hidden_activations) == len(self.hidden_units)
             and all(a in ACTIVATIONS for a in self.hidden_activations),
@@ -52,29 +51,16 @@ class Variant:
             f"a tuple of {len(self.hidden_units)} names from {ACTIVATIONS}",
             self.hidden_activations,
         )
-        _require(_is_pos_int(self.epochs), "epochs", "a positive int", self.epochs)
-        _require(_is_pos_int(self.batch_size), "batch_size", "a positive int", self.batch_size)
-        _require(self.augmentation in AUGMENTATIONS, "augmentation", f"one of {AUGMENTATIONS}", self.augmentation)
-        _require(self.optimizer == "adam", "optimizer", "'adam' (the notes' optimizer)", self.optimizer)
-        _require(
+        require(is_positive_int(self.epochs), "epochs", "a positive int", self.epochs)
+        require(is_positive_int(self.batch_size), "batch_size", "a positive int", self.batch_size)
+        require(self.augmentation in AUGMENTATIONS, "augmentation", f"one of {AUGMENTATIONS}", self.augmentation)
+        require(self.optimizer == "adam", "optimizer", "'adam' (the notes' optimizer)", self.optimizer)
+        require(
             isinstance(self.learning_rate, float) and 0 < self.learning_rate < 1,
             "learning_rate",
             "a float in (0, 1)",
             self.learning_rate,
         )
-
-    def fields(self) -> dict:
-        """Plain-dict view of every field (used for run identities and reports)."""
-        return dataclasses.asdict(self)
-
-
-def _is_pos_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def _require(ok: bool, name: str, expected: str, got: object) -> None:
-    if not ok:
-        raise ConfigError(f"{name!r} must be {expected} (got {got!r}).")
 
 
 # --- The notes' models --------------------------------------------------------------------------------------
@@ -203,10 +189,10 @@ class Profile:
     def __post_init__(self) -> None:
         for name in ("train_per_class", "test_per_class", "max_width"):
             value = getattr(self, name)
-            _require(value is None or _is_pos_int(value), name, "a positive int or None", value)
-        _require(_is_pos_int(self.seeds), "seeds", "a positive int", self.seeds)
-        _require(
-            all(_is_pos_int(k) and _is_pos_int(v) for k, v in self.epochs.items()),
+            require(value is None or is_positive_int(value), name, "a positive int or None", value)
+        require(is_positive_int(self.seeds), "seeds", "a positive int", self.seeds)
+        require(
+            all(is_positive_int(k) and is_positive_int(v) for k, v in self.epochs.items()),
             "epochs",
             "a mapping of positive ints",
             self.epochs,

@@ -2,7 +2,7 @@
 
 Why SQLite in WAL mode and not a JSON file: a shared file rewritten by several processes was destroyed under
 concurrent xdist workers, while WAL + ``BEGIN IMMEDIATE`` + a busy timeout took 8 writers x 200 inserts and
-SIGKILLed writers with nothing lost (shared/RELIABILITY.md B1, B2, B5, B6). A record is written once, after
+SIGKILLed writers with nothing lost (docs/reliability.md B1, B2, B5, B6). A record is written once, after
 training, in one transaction, so a run killed mid-training leaves no partial record and is retrained.
 
 ``synchronous=FULL``: every commit is fsynced, so a stored run survives a power loss or a preempted VM, not just
@@ -43,9 +43,10 @@ CREATE TABLE in_flight (identity TEXT PRIMARY KEY, variant TEXT NOT NULL, seed I
 """
 
 
-def default_store_root() -> Path:
-    """``$TP2_STORE`` if set, else ``.tp2`` in the current directory (the plugin's ``--tp2-store`` wins over both)."""
-    return Path(os.environ.get("TP2_STORE") or ".tp2")
+def default_store_root(explicit: str | os.PathLike | None = None) -> Path:
+    """The store directory: ``explicit`` (``--tp2-store`` / ``--store``) if given, else ``$TP2_STORE``, else ``.tp2``
+    in the current directory. The one definition used by the plugin, the session and every CLI command."""
+    return Path(explicit or os.environ.get("TP2_STORE") or ".tp2")
 
 
 class Store:

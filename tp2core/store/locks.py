@@ -3,7 +3,7 @@
 A lock is a ``filelock.FileLock`` (``fcntl.flock`` on Unix): the kernel drops it when the holder's file
 descriptor closes, so a process killed with SIGKILL never leaves a lock that hangs the next run. The lock
 *file* stays behind on purpose (waiters must share one inode); its presence means nothing. Both flock and
-SQLite's WAL (shared memory in ``-shm``) need a local filesystem, hence ``refuse_network_fs`` (RELIABILITY B7).
+SQLite's WAL (shared memory in ``-shm``) need a local filesystem, hence ``refuse_network_fs`` (docs/reliability.md B7).
 """
 
 from __future__ import annotations

@@ -145,7 +145,7 @@ def enable_determinism() -> None:
 
 
 def determinism_problems(model) -> list[str]:
-    """Reproducibility settings that are not in effect now (RELIABILITY A3: observed, not assumed). TF32 and
+    """Reproducibility settings that are not in effect now (docs/reliability.md A3: observed, not assumed). TF32 and
     the dtype policy are the precision's business (``tp2core.training.precision.problems``)."""
     backend, problems = keras_backend_name(), []
     if backend == "tensorflow":

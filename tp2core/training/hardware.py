@@ -1,4 +1,4 @@
-"""Which device each process trains on, decided before TensorFlow/JAX initialise (RELIABILITY E4/E5).
+"""Which device each process trains on, decided before TensorFlow/JAX initialise (docs/reliability.md E4/E5).
 
 No TensorFlow import here: GPUs are counted from the driver's /proc entries, so the xdist controller can size
 `-n auto` and each worker can pin itself to one GPU before any framework touches CUDA.

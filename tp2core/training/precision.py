@@ -110,7 +110,7 @@ def problems(model, precision: str) -> list[str]:
     for layer in hidden:
         if layer.compute_dtype != want_compute or layer.variable_dtype != "float32":
             found.append(f"layer {layer.name} computes in {layer.compute_dtype} with {layer.variable_dtype} "
-                         f"weights, not {want_compute} with float32 weights ({precision})")  # fmt: skip
+                         f"weights, not {want_compute} with float32 weights ({precision})")
     output = model.get_layer("output")
     if output.compute_dtype != "float32":
         found.append(f"the output layer computes in {output.compute_dtype}, not float32")

@@ -174,7 +174,7 @@ def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch):
 
 
 def _require_determinism(model, precision: str) -> None:
-    """Observed, not assumed (RELIABILITY A3): refuse to train when a reproducibility setting is not in effect."""
+    """Observed, not assumed (docs/reliability.md A3): refuse to train when a reproducibility setting is not in effect."""
     problems = determinism_problems(model) + precision_problems(model, precision)
     if problems:
         raise RuntimeError(f"{model.name}: {'; '.join(problems)}; its results would not be reproducible.")
