@@ -1,0 +1,40 @@
+"""Tp2Fixture: what a training cell attaches to its test report (no pytest session, no training)."""
+
+from __future__ import annotations
+
+import pytest
+from runs_factory import make_run, meta
+
+from tp2core.plugin import META_KEY, RUN_KEY, Tp2Fixture
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.user_properties: list[tuple[str, object]] = []
+
+
+class _Session:
+    def __init__(self, result) -> None:
+        self.result = result
+
+    def meta(self) -> dict:
+        return meta()
+
+    def run(self, variant: str, seed: int):
+        return self.result, True
+
+
+def test_a_trained_cell_attaches_meta_and_its_run():
+    node = _Node()
+    run = make_run("model0", 1)
+    Tp2Fixture(_Session(run), node).ensure_trained(("model0", 1))
+    assert [key for key, _ in node.user_properties] == [META_KEY, RUN_KEY]
+    assert node.user_properties[1][1] == {"result": run.to_dict(), "reused": True}
+
+
+def test_a_failed_run_fails_its_cell_with_the_failure_text_and_is_still_attached():
+    node = _Node()
+    run = make_run("model0", 0, status="failed", failure="non-finite loss (nan) at epoch 1, batch 3 (1-based)")
+    with pytest.raises(pytest.fail.Exception, match=r"^model0 seed 0 failed: non-finite loss"):
+        Tp2Fixture(_Session(run), node).ensure_trained(("model0", 0))
+    assert node.user_properties[-1][0] == RUN_KEY
