@@ -1,4 +1,4 @@
-"""``tp2 perf``: trainer throughput against the matmul-only floor, measured in one run (see tp2core.measure.measure).
+"""``tp2 perf``: trainer throughput against the matmul-only floor, measured in one run (see tp2core.perf.measure).
 
 Threads are fixed per process (TensorFlow cannot change them once started): run it once per thread count.
 Other Keras backends: run it under a Python that has that backend, e.g.
