@@ -9,7 +9,7 @@ Each image is a small scene, composed in float64 on a 32×32×3 canvas:
 3. *The object*: PARTS soft shapes (diamond, ellipse or rectangle) laid out in an object frame. The coarse group
    (fine // 5) fixes each part's kind, layout, size and orientation; a fine class perturbs them, adds its own
    colour scheme, and a striped texture of its own frequency, direction and strength. Per image the object is
-   shifted (±~5 px), scaled (×0.7–1.4), rotated (~±12°), recoloured (its class colours mixed with a random
+   shifted (σ 3 px, at most 6), scaled (×0.7–1.4), rotated (σ ~11°), recoloured (class colours mixed with a random
    colour), shaded top to bottom, and partly hidden by an occluder with probability OCCLUDE.
 4. *Camera*: a low-frequency illumination field, a per-image gain, a left-right flip with probability ½ (so
    labels survive flips), pixel noise, then a tone map per chunk of images: an affine map per channel (applied
