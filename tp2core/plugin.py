@@ -28,7 +28,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tp2-profile", default="auto", choices=("auto", "smoke", "quick", "paper"),
                     help="fidelity profile; auto = paper when a GPU is visible, else quick (default: auto)")
     group.addoption("--tp2-dataset", default="auto", metavar="SPEC",
-                    help="cifar100 | simulated | auto | path to cifar-100-python.tar.gz or its folder (default: auto)")
+                    help="cifar100 | simulated | simulated-v1 | auto | path to cifar-100-python.tar.gz or its folder (default: auto)")
     group.addoption("--tp2-data", default=None, metavar="PATH",
                     help="explicit CIFAR-100 archive location (also TP2_DATA)")
     group.addoption("--tp2-cache", default=None, metavar="DIR",

@@ -1,7 +1,6 @@
 """tp2core.claims.compare / welch / permutation / calibration: hand-checked tiny cases, scipy cross-checks, and a
 fast fixed-seed calibration run that fails when a false-verdict rate exceeds its promise."""
 
-import itertools
 import json
 import math
 

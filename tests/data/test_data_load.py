@@ -128,6 +128,15 @@ class TestSpecs:
         assert len(list((tmp_path / "cache" / "simulated").glob("*/cifar-100-python.tar.gz"))) == 1
         assert preparation_count(tmp_path / "cache") == 1
 
+    def test_simulated_v1_kept_apart(self, small_simulated, tmp_path):
+        """'simulated-v1' is the old generator: its own cache folder, name and fingerprint; 'simulated' is v2."""
+        v1, v2 = load_dataset("simulated-v1"), load_dataset("simulated")
+        assert (v1.name, v2.name) == ("simulated-v1", "simulated") and v1.simulated and v2.simulated
+        assert v1.fingerprint != v2.fingerprint and "generator v2" in v2.source and "generator v1" in v1.source
+        folders = sorted(p.name for p in (tmp_path / "cache" / "simulated").iterdir() if p.is_dir())
+        assert [f.split("-")[0] for f in folders] == ["v1", "v2"]
+        assert "SIMULATED" in v1.label and "not CIFAR-100" in v1.label
+
     def test_download_is_used_when_online(self, tmp_path, monkeypatch):
         """When online, cifar100 downloads through Keras (injected) and verifies the result."""
         path = write_archive(tmp_path / "dl" / "cifar-100-python.tar.gz")

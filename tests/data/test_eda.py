@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 import numpy as np
 import pytest
@@ -35,9 +36,9 @@ def test_counts(ds):
 
 
 def test_channel_stats_match_numpy(ds):
-    """Per-channel mean/std equal numpy's over all training pixels (0–255 units)."""
+    """Per-channel mean/std equal numpy's over all training pixels (pixels in [0, 1])."""
     info = dataset_info(ds)
-    x = ds.x_train.astype(np.float64)
+    x = ds.x_train.astype(np.float64) / 255.0
     assert info["channel_mean"] == pytest.approx(x.mean(axis=(0, 1, 2)), abs=1e-3)
     assert info["channel_std"] == pytest.approx(x.std(axis=(0, 1, 2)), abs=1e-3)
     assert info["channel_mean"][0] != info["channel_mean"][1]  # random data: channels differ
@@ -75,3 +76,21 @@ def test_cli_info(archive, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "fingerprint:" in out and "train:" in out and "samples.png" in out
     assert (tmp_path / "out" / "samples.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_cli_info_json(archive, capsys):
+    """`tp2 data info --json --probe` prints one JSON object with the issue-15 statistics, all filled in."""
+    parser = argparse.ArgumentParser()
+    cli_data.register(parser.add_subparsers())
+    args = parser.parse_args(["data", "info", "--dataset", str(archive), "--json", "--probe"])
+    assert args.handler(args) == 0
+    info = json.loads(capsys.readouterr().out)
+    keys = ("channel_mean", "channel_std", "spectrum_slope", "adjacent_pixel_correlation", "linear_probe_accuracy")
+    assert all(info[k] is not None for k in keys)
+    assert len(info["channel_mean"]) == 3 and 0.0 <= info["linear_probe_accuracy"] <= 1.0
+
+
+def test_info_without_probe_leaves_it_none(ds):
+    """Without probe the accuracy is None; with image statistics off, slope and correlation are None too."""
+    info = dataset_info(ds)
+    assert info["linear_probe_accuracy"] is None and info["spectrum_slope"] is None

@@ -1,4 +1,5 @@
-"""Simulated archives: exact CIFAR python format, byte-identical per seed, learnable but not trivial."""
+"""Simulated archives: exact CIFAR python format, byte-identical per seed (and across numpy 1.x / 2.x), learnable
+but not trivial, with natural-image statistics (issue 15 targets 1–3)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,18 @@ import numpy as np
 import pytest
 
 from tp2core.cli import data as cli_data
+from tp2core.data import image_stats
 from tp2core.data.cifar_format import parse_members, read_tar_members
 from tp2core.errors import ConfigError
-from tp2core.data.simulate import dumps_py2, simulated_members, write_simulated_archive
+from tp2core.data.simulate import GENERATOR_VERSION, dumps_py2, simulated_members, write_simulated_archive
+
+# sha256 of simulated_members(2, 1, seed=0) (train + test + meta bytes), per generator version. The same under
+# numpy 1.26.4 and 2.4.6 (checked by hand in a numpy-1.26 venv when v2 was written); a change means the images
+# changed: bump GENERATOR_VERSION rather than editing a pinned value.
+FINGERPRINTS = {
+    1: "0745504a5db8d6594f51ec54b2682a4a98db7d76c13ca24deca870275853e6d3",
+    2: "139470646ed96a7be3fbdbbf925193ec3cc991925d4cd1036b6805c9e328472e",
+}
 
 
 def _sha(path) -> str:
@@ -34,6 +44,17 @@ class TestDeterminism:
         a = write_simulated_archive(tmp_path / "a", 2, 1, seed=5)
         b = write_simulated_archive(tmp_path / "b", 2, 1, seed=6)
         assert _sha(a) != _sha(b)
+
+    @pytest.mark.parametrize("version", sorted(FINGERPRINTS))
+    def test_fingerprint(self, version):
+        """The archive members are bit-identical to the pinned ones (same under numpy 1.x and 2.x)."""
+        m = simulated_members(2, 1, 0, version)
+        assert hashlib.sha256(m["train"] + m["test"] + m["meta"]).hexdigest() == FINGERPRINTS[version]
+
+    def test_default_is_v2(self):
+        """The default generator is v2, and its marker says so (so v1 data is never taken for it)."""
+        meta = pickle.loads(simulated_members(1, 1, 0)["meta"], encoding="bytes")
+        assert GENERATOR_VERSION == 2 and meta[b"tp2_simulated"].startswith(b"tp2.simulate v2 ")
 
     def test_fixed_times_and_owners(self, tmp_path):
         """gzip and tar headers carry fixed times and no owner names (reproducible)."""
@@ -92,6 +113,37 @@ class TestFormat:
 def split():
     p = parse_members(simulated_members(20, 10, 0), "sim")
     return p.x_train, p.y_train, p.x_test, p.y_test
+
+
+class TestNaturalStatistics:
+    """Issue 15 targets 1–3 on 20 images per class (the full archive's figures: `tp2 data info`)."""
+
+    def test_channel_moments_match_cifar100(self, split):
+        """Per-channel mean and std within 0.02 of CIFAR-100's published ones (pixels in [0, 1])."""
+        mean, std = image_stats.channel_mean_std(split[0])
+        assert mean.tolist() == pytest.approx([0.507, 0.487, 0.441], abs=0.02)
+        assert std.tolist() == pytest.approx([0.267, 0.256, 0.276], abs=0.02)
+
+    def test_power_spectrum_slope(self, split):
+        """The radially averaged power spectrum falls like natural images': slope in [−2.8, −1.6]."""
+        assert -2.8 <= image_stats.spectrum_slope(split[0]) <= -1.6
+
+    def test_adjacent_pixels_correlate(self, split):
+        """Horizontally adjacent pixels correlate at ≥ 0.85, as in natural images."""
+        assert image_stats.adjacent_pixel_correlation(split[0]) >= 0.85
+
+    def test_coarse_groups_are_alike(self, split):
+        """Class-mean images are more alike (cosine, after removing the overall mean) within a coarse group
+        than across groups."""
+        x_train, y_train, _, _ = split
+        means = np.stack([x_train[y_train == c].reshape(-1, 3072).mean(0) for c in range(100)])
+        means -= means.mean(0)
+        means /= np.linalg.norm(means, axis=1, keepdims=True)
+        cosine = means @ means.T
+        group = np.arange(100) // 5
+        same = (group[:, None] == group[None, :]) & ~np.eye(100, dtype=bool)
+        across = group[:, None] != group[None, :]
+        assert cosine[same].mean() > cosine[across].mean() + 0.2
 
 
 class TestImages:

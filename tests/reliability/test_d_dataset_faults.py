@@ -173,7 +173,7 @@ def test_d10_unwritable_cache_dir_is_an_error_not_a_silent_fallback(tmp_path):
 
 def test_d11_invalid_dataset_spec_or_profile_rejected_up_front():
     """'superclass' is neither a dataset spec nor a path; a bad profile is a ConfigError at option time."""
-    with pytest.raises(DataUnavailable, match=r"'superclass' is not auto, cifar100, simulated nor an existing"):
+    with pytest.raises(DataUnavailable, match=r"'superclass' is not auto, cifar100, simulated, simulated-v1 nor an existing"):
         load_dataset("superclass")
     with pytest.raises(ConfigError, match="unknown profile 'superclass'; valid profiles: smoke, quick, paper"):
         Options(profile="superclass")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -22,8 +23,12 @@ def register(subparsers) -> None:
     sim.add_argument("--seed", type=int, default=0, help="generator seed; same seed, byte-identical archive (0)")
     sim.set_defaults(handler=simulate_command)
 
-    info = sub.add_parser("info", help="counts, pixel statistics, fingerprint and source; sample-image grid")
-    info.add_argument("--dataset", default="auto", help="auto | cifar100 | simulated | PATH (default auto)")
+    info = sub.add_parser("info", help="counts, natural-image statistics, fingerprint and source; sample grid")
+    info.add_argument("--dataset", default="auto",
+                      help="auto | cifar100 | simulated | simulated-v1 | PATH (default auto)")
+    info.add_argument("--probe", action="store_true",
+                      help="also fit the raw-pixel ridge probe (train split) and report its test accuracy (~30 s)")
+    info.add_argument("--json", action="store_true", help="print the figures as one JSON object instead of text")
     info.add_argument("--out", type=Path, help="directory for samples.png (no image when omitted)")
     info.add_argument("--data-path", help="CIFAR-100 archive or folder (default: env TP2_DATA)")
     info.add_argument("--cache-dir", help="prepared-array cache (default: env TP2_CACHE or ~/.cache/tp2)")
@@ -60,7 +65,8 @@ def info_command(args: argparse.Namespace) -> int:
             msg = f"'--classes' must be comma-separated ints, e.g. 0,17,42 (got {args.classes!r})."
             raise ConfigError(msg) from None
     ds = load_dataset(args.dataset, data_path=args.data_path, cache_dir=args.cache_dir)
-    print(format_info(dataset_info(ds)))
+    info = dataset_info(ds, image_statistics=True, probe=args.probe)
+    print(json.dumps(info, indent=2) if args.json else format_info(info))
     if args.out is not None:
         target = args.out / "samples.png"
         try:
@@ -68,5 +74,6 @@ def info_command(args: argparse.Namespace) -> int:
         except OSError as exc:
             msg = f"'--out' must be a writable directory (got {str(args.out)!r}: {exc.strerror or exc})."
             raise ConfigError(msg) from None
-        print(f"samples:     {target}")
+        if not args.json:
+            print(f"samples:     {target}")
     return 0

@@ -19,7 +19,7 @@ def register(subparsers) -> None:
     run.add_argument(
         "--profile", default="auto", help=f"auto | {' | '.join(PROFILES)} (default auto: paper on a GPU, else quick)"
     )
-    run.add_argument("--dataset", default="auto", help="auto | cifar100 | simulated | PATH (default auto)")
+    run.add_argument("--dataset", default="auto", help="auto | cifar100 | simulated | simulated-v1 | PATH (default auto)")
     run.add_argument("--store", help="results store directory (default: env TP2_STORE or .tp2)")
     run.add_argument("--precision", default=None, choices=tuple(PRECISIONS),
                      help="float32 (the recipe; default, or TP2_PRECISION) | tf32 | mixed_bfloat16 (opt-in numerics)")

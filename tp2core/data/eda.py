@@ -1,4 +1,5 @@
-"""A first look at a dataset: counts per split and class, per-channel statistics, and a grid of sample images.
+"""A first look at a dataset: counts per split and class, per-channel and natural-image statistics (image_stats),
+an optional raw-pixel linear probe, and a grid of sample images.
 
 Uses matplotlib's object API with the Agg canvas (no pyplot, no global backend switch), so it works headless
 and inside pytest workers.
@@ -11,14 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
+from . import image_stats
 from .dataset import NUM_FINE, Dataset
 from ..errors import ConfigError
 
-CHUNK = 5000  # images per step when summing pixel statistics (bounds float64 temporaries to ~120 MB)
 
-
-def dataset_info(ds: Dataset) -> dict:
-    """Counts per split (total, per-class min/max, classes present), train per-channel mean/std (0–255 units)."""
+def dataset_info(ds: Dataset, *, image_statistics: bool = False, probe: bool = False) -> dict:
+    """Counts per split (total, per-class min/max, classes present) and the training split's per-channel mean/std
+    (pixels in [0, 1]); with ``image_statistics`` also its spectrum slope and adjacent-pixel correlation, with
+    ``probe`` the ridge probe's test accuracy (train → test split). Statistics not computed are None."""
     splits = {}
     for split, y in (("train", ds.y_train), ("test", ds.y_test)):
         counts = np.bincount(y, minlength=NUM_FINE)
@@ -28,7 +30,13 @@ def dataset_info(ds: Dataset) -> dict:
             "per_class_min": int(counts.min()),
             "per_class_max": int(counts.max()),
         }
-    mean, std = _channel_stats(ds.x_train)
+    mean, std = image_stats.channel_mean_std(ds.x_train)
+    slope = correlation = accuracy = None
+    if image_statistics and len(ds.x_train):
+        slope = round(image_stats.spectrum_slope(ds.x_train), 3)
+        correlation = round(image_stats.adjacent_pixel_correlation(ds.x_train), 4)
+    if probe and len(ds.x_train) and len(ds.x_test):
+        accuracy = round(image_stats.ridge_probe_accuracy(ds.x_train, ds.y_train, ds.x_test, ds.y_test), 4)
     return {
         "name": ds.name,
         "label": ds.label,
@@ -36,24 +44,12 @@ def dataset_info(ds: Dataset) -> dict:
         "source": ds.source,
         "simulated": ds.simulated,
         "splits": splits,
-        "channel_mean": mean,
-        "channel_std": std,
+        "channel_mean": [round(float(v), 4) for v in mean],
+        "channel_std": [round(float(v), 4) for v in std],
+        "spectrum_slope": slope,
+        "adjacent_pixel_correlation": correlation,
+        "linear_probe_accuracy": accuracy,
     }
-
-
-def _channel_stats(x: np.ndarray) -> tuple[list[float], list[float]]:
-    """Per-channel mean and (population) std of uint8 (N, 32, 32, 3) images, summed in float64 chunks."""
-    total, sq, n = np.zeros(3), np.zeros(3), 0
-    for start in range(0, len(x), CHUNK):
-        c = x[start : start + CHUNK].reshape(-1, 3).astype(np.float64)
-        total += c.sum(axis=0)
-        sq += (c * c).sum(axis=0)
-        n += len(c)
-    if n == 0:
-        return [0.0] * 3, [0.0] * 3
-    mean = total / n
-    std = np.sqrt(np.maximum(sq / n - mean**2, 0.0))
-    return [round(float(v), 3) for v in mean], [round(float(v), 3) for v in std]
 
 
 def format_info(info: dict) -> str:
@@ -64,8 +60,15 @@ def format_info(info: dict) -> str:
             f"{split + ':':<12} {s['images']:,} images, {s['classes']} classes, "
             f"{s['per_class_min']}–{s['per_class_max']} per class"
         )
-    rgb = ", ".join(f"{c} {m:.1f}±{sd:.1f}" for c, m, sd in zip("RGB", info["channel_mean"], info["channel_std"]))
-    lines.append(f"pixels:      train mean±std per channel (0–255): {rgb}")
+    rgb = ", ".join(f"{c} {m:.3f}±{sd:.3f}" for c, m, sd in zip("RGB", info["channel_mean"], info["channel_std"]))
+    lines.append(f"pixels:      train mean±std per channel (pixels in [0, 1]): {rgb}")
+    if info.get("spectrum_slope") is not None:
+        lines.append(f"spectrum:    train power-spectrum slope {info['spectrum_slope']:.2f} (log-log, 2–14 cycles/"
+                     f"image; natural images ≈ −2); adjacent-pixel correlation "
+                     f"{info['adjacent_pixel_correlation']:.3f}")
+    if info.get("linear_probe_accuracy") is not None:
+        lines.append(f"probe:       ridge regression on raw pixels, train → test accuracy "
+                     f"{100 * info['linear_probe_accuracy']:.1f} % (chance 1 %)")
     if info["simulated"]:
         lines.append("NOTE:        simulated CIFAR-format data, not CIFAR-100")
     return "\n".join(lines)

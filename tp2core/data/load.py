@@ -6,7 +6,8 @@
   writable), in both layouts: Keras 3.0–3.5 ``datasets/cifar-100-python.tar.gz`` + ``datasets/cifar-100-python/``,
   Keras ≥ 3.6 ``datasets/cifar-100-python-target_archive`` + ``datasets/cifar-100-python-target/cifar-100-python/``;
   then downloaded through Keras when online. Anything found there must match the official checksum.
-- ``"simulated"``: tp2's generated archive (seed 0, 500/100 images per class), generated once per cache dir.
+- ``"simulated"``: tp2's generated archive (generator v2, seed 0, 500/100 images per class), generated once per
+  cache dir; ``"simulated-v1"``: the same from the superseded v1 generator (named ``simulated-v1``).
 - ``"auto"`` (the default everywhere): CIFAR-100 when found or downloadable, else simulated data;
   ``Dataset.source`` says which and why.
 - a path to a ``cifar-100-python.tar.gz``-style archive or its extracted folder: any archive in the format loads,
@@ -37,7 +38,7 @@ from .dataset import Dataset, array_fingerprint
 from ..errors import DataError, DataUnavailable
 from .simulate import GENERATOR_VERSION, write_simulated_archive
 
-SPECS = ("auto", "cifar100", "simulated")
+SPECS = ("auto", "cifar100", "simulated", "simulated-v1")
 CACHE_FORMAT = 1  # bump when the prepared .npz layout changes; older files are simply prepared again
 LOCK_TIMEOUT = 1800  # s: preparing the real archive takes seconds; this only guards against a hung peer
 ARRAYS = ("x_train", "y_train", "x_test", "y_test", "y_train_coarse", "y_test_coarse")
@@ -67,8 +68,9 @@ def load_dataset(
     if data_path is None and os.environ.get("TP2_DATA"):
         data_path = os.environ["TP2_DATA"]
     spec = os.fspath(spec)
-    if spec == "simulated":
-        return _load_simulated(cache, "requested (--tp2-dataset simulated)")
+    if spec in ("simulated", "simulated-v1"):
+        version = 1 if spec == "simulated-v1" else GENERATOR_VERSION
+        return _load_simulated(cache, f"requested (--tp2-dataset {spec})", version)
     if spec not in SPECS:
         path = Path(spec).expanduser()
         if not path.exists():
@@ -154,18 +156,19 @@ def _download_via_keras() -> Path:
     return Path(get_file(fname=cf.OFFICIAL_FILENAME, origin=cf.OFFICIAL_URL, file_hash=cf.OFFICIAL_SHA256))
 
 
-def _load_simulated(cache: Path, reason: str) -> Dataset:
+def _load_simulated(cache: Path, reason: str, version: int = GENERATOR_VERSION) -> Dataset:
     cfg = SIMULATED_DEFAULT
     sizes = f"{cfg['per_class_train']}x{cfg['per_class_test']}"
-    folder = cache / "simulated" / f"v{GENERATOR_VERSION}-seed{cfg['seed']}-{sizes}"
+    folder = cache / "simulated" / f"v{version}-seed{cfg['seed']}-{sizes}"  # the version keeps v1 and v2 apart
     archive = folder / cf.OFFICIAL_FILENAME
     if not archive.exists():
         with _lock(folder.with_name(folder.name + ".lock")):
             if not archive.exists():
-                write_simulated_archive(folder, **cfg)
+                write_simulated_archive(folder, **cfg, version=version)
     ds = _load_path(archive, cache, official=False, where="tp2 simulated archive")
-    return _with_source(ds, f"simulated: {reason}; tp2-generated CIFAR-format data (seed {cfg['seed']}, "
-                            f"{cfg['per_class_train']}/{cfg['per_class_test']} per class) at {archive}")
+    return _with_source(ds, f"{ds.name}: {reason}; tp2-generated CIFAR-format data (generator v{version}, seed "
+                            f"{cfg['seed']}, {cfg['per_class_train']}/{cfg['per_class_test']} per class) at "
+                            f"{archive}")
 
 
 def _load_path(path: Path, cache: Path, *, official: bool, where: str) -> Dataset:
@@ -216,7 +219,9 @@ def _prepare(path: Path, members, key: str, is_official: bool, prepared: Path) -
     parsed = cf.parse_members(members, str(path))
     arrays = {name: getattr(parsed, name) for name in ARRAYS}
     fp = array_fingerprint(*arrays.values())
-    name = "cifar100" if is_official else "simulated" if parsed.simulated else f"archive-{fp[:12]}"
+    name = "cifar100" if is_official else f"archive-{fp[:12]}"
+    if parsed.simulated and not is_official:
+        name = _simulated_name(parsed.simulated)
     info = {"format": CACHE_FORMAT, "name": name, "fingerprint": fp, "simulated": parsed.simulated is not None,
             "generator": parsed.simulated, "archive_sha256": key, "prepared_from": str(path)}
     names = {"fine_label_names": np.array(parsed.fine_label_names),
@@ -229,6 +234,11 @@ def _prepare(path: Path, members, key: str, is_official: bool, prepared: Path) -
                         f"TP2_CACHE (or pass cache_dir / --tp2-cache) to a writable directory.") from None
     with open(prepared.parent.parent / "preparations.log", "a") as log:  # append: one line per preparation
         log.write(f"{key} pid={os.getpid()} time={time.time():.3f} from={path}\n")
+
+
+def _simulated_name(marker: str) -> str:
+    """``simulated`` for the current generator's archives, ``simulated-v1`` for the superseded v1's."""
+    return "simulated-v1" if marker.startswith("tp2.simulate v1 ") else "simulated"
 
 
 def _read_prepared(prepared: Path) -> Dataset:

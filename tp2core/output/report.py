@@ -153,9 +153,9 @@ def _dataset_section(meta: dict, dataset, find_dataset: bool, out: Path, add) ->
 
         info = eda.dataset_info(dataset)
         blocks.append(("table", count_rows(info, _profile_subset(dataset, meta.get("profile"), eda.dataset_info))))
-        blocks.append(("p", "Training-set pixel mean per channel (R, G, B; 0–255): "
-                       + ", ".join(f"{v:.1f}" for v in info.get("channel_mean", []))
-                       + "; std: " + ", ".join(f"{v:.1f}" for v in info.get("channel_std", []))))
+        blocks.append(("p", "Training-set pixel mean per channel (R, G, B; pixels in [0, 1]): "
+                       + ", ".join(f"{v:.3f}" for v in info.get("channel_mean", []))
+                       + "; std: " + ", ".join(f"{v:.3f}" for v in info.get("channel_std", []))))
         path = out / EDA_PNG
         eda.sample_grid_png(dataset, path, list(EDA_CLASSES))
         from PIL import Image
