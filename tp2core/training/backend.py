@@ -149,7 +149,6 @@ def determinism_problems(model) -> list[str]:
     the dtype policy are the precision's business (``tp2core.training.precision.problems``)."""
     backend, problems = keras_backend_name(), []
     if backend == "tensorflow":
-
         if not op_determinism_enabled():
             problems.append("TF op determinism is off (tf.config.experimental.enable_op_determinism() had no effect)")
         if model.jit_compile:
