@@ -34,8 +34,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..recipe.models import INPUT_FEATURES
 from ..data.dataset import IMAGE_SHAPE, NUM_FINE
+from ..recipe.models import forward_macs, layer_shapes  # noqa: F401 (layer_shapes: part of this module's API)
 from ..recipe.variants import Variant, get_variant
 
 # floor: the GEMMs with numpy's BLAS (the reference); floor-tf / floor-jax / floor-torch: the same GEMMs in the
@@ -72,17 +72,6 @@ def make_cases(models, batch_sizes, *, steps: int, width_cap: int | None = None)
             variant = replace(variant, hidden_units=tuple(min(u, width_cap) for u in variant.hidden_units))
         cases += [PerfCase(replace(variant, batch_size=b), b, b * steps) for b in batch_sizes]
     return cases
-
-
-def layer_shapes(variant: Variant) -> list[tuple[int, int]]:
-    """(fan_in, fan_out) of each Dense layer, input side first."""
-    widths = [INPUT_FEATURES, *variant.hidden_units, NUM_FINE]
-    return list(zip(widths, widths[1:]))
-
-
-def forward_macs(variant: Variant) -> int:
-    """Multiply-accumulates per image in the forward pass (the Dense layers' kernels)."""
-    return sum(i * o for i, o in layer_shapes(variant))
 
 
 def gflop_per_s(variant: Variant, images_per_s: float) -> float:
