@@ -109,7 +109,7 @@ class EpochLoop:
         # retracing" when many runs in one process each trace their own loop once.
         self._epoch = {c: tf.function(partial(self._train, checked=c), autograph=False) for c in (False, True)}
         self._evaluate = tf.function(partial(self._eval), autograph=False)
-        self._finite = tf.function(partial(_all_finite, self.weights), autograph=False)
+        self._finite = tf.function(partial(weights_finite, self.weights), autograph=False)
 
     def resident(self, array):
         """The array as a tensor on the training device (copied once per run, not per batch)."""
@@ -149,7 +149,7 @@ class EpochLoop:
                 count = tf.cast(tf.shape(index)[0], tf.float32)
                 ok = tf.math.is_finite(loss)
                 if checked:
-                    ok = tf.logical_and(ok, _all_finite(self.weights))
+                    ok = tf.logical_and(ok, weights_finite(self.weights))
                 return (
                     step + 1,
                     loss_sum + loss * count,  # float32 sums, as Keras' Mean metric keeps them
@@ -266,7 +266,14 @@ def _correct(y, pred):
     return tf.reduce_sum(tf.cast(hits, tf.float32))
 
 
-def _all_finite(weights):
+def all_finite(tensors):
+    """One boolean tensor: every element of every tensor (or tf.Variable) is finite. The one definition of
+    tp2's weight check, compiled inside the epoch loop here and per batch by tp2core.training.train."""
     import tensorflow as tf
 
-    return tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(w.value)) for w in weights]))
+    return tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(t)) for t in tensors]))
+
+
+def weights_finite(weights):
+    """``all_finite`` of Keras variables, read where it is called (inside the compiled loop: after the update)."""
+    return all_finite([w.value for w in weights])

@@ -296,12 +296,11 @@ _ALL_FINITE = []  # one tf.function per process: one per run would retrace in ev
 
 
 def _all_finite():
-    """Compiled check that every weight is finite: 2 ms on a 5 M-parameter model on CPU, 2.5× faster than eager."""
+    """fastfit.all_finite compiled: 2 ms on a 5 M-parameter model on CPU, 2.5× faster than eager."""
     if not _ALL_FINITE:
         import tensorflow as tf
 
-        def all_finite(weights):
-            return tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(w)) for w in weights]))
+        from .fastfit import all_finite
 
         _ALL_FINITE.append(tf.function(all_finite, autograph=False, reduce_retracing=True))
     return _ALL_FINITE[0]
