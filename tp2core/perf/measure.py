@@ -209,24 +209,23 @@ def synthetic_data(case: PerfCase, seed: int = 0) -> tuple[np.ndarray, np.ndarra
     return x, rng.integers(0, NUM_FINE, case.images).astype(np.int64)
 
 
-class _EpochTimer:
-    """Keras callback: training time of each epoch (begin → validation or end), as tp2's trainer records it."""
+def _epoch_timer():
+    """A Keras callback whose ``seconds`` lists each epoch's time (begin → end). Built here, not at module level,
+    so importing this module does not import Keras."""
+    import keras
 
-    def __new__(cls):
-        import keras
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds: list[float] = []
 
-        class Timer(keras.callbacks.Callback):
-            def __init__(self):
-                super().__init__()
-                self.seconds: list[float] = []
+        def on_epoch_begin(self, epoch, logs=None):
+            self._started = time.perf_counter()
 
-            def on_epoch_begin(self, epoch, logs=None):
-                self._started = time.perf_counter()
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._started)
 
-            def on_epoch_end(self, epoch, logs=None):
-                self.seconds.append(time.perf_counter() - self._started)
-
-        return Timer()
+    return EpochTimer()
 
 
 def _tp2_epoch(case: PerfCase, x, y, seed: int):
@@ -260,7 +259,7 @@ def plain_fit_epoch(case: PerfCase, x, y, seed: int):
     keras.utils.set_random_seed(seed)
     model = build_model(case.variant)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    timer = _EpochTimer()
+    timer = _epoch_timer()
 
     def run():
         model.fit(x, y, batch_size=case.batch_size, epochs=1, shuffle=True, verbose=0, callbacks=[timer])
