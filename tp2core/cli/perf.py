@@ -1,4 +1,4 @@
-"""``tp2 perf``: trainer throughput against the matmul-only floor, measured in one run (see tp2core.measure.measure).
+"""``tp2 perf``: trainer throughput against the matmul-only floor, measured in one run (see tp2core.perf.measure.measure).
 
 Threads are fixed per process (TensorFlow cannot change them once started): run it once per thread count.
 Other Keras backends: run it under a Python that has that backend, e.g.
@@ -89,8 +89,8 @@ def run_perf(args) -> int:
     from ..training.precision import precision_scope
 
     with precision_scope(args.precision):  # Keras' dtype policy and TF32 while models are built and trained
-        rows = measure.measure(cases, epochs=args.epochs, trainers=trainers, threads=args.threads, progress=progress,
-                            precision=args.precision)
+        config = measure.MeasureConfig(args.threads, args.epochs, trainers, precision=args.precision)
+        rows = measure.measure(cases, config, progress)
     p1 = measure.p1_fraction(rows)
     p1_bound = measure.p1_fraction(rows, trainer=measure.BOUND)
     p1_of_bound = measure.p1_fraction(rows, key="of_bound")
