@@ -377,25 +377,13 @@ def _make_monitor(probe, on_epoch):
             self._epoch, self._started, self._timed = epoch, time.perf_counter(), False
 
         def on_train_begin(self, logs=None):
-            if keras.backend.backend() == "tensorflow":
-                weights = [w.value for w in self.model.trainable_weights]  # tf.Variables: updated in place
-                self._all_finite = lambda: _all_finite()(weights)
-            else:  # JAX swaps in new arrays each step (reading self.model syncs them); torch: cheap to re-read
-                ops = keras.ops
-                self._all_finite = lambda: all(
-                    bool(ops.all(ops.isfinite(w.value))) for w in self.model.trainable_weights
-                )
+            self._weights_finite = _weights_check(self.model)
 
         def on_train_batch_end(self, batch, logs=None):
-            # Two checks, because a NaN can hide: ReLU on oneDNN maps NaN to 0, so NaN input poisons the first
-            # kernel while the loss stays ≈ ln(100). Reading every weight costs ~3% of a batch-128 step on CPU.
-            where = f"at epoch {self._epoch + 1}, batch {batch + 1} (1-based)"
-            loss = float(logs["loss"])  # running mean over the epoch: turns non-finite at the offending batch
-            if not math.isfinite(loss):
-                self.failure = f"non-finite loss ({loss}) {where}"
-            elif not bool(self._all_finite()):
-                bad = next(w.path for w in self.model.trainable_weights if not np.isfinite(np.asarray(w)).all())
-                self.failure = f"non-finite weights in {bad} {where}"
+            failure = _batch_failure(self.model, logs, f"at epoch {self._epoch + 1}, batch {batch + 1} (1-based)",
+                                     self._weights_finite)  # fmt: skip
+            if failure is not None:
+                self.failure = failure
             if self.failure is not None:
                 self.model.stop_training = True
 
@@ -412,3 +400,27 @@ def _make_monitor(probe, on_epoch):
                 on_epoch(epoch + 1, {k: float(v) for k, v in (logs or {}).items()})
 
     return Monitor()
+
+
+def _weights_check(model: keras.Model) -> Callable[[], bool]:
+    """A callable saying whether every trainable weight of ``model`` is finite now."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        weights = [w.value for w in model.trainable_weights]  # tf.Variables: updated in place
+        return lambda: bool(_all_finite()(weights))
+    ops = keras.ops  # JAX swaps in new arrays each step (reading model syncs them); torch: cheap to re-read
+    return lambda: all(bool(ops.all(ops.isfinite(w.value))) for w in model.trainable_weights)
+
+
+def _batch_failure(model: keras.Model, logs: dict, where: str, weights_finite: Callable[[], bool]) -> str | None:
+    """Why training went non-finite at this batch, or None. Two checks, because a NaN can hide: ReLU on oneDNN
+    maps NaN to 0, so NaN input poisons the first kernel while the loss stays ≈ ln(100). Reading every weight
+    costs ~3% of a batch-128 step on CPU."""
+    loss = float(logs["loss"])  # running mean over the epoch: turns non-finite at the offending batch
+    if not math.isfinite(loss):
+        return f"non-finite loss ({loss}) {where}"
+    if not weights_finite():
+        bad = next(w.path for w in model.trainable_weights if not np.isfinite(np.asarray(w)).all())
+        return f"non-finite weights in {bad} {where}"
+    return None
