@@ -6,12 +6,11 @@ only when something actually has to be trained, so a rerun with everything store
 
 from __future__ import annotations
 
-import glob
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from .errors import ConfigError
+from .training.hardware import visible_gpu_count
 from .training.precision import check_precision
 from .training.runs import RunResult, RunSpec
 from .recipe.variants import Profile, get_profile, get_variant
@@ -42,16 +41,9 @@ class Options:
         check_precision(self.precision)
 
 
-def gpu_visible() -> bool:
-    """Cheap check (no TensorFlow import) for an NVIDIA GPU this process may use."""
-    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
-        return False
-    return bool(glob.glob("/proc/driver/nvidia/gpus/*") or glob.glob("/dev/nvidia[0-9]*"))
-
-
 def resolve_profile(name: str) -> Profile:
-    if name == "auto":
-        return get_profile("paper" if gpu_visible() else "quick")
+    if name == "auto":  # paper when this process may use a GPU (no TensorFlow import to find out)
+        return get_profile("paper" if visible_gpu_count() > 0 else "quick")
     return get_profile(name)
 
 

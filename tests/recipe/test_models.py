@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tp2core.recipe.models import build_model, compile_model, layer_names, parameter_counts
+from tp2core.recipe.models import build_model, compile_model, forward_macs, layer_names, layer_shapes, parameter_counts
 from tp2core.recipe.variants import MODEL0, MODEL1, MODEL2, MODEL4, PROFILES, VARIANTS
 
 keras = pytest.importorskip("keras")
@@ -54,6 +54,21 @@ class TestParameterCounts:
         """Arithmetic counts equal the built Keras model's, for every variant at paper size."""
         keras.backend.clear_session()
         assert built_counts(build_model(VARIANTS[name])) == parameter_counts(VARIANTS[name])
+
+
+class TestLayerShapes:
+    def test_model2(self):
+        """model2: 3072→1000→1000→1000→100; forward MACs and parameters both follow from these shapes."""
+        assert layer_shapes(MODEL2) == [(3072, 1000), (1000, 1000), (1000, 1000), (1000, 100)]
+        assert forward_macs(MODEL2) == 3072 * 1000 + 2 * 1000 * 1000 + 1000 * 100 == 5_172_000
+
+    def test_scheduler_cost_uses_the_same_shapes(self):
+        """estimated_cost = epochs × images × forward MACs (model2, paper profile: no augmentation)."""
+        from tp2core.recipe.costs import estimated_cost
+
+        paper = PROFILES["paper"]
+        trained = paper.apply(MODEL2)
+        assert estimated_cost("model2", paper) == trained.epochs * 100 * 500 * forward_macs(trained)
 
 
 class TestBuildModel:

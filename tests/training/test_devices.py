@@ -27,7 +27,23 @@ def test_pin_worker_device_round_robin(monkeypatch):
 
 
 def test_cuda_visible_devices_counts(monkeypatch):
+    """On a 4-GPU machine CUDA_VISIBLE_DEVICES decides: '-1' or '' none, '2,3' two, unset all four."""
+    monkeypatch.setattr(devices, "driver_gpu_count", lambda: 4)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
+    assert devices.visible_gpu_count() == 0
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     assert devices.visible_gpu_count() == 0
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
     assert devices.visible_gpu_count() == 2
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    assert devices.visible_gpu_count() == 4
+
+
+def test_no_gpu_without_a_driver(monkeypatch):
+    """No NVIDIA driver: no GPU, whatever CUDA_VISIBLE_DEVICES lists (one rule for -n auto and the auto profile)."""
+    from tp2core.session import resolve_profile
+
+    monkeypatch.setattr(devices, "driver_gpu_count", lambda: 0)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    assert devices.visible_gpu_count() == 0 and devices.auto_workers(cpu_count=2) == 2
+    assert resolve_profile("auto").name == "quick"

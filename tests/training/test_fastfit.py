@@ -16,6 +16,7 @@ import keras  # noqa: E402  (after the thread pinning)
 import tensorflow as tf  # noqa: E402
 
 from tp2core.training import fastfit  # noqa: E402
+from tp2core.training.fastfit import FitPlan  # noqa: E402
 from tp2core.recipe.models import build_model, compile_model  # noqa: E402
 
 TINY = replace(MODEL2, hidden_units=(32, 32, 32), epochs=3, batch_size=50)
@@ -108,7 +109,7 @@ class TestFit:
         model = fresh_model(0)
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(fastfit, "epoch_order", lambda seed, epoch, n: np.arange(n, dtype=np.int32))
-            fast = fastfit.fit(model, x, y, batch_size=50, epochs=2, seed=0, validation_data=(xv, yv))
+            fast = fastfit.fit(model, x, y, FitPlan(batch_size=50, epochs=2, seed=0, validation_data=(xv, yv)))
         reference = fresh_model(0)
         plain = reference.fit(x, y, batch_size=50, epochs=2, validation_data=(xv, yv), shuffle=False, verbose=0)
         for key, values in plain.history.items():
@@ -123,7 +124,7 @@ class TestFit:
         fast, plain = [], []
         for seed in range(3):
             model = fresh_model(seed)
-            history = fastfit.fit(model, x, y, batch_size=50, epochs=6, seed=seed, validation_data=(xv, yv))
+            history = fastfit.fit(model, x, y, FitPlan(batch_size=50, epochs=6, seed=seed, validation_data=(xv, yv)))
             fast.append(history["val_accuracy"][-1])
             model = fresh_model(seed)
             fitted = model.fit(x, y, batch_size=50, epochs=6, validation_data=(xv, yv), shuffle=True, verbose=0)
@@ -137,7 +138,8 @@ class TestFit:
 
         def run(seed):
             model = fresh_model(seed)
-            history = fastfit.fit(model, x, y, batch_size=50, epochs=2, seed=seed, validation_data=(x[:60], y[:60]))
+            plan = FitPlan(batch_size=50, epochs=2, seed=seed, validation_data=(x[:60], y[:60]))
+            history = fastfit.fit(model, x, y, plan)
             assert int(model.optimizer.iterations.numpy()) == 6  # the partial batch is a step, as in fit
             return history, model.get_weights()
 
@@ -151,7 +153,7 @@ class TestFit:
         < 3.4 averaged batch losses unweighted, fastfit and newer Keras per image)."""
         x, y = separable(200)
         model = fresh_model(0)
-        history = fastfit.fit(model, x, y, batch_size=50, epochs=1, seed=0, validation_data=(x[:100], y[:100]))
+        history = fastfit.fit(model, x, y, FitPlan(batch_size=50, epochs=1, seed=0, validation_data=(x[:100], y[:100])))
         expected = model.evaluate(x[:100], y[:100], batch_size=50, verbose=0, return_dict=True)
         assert history["val_loss"][0] == pytest.approx(expected["loss"], rel=1e-5)
         assert history["val_accuracy"][0] == pytest.approx(expected["accuracy"], abs=1e-6)
@@ -163,7 +165,7 @@ class TestFit:
         x[137, 1, 2, 0] = np.nan
         model = fresh_model(0)
         recorder = Recorder()
-        history = fastfit.fit(model, x, y, batch_size=50, epochs=3, seed=0, callbacks=[recorder])
+        history = fastfit.fit(model, x, y, FitPlan(batch_size=50, epochs=3, seed=0), [recorder])
         batch = int(np.flatnonzero(fastfit.epoch_order(0, 0, 200) == 137)[0]) // 50
         assert [c[:2] for c in recorder.calls] == [("batch_end", batch), ("epoch_end", 0)]
         assert len(history["loss"]) == 1
@@ -174,5 +176,5 @@ class TestFit:
         """A run that stays finite never calls on_train_batch_end (no per-step Python work)."""
         x, y = separable(100)
         recorder = Recorder()
-        fastfit.fit(fresh_model(0), x, y, batch_size=50, epochs=2, seed=0, callbacks=[recorder])
+        fastfit.fit(fresh_model(0), x, y, FitPlan(batch_size=50, epochs=2, seed=0), [recorder])
         assert recorder.calls == [("epoch_end", 0), ("epoch_end", 1)]

@@ -89,8 +89,8 @@ def run_perf(args) -> int:
     from ..training.precision import precision_scope
 
     with precision_scope(args.precision):  # Keras' dtype policy and TF32 while models are built and trained
-        rows = measure.measure(cases, epochs=args.epochs, trainers=trainers, threads=args.threads, progress=progress,
-                            precision=args.precision)
+        config = measure.MeasureConfig(args.threads, args.epochs, trainers, precision=args.precision)
+        rows = measure.measure(cases, config, progress)
     p1 = measure.p1_fraction(rows)
     p1_bound = measure.p1_fraction(rows, trainer=measure.BOUND)
     p1_of_bound = measure.p1_fraction(rows, key="of_bound")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..claims import metrics
 from ..data.dataset import SIMULATED_NOTE
@@ -21,76 +22,80 @@ from ..errors import Tp2Error
 from .html import render_html, render_markdown
 from ..training.runs import RunResult
 
+if TYPE_CHECKING:
+    from ..data.dataset import Dataset
+
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 EDA_PNG = "eda-samples.png"
 EDA_CLASSES = tuple(range(0, 100, 10))  # 10 fine classes, one per 10 labels, for the sample grid
 
 
-def write_report(*, meta: dict, runs: list[RunResult], judgements: list[dict], out_dir, dataset=None,
-                 find_dataset: bool = True, notes: Sequence[str] = ()) -> list[Path]:
+def write_report(*, meta: dict, runs: list[RunResult], judgements: list[dict], out_dir: str | Path,
+                 dataset: Dataset | None = None, find_dataset: bool = True, notes: Sequence[str] = ()) -> list[Path]:
     """Write the report into ``out_dir``; return the written paths (report.md, report.html, then the PNGs).
 
     ``dataset``: the Dataset the runs used, for the EDA section; None = load it by ``meta["dataset"]`` when
     ``find_dataset`` (it must have the runs' fingerprint), else the section says why it is missing.
     ``notes``: lines shown near the top (e.g. which of several stored profiles was chosen).
     """
+    out = _report_dir(out_dir)
+    meta = dict(meta)
+    if runs and not meta.get("environment"):
+        meta["environment"] = runs[0].environment
+    by_variant = tables.group_runs(runs)
+    blocks = _header(meta, runs, len(by_variant), len(judgements), notes)
+    blocks += [("h2", "Claims"), ("table", tables.claim_rows(judgements)) if judgements else
+               ("p", "No claim was judged (no claim had runs of every variant it compares).")]
+    blocks += [("h2", "Variants"), ("table", tables.variant_rows(runs)) if runs else ("p", "No runs.")]
+    for j in sorted(judgements, key=lambda j: j["claim"]):
+        blocks += _claim_section(j, by_variant, out)
+    for heading, filename, draw, missing in RUN_FIGURES:
+        fig = draw(out / filename, by_variant)
+        blocks += [("h2", heading), ("img", fig) if fig else ("p", missing)]
+    blocks.append(("h2", "The dataset"))
+    blocks += _dataset_section(meta, dataset, find_dataset, out)
+
+    md_path, html_path = out / REPORT_MD, out / REPORT_HTML
+    atomic_write_text(md_path, render_markdown(blocks))
+    atomic_write_text(html_path, render_html(blocks, title=blocks[0][1]))
+    return [md_path, html_path] + [content.path for kind, content in blocks if kind == "img"]
+
+
+# The sections drawn from every run: heading, file, figure function (None when nothing to draw), text instead.
+RUN_FIGURES = (
+    ("Learning curves", "learning-curves.png", rf.learning_curves,
+     "No successful run recorded a per-epoch history."),
+    ("Mechanism: gradient norms per layer", "gradient-norms.png", rf.gradient_norms,
+     "No successful run recorded gradient norms."),
+    ("Throughput", "throughput.png", rf.throughput, "No successful run recorded its throughput."),
+)
+
+
+def _report_dir(out_dir: str | Path) -> Path:
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise Tp2Error(f"cannot create the report directory {out}: {exc}; pass another --out DIR.") from None
-    meta = dict(meta)
-    if runs and not meta.get("environment"):
-        meta["environment"] = runs[0].environment
-    by_variant = tables.group_runs(runs)
-    figures: list[rf.FigureFile] = []
+    return out
 
-    def add(fig: rf.FigureFile | None) -> rf.FigureFile | None:
-        if fig is not None:
-            figures.append(fig)
-        return fig
 
+def _header(meta: dict, runs: list[RunResult], variants: int, judged: int, notes: Sequence[str]) -> list[tuple]:
+    """Title, the simulated-data warning, the facts list (dataset, profile, hardware, counts), then the notes."""
     blocks: list[tuple] = [("h1", f"tp2 report — {meta.get('dataset', '?')}, {meta.get('profile', '?')} profile")]
     if meta.get("simulated"):
         blocks.append(("p", f"**{SIMULATED_NOTE}**"))
     failed = sum(not r.ok for r in runs)
     blocks.append(("ul", [line for line in tables.header_lines(meta) if not line.startswith("NOTE")] + [
-        f"runs: {len(runs)} ({failed} failed) over {len(by_variant)} variants; claims judged: {len(judgements)}",
+        f"runs: {len(runs)} ({failed} failed) over {variants} variants; claims judged: {judged}",
         f"generated: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} (from stored results, "
         "no training)",
     ]))
-    blocks += [("p", f"NOTE: {n}") for n in notes]
-
-    blocks += [("h2", "Claims"), ("table", tables.claim_rows(judgements)) if judgements else
-               ("p", "No claim was judged (no claim had runs of every variant it compares).")]
-    blocks += [("h2", "Variants"), ("table", tables.variant_rows(runs)) if runs else ("p", "No runs.")]
-
-    for j in sorted(judgements, key=lambda j: j["claim"]):
-        blocks += _claim_section(j, by_variant, out, add)
-
-    blocks.append(("h2", "Learning curves"))
-    fig = add(rf.learning_curves(out / "learning-curves.png", by_variant))
-    blocks.append(("img", fig) if fig else ("p", "No successful run recorded a per-epoch history."))
-
-    blocks.append(("h2", "Mechanism: gradient norms per layer"))
-    fig = add(rf.gradient_norms(out / "gradient-norms.png", by_variant))
-    blocks.append(("img", fig) if fig else ("p", "No successful run recorded gradient norms."))
-
-    blocks.append(("h2", "Throughput"))
-    fig = add(rf.throughput(out / "throughput.png", by_variant))
-    blocks.append(("img", fig) if fig else ("p", "No successful run recorded its throughput."))
-
-    blocks.append(("h2", "The dataset"))
-    blocks += _dataset_section(meta, dataset, find_dataset, out, add)
-
-    md_path, html_path = out / REPORT_MD, out / REPORT_HTML
-    atomic_write_text(md_path, render_markdown(blocks))
-    atomic_write_text(html_path, render_html(blocks, title=blocks[0][1]))
-    return [md_path, html_path] + [f.path for f in figures]
+    return blocks + [("p", f"NOTE: {n}") for n in notes]
 
 
-def _claim_section(j: Mapping, by_variant: Mapping[str, list[RunResult]], out: Path, add) -> list[tuple]:
+def _claim_section(j: Mapping, by_variant: Mapping[str, list[RunResult]], out: Path) -> list[tuple]:
     blocks: list[tuple] = [("h2", f"Claim {j['claim']}: {j.get('verdict', '?')}")]
     expected = j.get("expected") or {}
     blocks.append(("ul", [
@@ -108,8 +113,7 @@ def _claim_section(j: Mapping, by_variant: Mapping[str, list[RunResult]], out: P
     if not panels:
         blocks.append(("p", "No figure: this claim is not in this tp2's catalogue, so its variants are unknown."))
         return blocks
-    fig = add(rf.claim_figure(out / f"claim-{_slug(j['claim'])}.png", j, panels, by_variant))
-    blocks.append(("img", fig))
+    blocks.append(("img", rf.claim_figure(out / f"claim-{_slug(j['claim'])}.png", j, panels, by_variant)))
     return blocks
 
 
@@ -136,7 +140,7 @@ def claim_panels(j: Mapping) -> list[tuple[str, list[str], list[float]]]:
     return [(m, names, consts) for m, (names, consts) in panels.items()]
 
 
-def _dataset_section(meta: dict, dataset, find_dataset: bool, out: Path, add) -> list[tuple]:
+def _dataset_section(meta: dict, dataset: Dataset | None, find_dataset: bool, out: Path) -> list[tuple]:
     if dataset is None:
         dataset, why = (_find_dataset(meta) if find_dataset else (None, "not requested (find_dataset=False)"))
         if dataset is None:
@@ -162,9 +166,8 @@ def _dataset_section(meta: dict, dataset, find_dataset: bool, out: Path, add) ->
 
         with Image.open(path) as im:
             width, height = im.size
-        add(fig := rf.FigureFile(path, f"Sample images of {dataset.name}", "Training images of 10 fine classes "
-                                 "(rows), as stored (uint8, 32×32 px).", width, height))
-        blocks.append(("img", fig))
+        blocks.append(("img", rf.FigureFile(path, f"Sample images of {dataset.name}", "Training images of 10 fine "
+                                            "classes (rows), as stored (uint8, 32×32 px).", width, height)))
     except Exception as exc:  # the report must not fail on its last, optional section
         blocks.append(("p", f"Dataset summary incomplete: {type(exc).__name__}: {exc}"))
     return blocks

@@ -30,12 +30,13 @@ import glob
 import os
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..recipe.models import INPUT_FEATURES
 from ..data.dataset import IMAGE_SHAPE, NUM_FINE
+from ..recipe.models import forward_macs, layer_shapes  # noqa: F401 (layer_shapes: part of this module's API)
 from ..recipe.variants import Variant, get_variant
 
 # floor: the GEMMs with numpy's BLAS (the reference); floor-tf / floor-jax / floor-torch: the same GEMMs in the
@@ -72,17 +73,6 @@ def make_cases(models, batch_sizes, *, steps: int, width_cap: int | None = None)
             variant = replace(variant, hidden_units=tuple(min(u, width_cap) for u in variant.hidden_units))
         cases += [PerfCase(replace(variant, batch_size=b), b, b * steps) for b in batch_sizes]
     return cases
-
-
-def layer_shapes(variant: Variant) -> list[tuple[int, int]]:
-    """(fan_in, fan_out) of each Dense layer, input side first."""
-    widths = [INPUT_FEATURES, *variant.hidden_units, NUM_FINE]
-    return list(zip(widths, widths[1:]))
-
-
-def forward_macs(variant: Variant) -> int:
-    """Multiply-accumulates per image in the forward pass (the Dense layers' kernels)."""
-    return sum(i * o for i, o in layer_shapes(variant))
 
 
 def gflop_per_s(variant: Variant, images_per_s: float) -> float:
@@ -220,24 +210,23 @@ def synthetic_data(case: PerfCase, seed: int = 0) -> tuple[np.ndarray, np.ndarra
     return x, rng.integers(0, NUM_FINE, case.images).astype(np.int64)
 
 
-class _EpochTimer:
-    """Keras callback: training time of each epoch (begin → validation or end), as tp2's trainer records it."""
+def _epoch_timer():
+    """A Keras callback whose ``seconds`` lists each epoch's time (begin → end). Built here, not at module level,
+    so importing this module does not import Keras."""
+    import keras
 
-    def __new__(cls):
-        import keras
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds: list[float] = []
 
-        class Timer(keras.callbacks.Callback):
-            def __init__(self):
-                super().__init__()
-                self.seconds: list[float] = []
+        def on_epoch_begin(self, epoch, logs=None):
+            self._started = time.perf_counter()
 
-            def on_epoch_begin(self, epoch, logs=None):
-                self._started = time.perf_counter()
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._started)
 
-            def on_epoch_end(self, epoch, logs=None):
-                self.seconds.append(time.perf_counter() - self._started)
-
-        return Timer()
+    return EpochTimer()
 
 
 def _tp2_epoch(case: PerfCase, x, y, seed: int):
@@ -271,7 +260,7 @@ def plain_fit_epoch(case: PerfCase, x, y, seed: int):
     keras.utils.set_random_seed(seed)
     model = build_model(case.variant)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    timer = _EpochTimer()
+    timer = _epoch_timer()
 
     def run():
         model.fit(x, y, batch_size=case.batch_size, epochs=1, shuffle=True, verbose=0, callbacks=[timer])
@@ -280,90 +269,121 @@ def plain_fit_epoch(case: PerfCase, x, y, seed: int):
     return run
 
 
-def measure(
-    cases, *, epochs: int = 3, trainers=TRAINERS, threads: int, seed: int = 0, progress=None, precision="float32"
-) -> list[dict]:
-    """Rows (one per case × trainer): median/min images/s over ``epochs`` steady epochs, the floor beside each.
+@dataclass(frozen=True)
+class MeasureConfig:
+    """How ``measure`` times every case."""
 
-    ``progress(row)`` is called as each row is done. The backend is Keras' active one; 'tp2' needs TensorFlow.
-    ``precision`` labels the rows; the caller sets it (``tp2core.training.precision.precision_scope``).
-    """
+    threads: int  # intra-op and BLAS threads the caller pinned; recorded in each row
+    epochs: int = 3  # steady epochs per trainer, after one warm-up epoch
+    trainers: tuple[str, ...] = TRAINERS  # names in RUNNERS, measured in this order
+    seed: int = 0  # synthetic data, model initialisation and data order
+    precision: str = "float32"  # labels the rows; the caller sets it (training.precision.precision_scope)
+
+
+def measure(cases: list[PerfCase], config: MeasureConfig, progress: Callable[[dict], None] | None = None) -> list[dict]:
+    """Rows (one per case × trainer): median/min images/s over ``config.epochs`` steady epochs, the floor beside
+    each. ``progress(row)`` is called as each row is done. The backend is Keras' active one; 'tp2' needs
+    TensorFlow."""
     import keras
 
-    backend = keras.backend.backend()
+    unknown = [t for t in config.trainers if t not in RUNNERS]
+    if unknown:
+        raise ValueError(f"'trainers' must be names in {tuple(RUNNERS)} (got {unknown}).")
     # The backend's floor multiplies in the layers' compute dtype (bfloat16 under mixed_bfloat16: its bf16 GEMMs
     # are the limit then); numpy's floor is always float32.
-    compute_dtype = keras.mixed_precision.global_policy().compute_dtype
-    blas_pinned = blas_threads(threads)
+    context = _Context(
+        config, keras.backend.backend(), keras.mixed_precision.global_policy().compute_dtype,
+        blas_pinned=blas_threads(config.threads),
+    )
     rows = []
     for case in cases:
-        x, y = synthetic_data(case, seed)
-        runners = {}
-        for trainer in trainers:
-            if trainer == "floor":
-                floor = FloorEpoch(case)
-                runners[trainer] = lambda floor=floor: _timed(floor)
-            elif trainer in NATIVE_FLOOR_EPOCH:
-                native = NATIVE_FLOOR_EPOCH[trainer](case, compute_dtype)
-                runners[trainer] = lambda native=native: _timed(native)
-            elif trainer == "adam":
-                adam = _adam_epoch(case, seed)
-                runners[trainer] = lambda adam=adam: _timed(adam)
-            elif trainer == "tp2":
-                tp2 = _tp2_epoch(case, x, y, seed)
-                runners[trainer] = lambda tp2=tp2: _timed(tp2)
-            else:
-                runners[trainer] = plain_fit_epoch(case, x, y, seed)  # times itself (callback), as fit's epochs
-        seconds = {t: [] for t in runners}
-        loads = []
-        for rep in range(epochs + 1):  # rep 0 is the warm-up (tracing, first-touch allocation)
-            for trainer, run in runners.items():
-                elapsed = run()
-                if rep:
-                    seconds[trainer].append(elapsed)
-            loads.append(os.getloadavg()[0])
-        floors = [case.images / statistics.median(seconds[t]) for t in ("floor", *NATIVE_FLOOR_EPOCH) if t in seconds]
-        floor_img_s = max(floors) if floors else None  # the faster GEMM library of this run is the floor
-        img_s = {t: case.images / statistics.median(times) for t, times in seconds.items()}
-        bound = None
-        if floor_img_s is not None and "adam" in img_s:
-            bound = bound_img_s(floor_img_s, img_s["adam"])
-        common = {
-            "model": case.variant.name,
-            "hidden_units": list(case.variant.hidden_units),
-            "batch": case.batch_size,
-            "precision": precision,
-            "threads": threads,
-            "images": case.images,
-            "floor_img_s": _round(floor_img_s, 1),
-            "loadavg_1m": round(statistics.mean(loads), 2),
-        }
-        for trainer, times in seconds.items():
-            row = {
-                **common,
-                "trainer": trainer,
-                "backend": "numpy-blas" if trainer == "floor" else backend,
-                "epochs": len(times),
-                "img_s": round(img_s[trainer], 1),
-                "img_s_min": round(case.images / max(times), 1),
-                "gflop_s": None if trainer == "adam" else round(gflop_per_s(case.variant, img_s[trainer]), 2),
-                "fraction": _ratio(img_s[trainer], floor_img_s),
-            }
-            if trainer in ("tp2", "fit"):
-                row["of_bound"] = _ratio(img_s[trainer], bound)
-            if trainer == "floor":
-                row["blas_threads_pinned"] = blas_pinned
+        for row in _case_rows(case, context):
             rows.append(row)
             if progress is not None:
                 progress(row)
-            if trainer == "adam" and bound is not None:  # the derived row right after the update it uses
-                row = {**common, "trainer": BOUND, "backend": backend, "epochs": len(times), "img_s": round(bound, 1),
-                       "img_s_min": None, "gflop_s": round(gflop_per_s(case.variant, bound), 2),
-                       "fraction": _ratio(bound, floor_img_s)}
-                rows.append(row)
-                if progress is not None:
-                    progress(row)
     return rows
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every case of one ``measure`` call shares."""
+
+    config: MeasureConfig
+    backend: str  # Keras' active backend
+    compute_dtype: str  # the layers' compute dtype: the native floors multiply in it
+    blas_pinned: bool  # whether numpy's OpenBLAS could be pinned to config.threads
+
+
+# Trainer name → (case, (x, y), seed, compute dtype) → a callable that runs one epoch and returns its seconds.
+Runner = Callable[[], float]
+RUNNERS: dict[str, Callable[[PerfCase, tuple, int, str], Runner]] = {
+    "floor": lambda case, data, seed, dtype: _timer(FloorEpoch(case)),
+    **{name: (lambda case, data, seed, dtype, build=build: _timer(build(case, dtype)))
+       for name, build in NATIVE_FLOOR_EPOCH.items()},
+    "adam": lambda case, data, seed, dtype: _timer(_adam_epoch(case, seed)),
+    "tp2": lambda case, data, seed, dtype: _timer(_tp2_epoch(case, *data, seed)),
+    "fit": lambda case, data, seed, dtype: plain_fit_epoch(case, *data, seed),  # times itself, as fit's epochs
+}
+
+
+def _case_rows(case: PerfCase, context: _Context) -> list[dict]:
+    """Every trainer's row for one case, the derived floor+adam row right after adam's."""
+    seconds, loads = _case_seconds(case, context)
+    img_s = {t: case.images / statistics.median(times) for t, times in seconds.items()}
+    floors = [img_s[t] for t in ("floor", *NATIVE_FLOOR_EPOCH) if t in img_s]
+    floor_img_s = max(floors) if floors else None  # the faster GEMM library of this run is the floor
+    bound = bound_img_s(floor_img_s, img_s["adam"]) if floor_img_s is not None and "adam" in img_s else None
+    common = {
+        "model": case.variant.name,
+        "hidden_units": list(case.variant.hidden_units),
+        "batch": case.batch_size,
+        "precision": context.config.precision,
+        "threads": context.config.threads,
+        "images": case.images,
+        "floor_img_s": _round(floor_img_s, 1),
+        "loadavg_1m": round(statistics.mean(loads), 2),
+    }
+    rows = []
+    for trainer, times in seconds.items():
+        backend = "numpy-blas" if trainer == "floor" else context.backend
+        rows.append({**common, "trainer": trainer, "backend": backend, "epochs": len(times),
+                     **_speeds(case, img_s[trainer], max(times), floor_img_s, flops=trainer != "adam")})
+        if trainer in ("tp2", "fit"):
+            rows[-1]["of_bound"] = _ratio(img_s[trainer], bound)
+        if trainer == "floor":
+            rows[-1]["blas_threads_pinned"] = context.blas_pinned
+        if trainer == "adam" and bound is not None:
+            rows.append({**common, "trainer": BOUND, "backend": context.backend, "epochs": len(times),
+                         **_speeds(case, bound, None, floor_img_s)})
+    return rows
+
+
+def _case_seconds(case: PerfCase, context: _Context) -> tuple[dict[str, list[float]], list[float]]:
+    """({trainer: seconds of each steady epoch}, 1-minute load average after each round), interleaved: one epoch
+    of each trainer per round, so machine noise hits all alike. Round 0 is the warm-up (tracing, first-touch
+    allocation) and is not kept."""
+    config = context.config
+    data = synthetic_data(case, config.seed)
+    runners = {t: RUNNERS[t](case, data, config.seed, context.compute_dtype) for t in config.trainers}
+    seconds: dict[str, list[float]] = {t: [] for t in runners}
+    loads = []
+    for rep in range(config.epochs + 1):
+        for trainer, run in runners.items():
+            elapsed = run()
+            if rep:
+                seconds[trainer].append(elapsed)
+        loads.append(os.getloadavg()[0])
+    return seconds, loads
+
+
+def _speeds(case: PerfCase, img_s: float, slowest: float | None, floor_img_s: float | None, flops=True) -> dict:
+    """A row's speed fields: median images/s, images/s of the slowest epoch, nominal GFLOP/s, fraction of the floor."""
+    return {
+        "img_s": round(img_s, 1),
+        "img_s_min": None if slowest is None else round(case.images / slowest, 1),
+        "gflop_s": round(gflop_per_s(case.variant, img_s), 2) if flops else None,
+        "fraction": _ratio(img_s, floor_img_s),
+    }
 
 
 def _round(value, digits):
@@ -374,10 +394,15 @@ def _ratio(value, reference):
     return None if reference is None else round(value / reference, 4)
 
 
-def _timed(fn) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
+def _timer(epoch: Callable[[], object]) -> Runner:
+    """A runner timing ``epoch()`` with the wall clock."""
+
+    def timed() -> float:
+        started = time.perf_counter()
+        epoch()
+        return time.perf_counter() - started
+
+    return timed
 
 
 def p1_fraction(rows: list[dict], trainer: str = "tp2", key: str = "fraction") -> float | None:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
+from .models import forward_macs
 from .variants import Profile, get_variant
 
 CIFAR_TRAIN_PER_CLASS = 500
-
-
-def multiply_adds_per_image(units: tuple[int, ...], inputs: int = 32 * 32 * 3, classes: int = 100) -> int:
-    widths = (inputs, *units, classes)
-    return sum(a * b for a, b in zip(widths, widths[1:]))
 
 
 def estimated_cost(variant_name: str, profile: Profile) -> float:
@@ -20,4 +16,4 @@ def estimated_cost(variant_name: str, profile: Profile) -> float:
         n *= 2
     elif trained.augmentation == "single_batch_bug":
         n += min(trained.batch_size, n)
-    return float(trained.epochs) * n * multiply_adds_per_image(trained.hidden_units)
+    return float(trained.epochs) * n * forward_macs(trained)

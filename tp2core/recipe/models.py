@@ -1,7 +1,8 @@
 """The notes' networks: Flatten → hidden Dense layers → Dense(100, softmax), as a keras-io style builder.
 
-``parameter_counts`` is pure arithmetic (no Keras import), so tables and reports can show model sizes
-without building a 43.8 M-parameter model.
+``layer_shapes`` and what is derived from it (``parameter_counts``, ``forward_macs``) are pure arithmetic (no
+Keras import), so tables, reports, the run scheduler and ``tp2 perf`` can size a model without building a 43.8
+M-parameter one.
 """
 
 from __future__ import annotations
@@ -17,10 +18,21 @@ def layer_names(variant: Variant) -> list[str]:
     return [f"dense_{i}" for i in range(1, len(variant.hidden_units) + 1)] + ["output"]
 
 
+def layer_shapes(variant: Variant) -> list[tuple[int, int]]:
+    """(fan_in, fan_out) of each Dense layer, input side first: 3072 → hidden widths → 100."""
+    widths = [INPUT_FEATURES, *variant.hidden_units, NUM_FINE]
+    return list(zip(widths, widths[1:]))
+
+
 def parameter_counts(variant: Variant) -> dict[str, int]:
     """Trainable parameters per Dense layer (kernel + bias), computed without building the model."""
-    widths = [INPUT_FEATURES, *variant.hidden_units, NUM_FINE]
-    return {name: fan_in * fan_out + fan_out for name, fan_in, fan_out in zip(layer_names(variant), widths, widths[1:])}
+    shapes = layer_shapes(variant)
+    return {name: fan_in * fan_out + fan_out for name, (fan_in, fan_out) in zip(layer_names(variant), shapes)}
+
+
+def forward_macs(variant: Variant) -> int:
+    """Multiply-accumulates per image in the forward pass (the Dense layers' kernels)."""
+    return sum(fan_in * fan_out for fan_in, fan_out in layer_shapes(variant))
 
 
 def build_model(variant: Variant):

@@ -23,6 +23,7 @@ first bad batch: the state and the callbacks' report are those of a per-batch ch
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -38,7 +39,17 @@ def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n).astype(ORDER_DTYPE)
 
 
-def fit(model, x, y, *, batch_size, epochs, seed, validation_data=None, callbacks=()) -> dict[str, list[float]]:
+@dataclass(frozen=True)
+class FitPlan:
+    """How ``fit`` trains: Keras ``fit``'s arguments of the same names, plus the seed of the data order."""
+
+    batch_size: int  # images per step; the last partial batch is kept
+    epochs: int  # passes over the training set (fewer when training goes non-finite or a callback stops it)
+    seed: int  # data order: epoch_order(seed, epoch)
+    validation_data: tuple | None = None  # (x, y) evaluated after each epoch at batch_size, or None
+
+
+def fit(model, x, y, plan: FitPlan, callbacks=()) -> dict[str, list[float]]:
     """Train a compiled Keras (TensorFlow backend) model; returns the history ``fit`` would (per-epoch lists).
 
     Callbacks get ``set_model``, ``on_train_begin``, ``on_epoch_begin``, ``on_test_begin`` (training time of the
@@ -46,34 +57,26 @@ def fit(model, x, y, *, batch_size, epochs, seed, validation_data=None, callback
     only for the batch where training went non-finite (the running mean loss, as Keras logs it). Training
     stops after that epoch's validation, as ``fit`` does when a callback sets ``stop_training``.
     """
-    loop = EpochLoop(model, batch_size)
-    x_t, y_t = loop.resident(x), loop.resident(np.asarray(y, np.int64))
+    loop = EpochLoop(model, plan.batch_size)
+    train = loop.resident(x), loop.resident(np.asarray(y, np.int64))
     val = None
-    if validation_data is not None:
-        val = loop.resident(validation_data[0]), loop.resident(np.asarray(validation_data[1], np.int64))
+    if plan.validation_data is not None:
+        val = loop.resident(plan.validation_data[0]), loop.resident(np.asarray(plan.validation_data[1], np.int64))
     history: dict[str, list[float]] = {}
     model.stop_training = False
     for callback in callbacks:
         callback.set_model(model)
     _call(callbacks, "on_train_begin")
     initial = loop.snapshot()
-    for epoch in range(epochs):
+    for epoch in range(plan.epochs):
         _call(callbacks, "on_epoch_begin", epoch)
-        order = epoch_order(seed, epoch, len(x))
-        stats = loop.train_epoch(x_t, y_t, order, checked=False)
+        stats = loop.train_epoch(*train, epoch_order(plan.seed, epoch, len(x)), checked=False)
         failed = stats["bad_step"] >= 0 or not loop.weights_finite()
         if failed:  # replay from the start with the per-step weight check, to stop at the exact batch
-            loop.restore(initial)
-            for earlier in range(epoch):
-                loop.train_epoch(x_t, y_t, epoch_order(seed, earlier, len(x)), checked=False)
-            stats = loop.train_epoch(x_t, y_t, order, checked=True)
+            stats = _replay_checked(loop, train, initial, plan.seed, epoch)
             bad = stats["bad_step"] if stats["bad_step"] >= 0 else stats["steps"] - 1
             _call(callbacks, "on_train_batch_end", bad, {"loss": stats["loss"]})
-        logs = {"accuracy": stats["accuracy"], "loss": stats["loss"]}
-        _call(callbacks, "on_test_begin")
-        if val is not None:
-            val_loss, logs["val_accuracy"] = loop.evaluate(*val)
-            logs["val_loss"] = val_loss  # keys in fit's order
+        logs = _epoch_logs(loop, stats, val, callbacks)
         for key, value in logs.items():
             history.setdefault(key, []).append(value)
         _call(callbacks, "on_epoch_end", epoch, dict(logs))
@@ -81,6 +84,26 @@ def fit(model, x, y, *, batch_size, epochs, seed, validation_data=None, callback
             break
     _call(callbacks, "on_train_end")
     return history
+
+
+def _replay_checked(loop: EpochLoop, train: tuple, initial: list[np.ndarray], seed: int, epoch: int) -> dict:
+    """Epoch ``epoch``'s stats replayed from the initial state with every weight checked each step: the earlier
+    epochs as before (deterministic), then this one stopping at its first non-finite batch."""
+    n = int(train[0].shape[0])
+    loop.restore(initial)
+    for earlier in range(epoch):
+        loop.train_epoch(*train, epoch_order(seed, earlier, n), checked=False)
+    return loop.train_epoch(*train, epoch_order(seed, epoch, n), checked=True)
+
+
+def _epoch_logs(loop: EpochLoop, stats: dict, val: tuple | None, callbacks) -> dict[str, float]:
+    """The epoch's logs in ``fit``'s key order; validation (``on_test_begin`` first) when there is a set."""
+    logs = {"accuracy": stats["accuracy"], "loss": stats["loss"]}
+    _call(callbacks, "on_test_begin")
+    if val is not None:
+        val_loss, logs["val_accuracy"] = loop.evaluate(*val)
+        logs["val_loss"] = val_loss  # keys in fit's order
+    return logs
 
 
 def _call(callbacks, hook, *args):
@@ -109,7 +132,7 @@ class EpochLoop:
         # retracing" when many runs in one process each trace their own loop once.
         self._epoch = {c: tf.function(partial(self._train, checked=c), autograph=False) for c in (False, True)}
         self._evaluate = tf.function(partial(self._eval), autograph=False)
-        self._finite = tf.function(partial(_all_finite, self.weights), autograph=False)
+        self._finite = tf.function(partial(weights_finite, self.weights), autograph=False)
 
     def resident(self, array):
         """The array as a tensor on the training device (copied once per run, not per batch)."""
@@ -149,7 +172,7 @@ class EpochLoop:
                 count = tf.cast(tf.shape(index)[0], tf.float32)
                 ok = tf.math.is_finite(loss)
                 if checked:
-                    ok = tf.logical_and(ok, _all_finite(self.weights))
+                    ok = tf.logical_and(ok, weights_finite(self.weights))
                 return (
                     step + 1,
                     loss_sum + loss * count,  # float32 sums, as Keras' Mean metric keeps them
@@ -266,7 +289,14 @@ def _correct(y, pred):
     return tf.reduce_sum(tf.cast(hits, tf.float32))
 
 
-def _all_finite(weights):
+def all_finite(tensors):
+    """One boolean tensor: every element of every tensor (or tf.Variable) is finite. The one definition of
+    tp2's weight check, compiled inside the epoch loop here and per batch by tp2core.training.train."""
     import tensorflow as tf
 
-    return tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(w.value)) for w in weights]))
+    return tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(t)) for t in tensors]))
+
+
+def weights_finite(weights):
+    """``all_finite`` of Keras variables, read where it is called (inside the compiled loop: after the update)."""
+    return all_finite([w.value for w in weights])

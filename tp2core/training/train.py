@@ -11,12 +11,17 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..recipe.augment import augment_for
 from ..data.dataset import Dataset
+from . import fastfit
 from .backend import (
     configure_threads,
     determinism_problems,
@@ -29,8 +34,12 @@ from ..errors import ConfigError, RunFailed
 from ..recipe.models import build_model, compile_model, parameter_counts
 from .precision import check_precision, precision_scope, training_precision
 from .precision import problems as precision_problems
+from .fastfit import FitPlan
 from .runs import STATUS_FAILED, STATUS_OK, RunResult, RunSpec
 from ..recipe.variants import Profile, Variant, get_profile, get_variant
+
+if TYPE_CHECKING:
+    import keras
 
 PROBE_IMAGES = 256  # gradient-norm probe: the first 256 validation images, the same batch for every run
 
@@ -87,13 +96,35 @@ def make_spec(
     )
 
 
-def train(variant, seed, dataset, profile, *, threads=None, precision=None, on_epoch=None) -> RunResult:
+OnEpoch = Callable[[int, dict[str, float]], None]  # (1-based epoch, its logs) after each epoch
+
+
+def train(
+    variant: Variant | str,
+    seed: int,
+    dataset: Dataset,
+    profile: Profile | str,
+    *,
+    threads: int | None = None,
+    precision: str | None = None,
+    on_epoch: OnEpoch | None = None,
+) -> RunResult:
     """Train one (variant, seed) under a profile on a dataset; see ``train_model``."""
     return train_model(variant, seed, dataset, profile, threads=threads, precision=precision, on_epoch=on_epoch)[0]
 
 
-def train_model(variant, seed, dataset, profile, *, threads=None, precision=None, on_epoch=None):
-    """(RunResult, the trained keras.Model). ``on_epoch(epoch, logs)`` is called after each epoch (1-based)."""
+def train_model(
+    variant: Variant | str,
+    seed: int,
+    dataset: Dataset,
+    profile: Profile | str,
+    *,
+    threads: int | None = None,
+    precision: str | None = None,
+    on_epoch: OnEpoch | None = None,
+) -> tuple[RunResult, keras.Model]:
+    """(RunResult, the trained keras.Model). ``on_epoch(epoch, logs)`` is called after each epoch (1-based);
+    the other arguments are ``make_spec``'s."""
     spec = make_spec(variant, seed, dataset, profile, threads=threads, precision=precision)
     configure_threads(spec.threads)  # before the first TF op in this process
     enable_determinism()  # TF: op determinism (TF32 off); torch: deterministic algorithms; JAX: see env.py
@@ -105,72 +136,108 @@ def train_model(variant, seed, dataset, profile, *, threads=None, precision=None
         return _train_spec(spec, dataset, on_epoch)
 
 
-def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch):
+@dataclass(frozen=True)
+class _Measured:
+    """What training one model measured, beside the model itself."""
+
+    history: dict[str, list[float]]  # per-epoch metric lists, as Keras' History
+    failure: str | None  # why the run failed (non-finite loss, weights or predictions), else None
+    epoch_seconds: list[float]  # training time of each epoch (validation excluded)
+    train_seconds: float  # wall time of the whole fit, validation included
+    train_images: int  # images per epoch, augmentation included
+    grad_norms: dict[str, dict]  # "init" and, when epoch 1 was clean, "epoch1": per-layer kernel-gradient norms
+
+
+def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch: OnEpoch | None) -> tuple[RunResult, keras.Model]:
     variant = spec.variant  # as trained: the profile applied
-    import keras
-
-    if keras.backend.backend() != spec.backend:  # e.g. ~/.keras/keras.json names another backend
-        raise ConfigError(
-            f"'KERAS_BACKEND' must name the backend Keras runs on (got {spec.backend!r}, Keras runs on "
-            f"{keras.backend.backend()!r}); set KERAS_BACKEND={keras.backend.backend()} or start a fresh process."
-        )
-    data = dataset.subset(spec.train_per_class, spec.test_per_class)
-    x_u8, y_train = augment_for(variant, data.x_train, data.y_train, spec.seed)
-    x_train, x_val = _scale(x_u8), _scale(data.x_test)
-    y_train, y_val = np.asarray(y_train, np.int64), np.asarray(data.y_test, np.int64)
-
-    keras.utils.set_random_seed(spec.seed)  # Python, numpy and backend global seeds: init and shuffle order
-    model = build_model(variant)
-    compile_model(model, variant)
-    _require_determinism(model, spec.precision)
-
+    _require_backend(spec.backend)
+    x_train, y_train, x_val, y_val = _arrays(spec, dataset)
+    model = _seeded_model(spec)
     probe = (x_val[:PROBE_IMAGES], y_val[:PROBE_IMAGES])
     grad_norms = {"init": gradient_norms(model, *probe)}
     monitor = _make_monitor(probe, on_epoch)
+    plan = FitPlan(variant.batch_size, variant.epochs, spec.seed, validation_data=(x_val, y_val))
     started = time.perf_counter()
+    with _failures_named(spec):
+        history = _fit(model, x_train, y_train, plan, [monitor])
+    train_seconds = time.perf_counter() - started
+    grad_norms.update(monitor.grad_norms)  # "epoch1", unless epoch 1 failed
+    failure = monitor.failure or _non_finite_model(model, x_val, variant.batch_size)
+    measured = _Measured(history, failure, monitor.epoch_seconds, train_seconds, len(x_train), grad_norms)
+    return _run_result(spec, model, measured), model
+
+
+def _require_backend(backend: str) -> None:
+    import keras
+
+    if keras.backend.backend() != backend:  # e.g. ~/.keras/keras.json names another backend
+        raise ConfigError(
+            f"'KERAS_BACKEND' must name the backend Keras runs on (got {backend!r}, Keras runs on "
+            f"{keras.backend.backend()!r}); set KERAS_BACKEND={keras.backend.backend()} or start a fresh process."
+        )
+
+
+def _arrays(spec: RunSpec, dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x_train, y_train, x_val, y_val) as trained: the profile's subset, augmented, pixels in [0, 1]."""
+    data = dataset.subset(spec.train_per_class, spec.test_per_class)
+    x_u8, y_train = augment_for(spec.variant, data.x_train, data.y_train, spec.seed)
+    return _scale(x_u8), np.asarray(y_train, np.int64), _scale(data.x_test), np.asarray(data.y_test, np.int64)
+
+
+def _seeded_model(spec: RunSpec) -> keras.Model:
+    """The compiled model, initialised from the run's seed, refused unless it trains reproducibly."""
+    import keras
+
+    keras.utils.set_random_seed(spec.seed)  # Python, numpy and backend global seeds: init and shuffle order
+    model = build_model(spec.variant)
+    compile_model(model, spec.variant)
+    _require_determinism(model, spec.precision)
+    return model
+
+
+@contextmanager
+def _failures_named(spec: RunSpec) -> Iterator[None]:
+    """Turn the backend's out-of-memory and no-deterministic-kernel errors into RunFailed naming the run."""
     out_of_memory, no_deterministic_kernel = _backend_errors(spec.backend)
+    run = f"{spec.variant.name} (seed {spec.seed})"
     try:
-        history = _fit(model, variant, x_train, y_train, x_val, y_val, [monitor], seed=spec.seed)
+        yield
     except out_of_memory as exc:
         raise RunFailed(
-            f"{variant.name} (seed {spec.seed}) ran out of memory at batch size {variant.batch_size}: "
+            f"{run} ran out of memory at batch size {spec.variant.batch_size}: "
             f"{_first_line(exc)}; lower the batch size or use a profile with narrower layers."
         ) from None
     except no_deterministic_kernel as exc:
-        raise RunFailed(
-            f"{variant.name} (seed {spec.seed}) uses an op without a deterministic kernel on this device: "
-            f"{_first_line(exc)}"
-        ) from None
-    train_seconds = time.perf_counter() - started
-    if "epoch1" in monitor.grad_norms:
-        grad_norms["epoch1"] = monitor.grad_norms["epoch1"]
+        raise RunFailed(f"{run} uses an op without a deterministic kernel on this device: {_first_line(exc)}") from None
 
-    failure = monitor.failure or _non_finite_model(model, x_val, variant.batch_size)
-    last = {k: _finite_or_none(v[-1]) for k, v in history.items() if v}
-    ok = failure is None
-    steady = monitor.epoch_seconds[1:] or monitor.epoch_seconds
+
+def _run_result(spec: RunSpec, model: keras.Model, measured: _Measured) -> RunResult:
+    """Every RunResult field; accuracies and losses only when the run is ok. Checks the built layer sizes."""
+    last = {k: _finite_or_none(v[-1]) for k, v in measured.history.items() if v}
+    ok = measured.failure is None
+    steady = measured.epoch_seconds[1:] or measured.epoch_seconds
     result = RunResult(
         spec=spec,
         status=STATUS_OK if ok else STATUS_FAILED,
-        failure=failure,
+        failure=measured.failure,
         val_accuracy=last.get("val_accuracy") if ok else None,
         val_loss=last.get("val_loss") if ok else None,
         train_accuracy=last.get("accuracy") if ok else None,
         train_loss=last.get("loss") if ok else None,
-        history={k: [_finite_or_none(x) for x in v] for k, v in history.items()},
-        epoch_seconds=monitor.epoch_seconds,
-        train_seconds=train_seconds,
-        images_per_second=len(x_train) / statistics.median(steady) if steady else None,
-        train_images=len(x_train),
+        history={k: [_finite_or_none(x) for x in v] for k, v in measured.history.items()},
+        epoch_seconds=measured.epoch_seconds,
+        train_seconds=measured.train_seconds,
+        images_per_second=measured.train_images / statistics.median(steady) if steady else None,
+        train_images=measured.train_images,
         params_per_layer={layer.name: int(layer.count_params()) for layer in model.layers if layer.weights},
-        grad_norms=grad_norms,
+        grad_norms=measured.grad_norms,
         environment=environment_fingerprint(jit_compile=bool(model.jit_compile)),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
-    expected = parameter_counts(variant)
+    expected = parameter_counts(spec.variant)
     if result.params_per_layer != expected:  # a Keras upgrade changing layers would silently change the model
         raise RuntimeError(f"built {result.params_per_layer}, expected {expected} parameters per layer")
-    return result, model
+    return result
 
 
 def _require_determinism(model, precision: str) -> None:
@@ -197,31 +264,20 @@ def _first_line(exc: BaseException) -> str:
     return (getattr(exc, "message", None) or str(exc) or type(exc).__name__).splitlines()[0]
 
 
-def _fit(model, variant, x_train, y_train, x_val, y_val, callbacks, *, seed=0) -> dict[str, list[float]]:
+def _fit(model: keras.Model, x, y, plan: FitPlan, callbacks: list) -> dict[str, list[float]]:
     """The one place that runs the optimiser. TensorFlow: tp2core.training.fastfit's compiled whole-epoch loop (data
     order ``fastfit.epoch_order(seed, epoch)``, fused Adam; measured 1.5-1.8x fit's images/s at batch 128 on CPU).
     JAX and torch: Keras' ``fit``, shuffled from the global seed set by keras.utils.set_random_seed."""
     import keras
 
     if keras.backend.backend() == "tensorflow":
-        from . import fastfit
-
-        return fastfit.fit(
-            model,
-            x_train,
-            y_train,
-            batch_size=variant.batch_size,
-            epochs=variant.epochs,
-            seed=seed,
-            validation_data=(x_val, y_val),
-            callbacks=callbacks,
-        )
+        return fastfit.fit(model, x, y, plan, callbacks)
     fitted = model.fit(
-        x_train,
-        y_train,
-        batch_size=variant.batch_size,
-        epochs=variant.epochs,
-        validation_data=(x_val, y_val),
+        x,
+        y,
+        batch_size=plan.batch_size,
+        epochs=plan.epochs,
+        validation_data=plan.validation_data,
         shuffle=True,
         callbacks=callbacks,
         verbose=0,
@@ -296,14 +352,11 @@ _ALL_FINITE = []  # one tf.function per process: one per run would retrace in ev
 
 
 def _all_finite():
-    """Compiled check that every weight is finite: 2 ms on a 5 M-parameter model on CPU, 2.5× faster than eager."""
+    """fastfit.all_finite compiled: 2 ms on a 5 M-parameter model on CPU, 2.5× faster than eager."""
     if not _ALL_FINITE:
         import tensorflow as tf
 
-        def all_finite(weights):
-            return tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(w)) for w in weights]))
-
-        _ALL_FINITE.append(tf.function(all_finite, autograph=False, reduce_retracing=True))
+        _ALL_FINITE.append(tf.function(fastfit.all_finite, autograph=False, reduce_retracing=True))
     return _ALL_FINITE[0]
 
 
@@ -324,25 +377,13 @@ def _make_monitor(probe, on_epoch):
             self._epoch, self._started, self._timed = epoch, time.perf_counter(), False
 
         def on_train_begin(self, logs=None):
-            if keras.backend.backend() == "tensorflow":
-                weights = [w.value for w in self.model.trainable_weights]  # tf.Variables: updated in place
-                self._all_finite = lambda: _all_finite()(weights)
-            else:  # JAX swaps in new arrays each step (reading self.model syncs them); torch: cheap to re-read
-                ops = keras.ops
-                self._all_finite = lambda: all(
-                    bool(ops.all(ops.isfinite(w.value))) for w in self.model.trainable_weights
-                )
+            self._weights_finite = _weights_check(self.model)
 
         def on_train_batch_end(self, batch, logs=None):
-            # Two checks, because a NaN can hide: ReLU on oneDNN maps NaN to 0, so NaN input poisons the first
-            # kernel while the loss stays ≈ ln(100). Reading every weight costs ~3% of a batch-128 step on CPU.
-            where = f"at epoch {self._epoch + 1}, batch {batch + 1} (1-based)"
-            loss = float(logs["loss"])  # running mean over the epoch: turns non-finite at the offending batch
-            if not math.isfinite(loss):
-                self.failure = f"non-finite loss ({loss}) {where}"
-            elif not bool(self._all_finite()):
-                bad = next(w.path for w in self.model.trainable_weights if not np.isfinite(np.asarray(w)).all())
-                self.failure = f"non-finite weights in {bad} {where}"
+            failure = _batch_failure(self.model, logs, f"at epoch {self._epoch + 1}, batch {batch + 1} (1-based)",
+                                     self._weights_finite)
+            if failure is not None:
+                self.failure = failure
             if self.failure is not None:
                 self.model.stop_training = True
 
@@ -359,3 +400,27 @@ def _make_monitor(probe, on_epoch):
                 on_epoch(epoch + 1, {k: float(v) for k, v in (logs or {}).items()})
 
     return Monitor()
+
+
+def _weights_check(model: keras.Model) -> Callable[[], bool]:
+    """A callable saying whether every trainable weight of ``model`` is finite now."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        weights = [w.value for w in model.trainable_weights]  # tf.Variables: updated in place
+        return lambda: bool(_all_finite()(weights))
+    ops = keras.ops  # JAX swaps in new arrays each step (reading model syncs them); torch: cheap to re-read
+    return lambda: all(bool(ops.all(ops.isfinite(w.value))) for w in model.trainable_weights)
+
+
+def _batch_failure(model: keras.Model, logs: dict, where: str, weights_finite: Callable[[], bool]) -> str | None:
+    """Why training went non-finite at this batch, or None. Two checks, because a NaN can hide: ReLU on oneDNN
+    maps NaN to 0, so NaN input poisons the first kernel while the loss stays ≈ ln(100). Reading every weight
+    costs ~3% of a batch-128 step on CPU."""
+    loss = float(logs["loss"])  # running mean over the epoch: turns non-finite at the offending batch
+    if not math.isfinite(loss):
+        return f"non-finite loss ({loss}) {where}"
+    if not weights_finite():
+        bad = next(w.path for w in model.trainable_weights if not np.isfinite(np.asarray(w)).all())
+        return f"non-finite weights in {bad} {where}"
+    return None
