@@ -241,7 +241,10 @@ class TestCliRuns:
         from tp2core.cli import main
 
         monkeypatch.setattr(tp2core.data.load, "load_dataset", lambda spec, **kw: tiny_dataset())
-        monkeypatch.setitem(sys.modules, "tp2core.store.database", types.SimpleNamespace(Store=FakeStore))
+        from tp2core.store.database import default_store_root
+
+        monkeypatch.setitem(sys.modules, "tp2core.store.database",
+                            types.SimpleNamespace(Store=FakeStore, default_store_root=default_store_root))
         monkeypatch.setattr(FakeStore, "saved", {})
         return lambda *argv: main([*argv, "--store", str(tmp_path)])
 
