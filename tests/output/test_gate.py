@@ -92,6 +92,15 @@ class TestCompare:
             "holm_verdict": "supported", "family_size": 11, "sentence": "measured → supported."}
 
 
+    def test_a_trainer_at_chance_fails_the_learn_probe_band(self):
+        """Fast form of the end-to-end check: learn-probe at 36% in the reference, at chance (10%) now."""
+        learned = [make_run("learn-probe", s, 0.36) for s in range(2)]
+        ref = gate.build_reference(meta(), learned, [])
+        at_chance = [make_run("learn-probe", s, 0.10) for s in range(2)]
+        (problem,) = gate.compare(ref, meta(), at_chance, [])
+        assert problem.startswith("variant learn-probe: mean val accuracy 10.00% left its reference band [34.00, 38.00]")
+
+
 class TestLoad:
     def test_missing_file_says_how_to_create(self, tmp_path):
         with pytest.raises(Tp2Error, match="--tp2-update-references"):

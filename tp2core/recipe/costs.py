@@ -15,7 +15,7 @@ def multiply_adds_per_image(units: tuple[int, ...], inputs: int = 32 * 32 * 3, c
 def estimated_cost(variant_name: str, profile: Profile) -> float:
     """Multiply-adds over the whole run (forward only; backward is ~2× and the same for all)."""
     trained = profile.apply(get_variant(variant_name))
-    n = 100 * (profile.train_per_class or CIFAR_TRAIN_PER_CLASS)
+    n = (trained.classes or 100) * (profile.train_per_class or CIFAR_TRAIN_PER_CLASS)
     if trained.augmentation == "full":
         n *= 2
     elif trained.augmentation == "single_batch_bug":

@@ -30,7 +30,7 @@ from ..recipe.models import build_model, compile_model, parameter_counts
 from .precision import check_precision, precision_scope, training_precision
 from .precision import problems as precision_problems
 from .runs import STATUS_FAILED, STATUS_OK, RunResult, RunSpec
-from ..recipe.variants import Profile, Variant, get_profile, get_variant
+from ..recipe.variants import Profile, Variant, class_subset, get_profile, get_variant
 
 PROBE_IMAGES = 256  # gradient-norm probe: the first 256 validation images, the same batch for every run
 
@@ -114,7 +114,7 @@ def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch):
             f"'KERAS_BACKEND' must name the backend Keras runs on (got {spec.backend!r}, Keras runs on "
             f"{keras.backend.backend()!r}); set KERAS_BACKEND={keras.backend.backend()} or start a fresh process."
         )
-    data = dataset.subset(spec.train_per_class, spec.test_per_class)
+    data = dataset.subset(spec.train_per_class, spec.test_per_class).only_classes(class_subset(variant.classes))
     x_u8, y_train = augment_for(variant, data.x_train, data.y_train, spec.seed)
     x_train, x_val = _scale(x_u8), _scale(data.x_test)
     y_train, y_val = np.asarray(y_train, np.int64), np.asarray(data.y_test, np.int64)
