@@ -72,3 +72,26 @@ def test_not_measurable_row_says_rerun():
 def test_simulated_header_says_verdicts_are_the_proxys():
     """Every table on simulated data says a refuted verdict there does not fail the run."""
     assert any("never failing the run" in line for line in table.header_lines(meta()))
+
+
+def test_verdict_column_is_holms_and_raw_p_stays_raw():
+    """A comparison supported on its own (p ≈ 0.013) but not among 9: 'verdict (Holm)' says inconclusive."""
+    from tp2core.claims.catalog import CLAIMS_BY_NAME
+    from tp2core.claims.claim import Claim, adjust_session, judge
+
+    less = Claim("collapse", "model1 is worse than model0.", "22% → 0.8%",
+                 comparisons=(CLAIMS_BY_NAME["hidden-softmax-collapses"].comparisons[0],))
+
+    def judged(name, m0, m1):
+        runs = {"model0": [make_run("model0", s, a) for s, a in enumerate(m0)],
+                "model1": [make_run("model1", s, a) for s, a in enumerate(m1)]}
+        j = judge(less, runs, dataset="simulated", profile="smoke")
+        return j.__class__(**{**j.__dict__, "claim": name})
+
+    weak = judged("a-weak", [0.22, 0.21, 0.215], [0.17, 0.18, 0.19])
+    noise = [judged(f"noise-{i}", [0.20, 0.25], [0.21, 0.24]) for i in range(8)]
+    adjusted = adjust_session([weak, *noise])
+    row = table.claim_rows(adjusted)[0]
+    assert weak.comparisons[0].raw_verdict == "supported"
+    assert (row["claim"], row["verdict (Holm)"], row["raw p"]) == (
+        "a-weak", "inconclusive", f"{weak.comparisons[0].result.decision_p:.2g}")
