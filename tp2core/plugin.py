@@ -121,8 +121,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("tp2_cell", cells, ids=[f"{v}-seed{s}" for v, s in cells])
 
 
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection: the family is what this session judges
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Training cells first, longest first (so two workers finish together), then the claims.
+    """Training cells first, longest first (so two workers finish together), then the claims; and the size of
+    the session's family of comparisons (the Bonferroni divisor of each claim test's outcome).
 
     Deterministic (a pure function of the collected items), as xdist requires of every worker's collection.
     """
