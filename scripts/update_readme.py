@@ -13,6 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from tp2core.claims.judgement import Judgement
 from tp2core.output import tables as table
 from tp2core.training.runs import RunResult
 
@@ -26,8 +27,9 @@ def block(report_dir: Path) -> str:
     meta = dict(data["meta"])
     meta.setdefault("environment", runs[0].environment if runs else {})
     rows = [
-        {k: r[k] for k in ("claim", "notes", "comparison", "effect", "95% CI", "P(A>B)", "n", "claim verdict", "expected")}
-        for r in table.claim_rows(data["judgements"]) if "effect" in r
+        {k: r[k] for k in ("claim", "notes", "comparison", "effect", "interval", "raw p", "Holm p", "verdict (Holm)",
+                           "n", "seeds needed", "claim (Holm)")}
+        for r in table.claim_rows([Judgement.from_dict(j) for j in data["judgements"]]) if "effect" in r
     ]
     lines = ["## Results (simulated data — not CIFAR-100)", ""]
     lines += [f"- {line}" for line in table.header_lines(meta)]

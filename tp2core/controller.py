@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .claims.claim import adjust_session
+from .claims.judgement import Judgement
 from .errors import Tp2Error
 from .output import session_files as steps
 from .session import Options, store_root
@@ -34,7 +36,7 @@ class Controller:
     options: Options
     runs: dict[str, RunResult] = field(default_factory=dict)  # identity → result
     reused: dict[str, bool] = field(default_factory=dict)
-    judgements: dict[str, dict] = field(default_factory=dict)  # claim → judgement dict
+    judgements: dict[str, Judgement] = field(default_factory=dict)  # claim → its (unadjusted) judgement
     meta: dict = field(default_factory=dict)
     expected_cells: set[tuple[str, int]] = field(default_factory=set)
     expected_claims: set[str] = field(default_factory=set)
@@ -60,7 +62,13 @@ class Controller:
         return True
 
     def add_judgement(self, judgement: dict) -> None:
-        self.judgements[judgement["claim"]] = judgement
+        """A judgement as transported (JSON dict); kept typed."""
+        j = Judgement.from_dict(judgement)
+        self.judgements[j.claim] = j
+
+    def adjusted_judgements(self) -> list[Judgement]:
+        """Every judgement, Holm-adjusted over the session's measurable comparisons (the family)."""
+        return adjust_session([self.judgements[c] for c in sorted(self.judgements)])
 
     def missing(self) -> list[str]:
         """Cells and claims that were collected but never reported (crashed worker, interrupted session)."""
@@ -69,12 +77,12 @@ class Controller:
         out += [f"claim {c}" for c in sorted(self.expected_claims - set(self.judgements))]
         return out
 
-    def results_json(self) -> str:
+    def results_json(self, judgements: list[Judgement]) -> str:
         return json.dumps(
             {
                 "meta": self.meta,
                 "runs": [r.to_dict() | {"reused": self.reused[i]} for i, r in self.runs.items()],
-                "judgements": list(self.judgements.values()),
+                "judgements": [j.to_dict() for j in judgements],
                 "missing": self.missing(),
             },
             indent=1,
@@ -85,9 +93,9 @@ class Controller:
         return Path(self.options.report_dir or Path(store_root(self.options)) / "report")
 
     def finish(self, dataset=None) -> Outcome:
-        """Tables, session files, gate, references, figures — each a plain step, in this order."""
+        """Holm over the session, then tables, session files, gate, references, figures — plain steps, in order."""
         out = Outcome()
-        runs, judgements, missing = list(self.runs.values()), list(self.judgements.values()), self.missing()
+        runs, judgements, missing = list(self.runs.values()), self.adjusted_judgements(), self.missing()
         meta = dict(self.meta)
         if runs and not meta.get("environment"):
             meta["environment"] = runs[0].environment
@@ -107,7 +115,7 @@ class Controller:
 
     def _steps(self, meta, runs, judgements, missing, dataset):
         options, report_dir = self.options, self.report_dir()
-        yield lambda: steps.write_session_files(report_dir, meta, runs, judgements, missing, self.results_json())
+        yield lambda: steps.write_session_files(report_dir, meta, runs, judgements, missing, self.results_json(judgements))
         if options.gate and not options.update_references:  # updating writes the file instead of gating on it
             yield lambda: steps.apply_gate(options.gate, meta, runs, judgements)
         if options.update_references:

@@ -22,6 +22,14 @@ RUN_KEY = "tp2_run"
 JUDGEMENT_KEY = "tp2_judgement"
 META_KEY = "tp2_meta"
 
+# pytest outcome categories of a claim test, by verdict: (category, short letter, verbose word). The summary line
+# counts categories, e.g. "18 passed, 6 supported, 1 refuted, 2 inconclusive". Room for more (issue 14: "not judged").
+OUTCOMES = {
+    "supported": ("supported", "S", "SUPPORTED"),
+    "refuted": ("refuted", "R", "REFUTED"),
+    "inconclusive": ("inconclusive", "I", "INCONCLUSIVE"),
+}
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tp2", "tp2 claim suite (pytest benchmarks)")
@@ -46,6 +54,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "numerics, part of every run's identity and named in every table")
     group.addoption("--tp2-update-references", action="store_true", default=False,
                     help="rewrite references/<dataset>-<profile>.json (or --tp2-gate FILE) from this session")
+    group.addoption("--tp2-strict", action="store_true", default=False,
+                    help="an inconclusive claim fails its test (default: reported as 'inconclusive', not failing)")
 
 
 def _options(config: pytest.Config) -> Options:
@@ -62,6 +72,7 @@ def _options(config: pytest.Config) -> Options:
         report_dir=config.getoption("tp2_report"),
         gate=config.getoption("tp2_gate"),
         update_references=config.getoption("tp2_update_references"),
+        strict=config.getoption("tp2_strict"),
         precision=training_precision() if precision is None else check_precision(precision, "--tp2-precision"),
     )
 
@@ -110,8 +121,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("tp2_cell", cells, ids=[f"{v}-seed{s}" for v, s in cells])
 
 
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection: the family is what this session judges
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Training cells first, longest first (so two workers finish together), then the claims.
+    """Training cells first, longest first (so two workers finish together), then the claims; and the size of
+    the session's family of comparisons (the Bonferroni divisor of each claim test's outcome).
 
     Deterministic (a pure function of the collected items), as xdist requires of every worker's collection.
     """
@@ -124,6 +137,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return (1, 0, 0)
 
     items.sort(key=key)  # stable: claims keep their file order
+    # The session's family: every comparison of every collected claim, known here on every worker alike.
+    claims = {item.callspec.params["claim"].name: item.callspec.params["claim"] for item in items
+              if getattr(item, "callspec", None) and hasattr(item.callspec.params.get("claim"), "comparisons")}
+    config.stash[SESSION_KEY].family_size = max(1, sum(len(c.comparisons) for c in claims.values()))
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    """A claim test reports its verdict as its outcome category (supported / refuted / inconclusive); a failing
+    one stays 'failed' (its sentence is in the failure section) with the verdict in the verbose word."""
+    if report.when != "call":
+        return None
+    verdict = next((v["verdict"] for k, v in report.user_properties if k == JUDGEMENT_KEY), None)
+    if verdict not in OUTCOMES:
+        return None
+    if report.failed:
+        return "failed", "F", f"FAILED ({OUTCOMES[verdict][2]})"
+    return OUTCOMES[verdict] if report.passed else None
 
 
 # --- the fixture -----------------------------------------------------------------------------------------------
@@ -151,19 +181,28 @@ class Tp2Fixture:
             pytest.fail(f"{variant} seed {seed} failed: {result.failure}", pytrace=False)
 
     def assert_holds(self, claim) -> None:
-        """Judge `claim` over the session's seeds; pass iff the verdict is the one expected for this
-        (dataset, profile). A non-'supported' expectation behaves as a strict xfail."""
+        """Judge `claim` over the session's seeds. Its verdict is the test's outcome category; the test fails when
+        the claim is refuted on real data (simulated data: the proxy's verdict, reported, never failing), when
+        inconclusive under --tp2-strict, and — under --tp2-gate — iff the verdict differs from the reference's."""
         self._record(META_KEY, self.session.meta())
         judgement, runs = self.session.judge(claim)
         for result, reused in runs:
             self._record(RUN_KEY, {"result": result.to_dict(), "reused": reused})
         self._record(JUDGEMENT_KEY, judgement.to_dict())
-        expected = judgement.expected.verdict
-        if judgement.verdict == expected:
-            if expected != "supported":
-                pytest.xfail(f"{judgement.verdict} as expected here: {judgement.expected.reason}")
+        try:
+            reference = self.session.reference
+        except Tp2Error as exc:  # a missing or corrupt reference file: say so, no traceback
+            pytest.fail(str(exc), pytrace=False)
+        if reference is not None:
+            from .output.gate import claim_mismatch
+
+            if problem := claim_mismatch(reference, judgement.claim, judgement.verdict):
+                pytest.fail(f"gate {self.session.options.gate}: {problem} {judgement.sentence}", pytrace=False)
             return
-        pytest.fail(judgement.sentence, pytrace=False)
+        if judgement.verdict == "refuted" and not self.session.meta()["simulated"]:
+            pytest.fail(judgement.sentence, pytrace=False)
+        if judgement.verdict == "inconclusive" and self.session.options.strict:
+            pytest.fail(f"--tp2-strict: {judgement.sentence}", pytrace=False)
 
 
 # --- hooks of the controlling process only ---------------------------------------------------------------------

@@ -29,6 +29,7 @@ class Options:
     report_dir: str | None = None  # where tables/report files go; None = <store>/report
     gate: str | None = None  # reference JSON to gate against
     update_references: bool = False
+    strict: bool = False  # --tp2-strict: an inconclusive claim fails its test too
     precision: str = "float32"  # float32 (the recipe) | tf32 | mixed_bfloat16: opt-in numerics (tp2core.training.precision)
 
     def __post_init__(self) -> None:
@@ -58,6 +59,7 @@ class Tp2Session:
     """Per-process state. ``run`` trains a (variant, seed) once across all processes, or reuses it."""
 
     options: Options = field(default_factory=Options)
+    family_size: int = 1  # comparisons of every claim collected this session (Bonferroni divisor; plugin sets it)
 
     @cached_property
     def profile(self) -> Profile:
@@ -119,7 +121,18 @@ class Tp2Session:
         for (variant, _seed), (result, _reused) in cells.items():
             by_variant.setdefault(variant, []).append(result)
         meta = self.meta()
-        return judge(claim, by_variant, dataset=meta["dataset"], profile=meta["profile"]), list(cells.values())
+        judgement = judge(claim, by_variant, dataset=meta["dataset"], profile=meta["profile"],
+                          family_size=max(self.family_size, len(claim.comparisons), 1))
+        return judgement, list(cells.values())
+
+    @cached_property
+    def reference(self) -> dict | None:
+        """The --tp2-gate reference this session's claim tests are held to; None when not gating."""
+        if not self.options.gate or self.options.update_references:
+            return None
+        from .output.gate import load_reference
+
+        return load_reference(self.options.gate)
 
     def meta(self) -> dict:
         """Header facts for tables: dataset (labelled simulated when it is), profile, seeds."""

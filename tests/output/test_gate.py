@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from tp2core.claims.judgement import Judgement
 from tp2core.output import gate
 from tp2core.errors import Tp2Error
 
@@ -12,7 +13,8 @@ from runs_factory import make_run, meta
 
 def _session(accs=(0.20, 0.21), verdict="supported"):
     runs = [make_run("model0", s, a) for s, a in enumerate(accs)]
-    judgements = [{"claim": "relu-beats-course-baseline", "verdict": verdict}]
+    judgements = [Judgement("relu-beats-course-baseline", "s.", "22% → 26%", "simulated", "smoke", verdict, (), (),
+                            f"measured → {verdict}.", family_size=11, holm_verdict=verdict)]
     return runs, judgements
 
 
@@ -70,6 +72,33 @@ class TestCompare:
         ref = gate.build_reference(meta(), runs, js)
         problems = gate.compare(ref, meta(fp="0" * 64), runs, js)
         assert problems and problems[0].startswith("incomparable")
+
+
+    def test_claim_mismatch_is_one_sentence(self):
+        """What a claim test under --tp2-gate fails with: flipped, or not recorded; None when it matches."""
+        runs, js = _session()
+        ref = gate.build_reference(meta(), runs, js)
+        assert gate.claim_mismatch(ref, "relu-beats-course-baseline", "supported") is None
+        assert gate.claim_mismatch(ref, "relu-beats-course-baseline", "refuted") == \
+            "claim relu-beats-course-baseline: verdict flipped from supported to refuted."
+        assert "the reference has no verdict for it" in gate.claim_mismatch(ref, "more-epochs-help", "supported")
+
+    def test_reference_records_what_was_measured(self):
+        """Recorded results live in the reference: date, environment, the Holm verdict and the sentence."""
+        runs, js = _session()
+        ref = gate.build_reference(meta(), runs, js)
+        assert ref["claims"] == {"relu-beats-course-baseline": "supported"} and len(ref["date"]) == 10
+        assert ref["measured"]["relu-beats-course-baseline"] == {
+            "holm_verdict": "supported", "family_size": 11, "sentence": "measured → supported."}
+
+
+    def test_a_trainer_at_chance_fails_the_learn_probe_band(self):
+        """Fast form of the end-to-end check: learn-probe at 36% in the reference, at chance (10%) now."""
+        learned = [make_run("learn-probe", s, 0.36) for s in range(2)]
+        ref = gate.build_reference(meta(), learned, [])
+        at_chance = [make_run("learn-probe", s, 0.10) for s in range(2)]
+        (problem,) = gate.compare(ref, meta(), at_chance, [])
+        assert problem.startswith("variant learn-probe: mean val accuracy 10.00% left its reference band [34.00, 38.00]")
 
 
 class TestLoad:

@@ -55,7 +55,7 @@ def sample_inputs(fp: str = "f" * 64, dataset: str = "simulated"):
                                  status="failed" if failed else "ok", failure="non-finite loss" if failed else None,
                                  images_per_second=1000.0 * (2 if variant == "model2-b1024" else 1) + seed))
     by_variant = group_runs(runs)
-    judgements = [judge(c, {v: by_variant[v] for v in c.variants}, dataset=dataset, profile="smoke").to_dict()
+    judgements = [judge(c, {v: by_variant[v] for v in c.variants}, dataset=dataset, profile="smoke")
                   for c in (CLAIMS_BY_NAME[n] for n in CLAIMED)]
     return {**meta(dataset, fp=fp, seeds=(0, 1, 2)), "environment": runs[0].environment}, runs, judgements
 
@@ -171,13 +171,21 @@ class TestFigureHelpers:
         assert report_figures.layer_order(["output", "dense_10", "dense_2", "dense_1"]) == \
             ["dense_1", "dense_2", "dense_10", "output"]
 
-    def test_claim_panels_from_catalogue(self):
-        """Variants per metric and the claim's constant (5 pts near-chance line) come from the catalogue."""
-        assert report.claim_panels({"claim": "hidden-softmax-collapses"}) == \
-            [("val_accuracy", ["model1", "model0"], [5.0])]
-        assert report.claim_panels({"claim": "large-batch-is-faster"}) == \
-            [("images_per_second", ["model2-b1024", "model2"], [])]
-        assert report.claim_panels({"claim": "not-in-catalogue", "comparisons": [{"label": "x"}]}) == []
+    def test_claim_panels_from_the_judgement_alone(self, monkeypatch):
+        """Variants per metric and the constant (5 pts near-chance line) come from the comparison results
+        themselves: the catalogue is never consulted (it is emptied here)."""
+        from tp2core.claims import catalog
+        from tp2core.claims.judgement import Judgement
+
+        def judged(name):
+            runs = {v: [make_run(v, s, 0.2 + s / 100) for s in range(2)] for v in CLAIMS_BY_NAME[name].variants}
+            return Judgement.from_dict(judge(CLAIMS_BY_NAME[name], runs, dataset="simulated",
+                                             profile="smoke").to_dict())
+
+        softmax, batch = judged("hidden-softmax-collapses"), judged("large-batch-is-faster")
+        monkeypatch.setattr(catalog, "CLAIMS_BY_NAME", {})
+        assert report.claim_panels(softmax) == [("val_accuracy", ["model1", "model0"], [5.0])]
+        assert report.claim_panels(batch) == [("images_per_second", ["model2-b1024", "model2"], [])]
 
     def test_html_inline_markup_is_escaped(self):
         """Cell/paragraph text is escaped; only **bold** and `code` become tags."""

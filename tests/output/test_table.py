@@ -34,15 +34,64 @@ def test_duplicate_identities_counted_once():
     assert row["n"] == "1/1"
 
 
+def _judged(accs: dict, family_size: int = 2):
+    from tp2core.claims.catalog import CLAIMS_BY_NAME
+    from tp2core.claims.claim import adjust_session, judge
+
+    runs = {v: [make_run(v, s, a) for s, a in enumerate(values)] for v, values in accs.items()}
+    j = judge(CLAIMS_BY_NAME["full-augmentation-helps"], runs, dataset="simulated", profile="smoke",
+              family_size=family_size)
+    return adjust_session([j])[0]
+
+
 def test_claim_rows_one_per_comparison():
-    j = {"claim": "full-augmentation-helps", "verdict": "inconclusive", "notes_figure": "23.74% → 30%",
-         "expected": {"verdict": "supported"},
-         "comparisons": [{"label": "model5 > model4", "effect": 1.5, "ci": [-0.5, 3.0], "p_a_gt_b": 0.8,
-                          "n_a": 3, "n_b": 3, "verdict": "inconclusive"},
-                         {"label": "model5 > model4-bugaug", "effect": 2.5, "ci": [1.0, 4.0], "p_a_gt_b": 1.0,
-                          "n_a": 3, "n_b": 3, "verdict": "supported"}]}
+    """One row per comparison: raw p, Holm p and verdict, permutation p, n; seeds needed only when inconclusive."""
+    j = _judged({"model5": [0.30, 0.31, 0.305], "model4": [0.20, 0.21, 0.205], "model4-bugaug": [0.22, 0.35, 0.25]})
     rows = table.claim_rows([j])
     assert [r["comparison"] for r in rows] == ["model5 > model4", "model5 > model4-bugaug"]
-    assert rows[0]["95% CI"] == "[-0.5, 3]" and rows[0]["claim verdict"] == "inconclusive"
+    first, second = rows
+    assert first["verdict (Holm)"] == "supported" and first["seeds needed"] == "—"
+    assert first["raw p"] == f"{j.comparisons[0].result.decision_p:.2g}"
+    assert first["Holm p"] == f"{j.comparisons[0].result.p_adjusted:.2g}"
+    assert first["interval"].endswith("(95%)") and first["n"] == "3+3"
+    assert first["perm. p"] == "0.1 (min 0.1 > α)"  # 3+3 seeds: no split reaches 0.05 two-sided
+    assert second["verdict (Holm)"] == "inconclusive"
+    assert second["seeds needed"] == str(j.comparisons[1].seeds_needed(0.05 / 2))
+    assert first["claim (Holm)"] == "inconclusive" and first["pytest"] == j.verdict
     text = table.render_all(meta(), [make_run()], [j])
     assert "Claims:" in text and "model5 > model4-bugaug" in text
+
+
+def test_not_measurable_row_says_rerun():
+    """A comparison with one usable run per arm has no p and asks for a rerun, outside the Holm family."""
+    j = _judged({"model5": [0.30], "model4": [0.20, 0.21], "model4-bugaug": [0.22, 0.35]})
+    row = table.claim_rows([j])[0]
+    assert (row["raw p"], row["Holm p"], row["seeds needed"]) == ("—", "—", "rerun (not measurable)")
+
+
+def test_simulated_header_says_verdicts_are_the_proxys():
+    """Every table on simulated data says a refuted verdict there does not fail the run."""
+    assert any("never failing the run" in line for line in table.header_lines(meta()))
+
+
+def test_verdict_column_is_holms_and_raw_p_stays_raw():
+    """A comparison supported on its own (p ≈ 0.013) but not among 9: 'verdict (Holm)' says inconclusive."""
+    from tp2core.claims.catalog import CLAIMS_BY_NAME
+    from tp2core.claims.claim import Claim, adjust_session, judge
+
+    less = Claim("collapse", "model1 is worse than model0.", "22% → 0.8%",
+                 comparisons=(CLAIMS_BY_NAME["hidden-softmax-collapses"].comparisons[0],))
+
+    def judged(name, m0, m1):
+        runs = {"model0": [make_run("model0", s, a) for s, a in enumerate(m0)],
+                "model1": [make_run("model1", s, a) for s, a in enumerate(m1)]}
+        j = judge(less, runs, dataset="simulated", profile="smoke")
+        return j.__class__(**{**j.__dict__, "claim": name})
+
+    weak = judged("a-weak", [0.22, 0.21, 0.215], [0.17, 0.18, 0.19])
+    noise = [judged(f"noise-{i}", [0.20, 0.25], [0.21, 0.24]) for i in range(8)]
+    adjusted = adjust_session([weak, *noise])
+    row = table.claim_rows(adjusted)[0]
+    assert weak.comparisons[0].raw_verdict == "supported"
+    assert (row["claim"], row["verdict (Holm)"], row["raw p"]) == (
+        "a-weak", "inconclusive", f"{weak.comparisons[0].result.decision_p:.2g}")

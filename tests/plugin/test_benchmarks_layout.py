@@ -24,9 +24,18 @@ def test_every_claim_in_exactly_one_topic_module():
     assert sorted(names) == sorted(c.name for c in CLAIMS)
 
 
-def test_training_cells_cover_every_claim_variant():
-    needed = {v for c in CLAIMS for v in c.variants}
+def test_training_cells_cover_every_claim_variant_and_the_learn_probe():
+    needed = {v for c in CLAIMS for v in c.variants} | {"learn-probe"}
     assert set(_module("test_training").TP2_VARIANTS) == needed
+
+
+def test_smoke_reference_band_of_the_learn_probe_excludes_chance():
+    """The gated smoke cell that must learn: its reference band lies far above chance (10% on 10 classes)."""
+    import json
+
+    ref = json.loads((BENCH.parent / "references" / "simulated-smoke.json").read_text())
+    low, _ = ref["variants"]["learn-probe"]["band"]
+    assert low > 2 * 10.0
 
 
 def test_cost_orders_model5_before_model0():

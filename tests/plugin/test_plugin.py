@@ -136,3 +136,23 @@ class TestGate:
         result = suite("-k", "no-such-claim", "--tp2-gate", str(reference))
         assert result.ret != 0
         assert "gate FAILED" in result.stdout.str()
+
+
+def test_gate_catches_a_trainer_that_does_not_learn(suite, pytester):
+    """End to end: the learn probe's reference band (from a real session) is far above chance; the same session
+    with weight updates disabled (EpochLoop.apply_update a no-op, fresh store) fails the gate on learn-probe."""
+    ref = pytester.path / "learn.json"
+    made = suite("-k", "learn-probe", "--tp2-update-references", "--tp2-gate", str(ref))
+    assert made.ret == 0, made.stdout.str()[-3000:]
+    low, _ = json.loads(ref.read_text())["variants"]["learn-probe"]["band"]
+    assert low > 10.0  # chance on 10 classes (2 seeds on the tiny archive: a wide band, still above chance)
+    assert suite("-k", "learn-probe", "--tp2-gate", str(ref)).ret == 0
+    (pytester.path / "conftest.py").write_text(
+        'pytest_plugins = ["tp2core.plugin"]\n'
+        "import tensorflow as tf\n"
+        "from tp2core.training import fastfit\n"
+        "fastfit.EpochLoop.apply_update = lambda self, grads: [tf.constant(0)]  # weight updates disabled\n"
+    )
+    broken = suite("-k", "learn-probe", "--tp2-gate", str(ref), store="fresh-store")
+    assert broken.ret == pytest.ExitCode.TESTS_FAILED
+    assert "variant learn-probe: mean val accuracy" in broken.stdout.str()

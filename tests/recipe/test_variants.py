@@ -83,3 +83,35 @@ class TestProfile:
     def test_unknown_profile(self):
         with pytest.raises(ConfigError, match="valid profiles: smoke, quick, paper"):
             get_profile("fast")
+
+
+class TestLearnProbe:
+    def test_classes_validation(self):
+        """'classes' is None or an int in [2, 100], with the exact message."""
+        with pytest.raises(ConfigError) as exc:
+            replace(MODEL0, classes=1)
+        assert str(exc.value) == "'classes' must be None or an int in [2, 100] (got 1)."
+
+    def test_ten_classes_from_ten_coarse_classes(self):
+        """Every 10th fine label: no two share a coarse class (fine k → coarse k // 5)."""
+        from tp2core.recipe.variants import class_subset
+
+        labels = class_subset(get_variant("learn-probe").classes)
+        assert labels == (0, 10, 20, 30, 40, 50, 60, 70, 80, 90)
+        assert len({k // 5 for k in labels}) == 10 and class_subset(None) is None
+
+    def test_classes_is_part_of_the_identity_and_leaves_old_ones_alone(self):
+        """A run on 10 classes has another identity; a notes variant's identity is what it was before the field."""
+        import dataclasses
+        import hashlib
+        import json
+
+        from tp2core.training.runs import RECIPE_VERSION, RunSpec
+
+        spec = RunSpec(MODEL0, "smoke", 5, 5, 0, "simulated", "f" * 64)
+        old = dataclasses.asdict(spec)
+        del old["variant"]["classes"]
+        old["recipe_version"] = RECIPE_VERSION
+        before = hashlib.sha256(json.dumps(old, sort_keys=True, default=list).encode()).hexdigest()[:20]
+        assert spec.identity() == before
+        assert replace(spec, variant=replace(MODEL0, classes=10)).identity() != before

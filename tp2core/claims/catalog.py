@@ -2,15 +2,15 @@
 by topic; ``CLAIMS_BY_NAME`` looks one up.
 
 Each claim cites its section of the lab notes (README: "The notes"). Units follow tp2core.claims.claim: accuracy effects
-in percentage points, gradient-norm and throughput effects as log10 ratios. ``expect`` stays empty (the
-default is "supported", the notes' conclusion) until measured runs justify a per-(dataset, profile) entry.
+in percentage points, gradient-norm and throughput effects as log10 ratios. A claim holds only what the notes
+say — direction, threshold or margin, each with its reason — fixed before any run; what was measured lives in
+references/*.json (written by --tp2-update-references), never here.
 """
 
 from __future__ import annotations
 
 from .checks import AugmentedShareCheck
 from .claim import Claim, Comparison
-from .judgement import Expectation
 
 CHANCE_CEILING = 5.0  # pts; "near chance" = below 5 (chance is 1 pt, the notes got 0.8); the baseline has 22
 # ±2 pts: below every accuracy change the notes treat as real (smallest: 26 → 28.84, +2.84 pts) while the
@@ -20,20 +20,9 @@ NOOP_MARGIN = 2.0
 # train.gradient_norms on 256 random images): two softmax(100) Jacobians of ~0.01 each. "At least 10× smaller"
 # leaves three decades of room while still meaning "vanishes".
 GRAD_SHRINK = -1.0
-# The smoke profile (2–4 epochs on 500 images, widths ≤ 128) leaves every variant near chance on simulated data,
-# so its accuracy comparisons are noise and their CIs straddle zero: recorded as inconclusive, deterministically
-# so on CPU. Smoke exists to exercise the machinery (and the gate), not to judge the notes.
-SMOKE_AT_CHANCE = Expectation(
-    "inconclusive",
-    "smoke trains 2–4 epochs on 500 images: every variant sits near chance (≈1%), accuracy differences are noise",
-)
-
-
-def _smoke_chance_verdict(verdict: str, backend: str) -> Expectation:
-    """At chance level, 2+2 seeds come out directional 1 time in 6 by luck alone; on the JAX and torch backends
-    (other initial weights for the same seed) a few smoke comparisons did: recorded so the tox envs gate."""
-    return Expectation(verdict, f"measured 2026-11-27 in tox env py311-{backend}: a chance-level smoke comparison "
-                                f"(all 2 seeds of one variant above the other's), not evidence about the claim")
+CHANCE_REASON = "the notes: 0.8%, 'near chance' (chance is 1 pt); below 5 pts, far under the baseline's 22"
+GRAD_REASON = "the notes blame 'gradient flow': at least 10× smaller (log10 −1), a vanishing, not a nuance"
+NOOP_REASON = "the notes: 0.26 vs 0.26, 'igual'; ±2 pts is below every change the notes treat as real (+2.84)"
 
 CLAIMS: list[Claim] = [
     # Primer Modelo: "puse 2 extra con activacion softmax y 100 unidades y el modelo EMPEORO ... De 22% a 0.8%".
@@ -42,14 +31,11 @@ CLAIMS: list[Claim] = [
         statement="Two hidden Dense(100, softmax) layers drop validation accuracy from the baseline to near chance.",
         notes_figure="22% → 0.8%",
         comparisons=(
-            Comparison("model1", "model0", "less", label="model1 < model0"),
+            Comparison("model1", "model0", "less", label="model1 < model0",
+                       reason="the notes: 22% → 0.8%, a drop; threshold 0: any drop, its size is the second comparison's"),
             Comparison("model1", None, "less", constant=CHANCE_CEILING,
-                       label=f"model1 < {CHANCE_CEILING:g} pts (near chance, 1 pt)"),
+                       label=f"model1 < {CHANCE_CEILING:g} pts (near chance, 1 pt)", reason=CHANCE_REASON),
         ),
-        expect={
-            "simulated/smoke": SMOKE_AT_CHANCE,
-            "simulated/smoke/jax": _smoke_chance_verdict("supported", "jax"),
-        },
     ),
     # Primer Modelo: "el gradiente a partir de softmax se hace mas chico ... (gradient flow)".
     Claim(
@@ -58,7 +44,7 @@ CLAIMS: list[Claim] = [
         notes_figure="explanation of 22% → 0.8% ('gradient flow')",
         comparisons=(
             Comparison("model1", "model0", "less", metric="first_layer_grad_norm", threshold=GRAD_SHRINK,
-                       label="first-layer grad norm: model1 ≤ model0 / 10"),
+                       label="first-layer grad norm: model1 ≤ model0 / 10", reason=GRAD_REASON),
         ),
     ),
     # Segundo Modelo: "Fueron removidas las capas sofmax. Agregue una capa relu" → 0.26 (baseline 0.22).
@@ -66,21 +52,8 @@ CLAIMS: list[Claim] = [
         name="relu-beats-course-baseline",
         statement="Three ReLU hidden layers instead of hidden softmax beat the course baseline.",
         notes_figure="22% → 26%",
-        comparisons=(Comparison("model2", "model0", "greater", label="model2 > model0"),),
-        expect={
-            "simulated/smoke": SMOKE_AT_CHANCE,
-            "simulated/quick": Expectation(
-                "refuted",
-                "measured 2026-11-27 (TF 2.21, CPU, recipe 2): on simulated data at quick scale the 2×1000 baseline "
-                "beats 3×1000 — model2 − model0 = −6.5 pts [−11.0, −1.9] over 3 seeds; the notes' +4 pts does not "
-                "reproduce here",
-            ),
-            "simulated/quick/mixed_bfloat16": Expectation(
-                "inconclusive",
-                "measured 2026-11-27 (TF 2.21, CPU, recipe 2, --tp2-precision mixed_bfloat16): model2 − model0 = "
-                "−1.0 pts [−5.6, +3.4] over 3 seeds — the float32 deficit (−6.5) shrinks under bfloat16 numerics",
-            ),
-        },
+        comparisons=(Comparison("model2", "model0", "greater", label="model2 > model0",
+                                reason="the notes: 22% → 26%, a gain; threshold 0: any gain"),),
     ),
     # Segundo Modelo: "Sin data augmentation --> 0.26 / Con data augmentation --> 0.26" (the bug: Quinto Modelo).
     Claim(
@@ -89,26 +62,16 @@ CLAIMS: list[Claim] = [
         notes_figure="0.26 vs 0.26",
         comparisons=(
             Comparison("model2-bugaug", "model2", "equivalent", margin=NOOP_MARGIN,
-                       label=f"model2-bugaug ≈ model2 (±{NOOP_MARGIN:g} pts)"),
+                       label=f"model2-bugaug ≈ model2 (±{NOOP_MARGIN:g} pts)", reason=NOOP_REASON),
         ),
-        expect={
-            "simulated/quick": Expectation(
-                "inconclusive",
-                "measured 2026-11-27 (TF 2.21, CPU, recipe 2): model2-bugaug − model2 = +0.8 pts [−4.5, +6.1] over "
-                "3 seeds (seeds spread 25–35%): the CI cannot sit inside ±2 pts; 3 seeds cannot show equivalence here",
-            ),
-        },
     ),
     # Tercer Modelo: "Se aumentaron la cantidad de epocs de 10 a 100 y se vio una mejora" → 0.2884.
     Claim(
         name="more-epochs-help",
         statement="Training 100 epochs instead of 10 improves validation accuracy.",
         notes_figure="0.26 → 0.2884",
-        comparisons=(Comparison("model3", "model2", "greater", label="model3 > model2"),),
-        expect={
-            "simulated/smoke": SMOKE_AT_CHANCE,
-            "simulated/smoke/torch": _smoke_chance_verdict("supported", "torch"),
-        },
+        comparisons=(Comparison("model3", "model2", "greater", label="model3 > model2",
+                                reason="the notes: 0.26 → 0.2884, a gain; threshold 0: any gain"),),
     ),
     # Cuarto Modelo: batch 1024, first layer 10K, more ReLU layers, 1000 epochs → 0.2374, "el overall
     # performance empeoro ... capas con tantas neuronas 10K no tiene un buen impacto".
@@ -116,11 +79,8 @@ CLAIMS: list[Claim] = [
         name="wide-first-layer-hurts",
         statement="Batch 1024 with a 10,000-wide first layer and 1000 epochs is worse than model3.",
         notes_figure="0.2884 → 0.2374",
-        comparisons=(Comparison("model4", "model3", "less", label="model4 < model3"),),
-        expect={
-            "simulated/smoke": SMOKE_AT_CHANCE,
-            "simulated/smoke/torch": _smoke_chance_verdict("supported", "torch"),
-        },
+        comparisons=(Comparison("model4", "model3", "less", label="model4 < model3",
+                                reason="the notes: 0.2884 → 0.2374, 'empeoro'; threshold 0: any drop"),),
     ),
     # Cuarto/Quinto Modelo: "con data augmentation los resultados dieron mejores" (0.2394 vs 0.2374), then
     # "no tomaba todas las imagenes posibles sino un solo batch, es por esto que mejoro ... cuando aumente el
@@ -130,22 +90,9 @@ CLAIMS: list[Claim] = [
         statement="Under the single-batch bug the augmented share grows with batch size, which is why "
         "augmentation seemed to help at batch 1024.",
         notes_figure="0.2374 vs 0.2394",
-        comparisons=(Comparison("model4-bugaug", "model4", "greater", label="model4-bugaug > model4"),),
+        comparisons=(Comparison("model4-bugaug", "model4", "greater", label="model4-bugaug > model4",
+                                reason="the notes: 0.2374 vs 0.2394, 'dieron mejores'; threshold 0: any gain"),),
         checks=(AugmentedShareCheck(batch_sizes=(128, 1024)),),
-        expect={
-            "simulated/smoke": SMOKE_AT_CHANCE,
-            "simulated/quick": Expectation(
-                "inconclusive",
-                "measured 2026-11-27 (TF 2.21, CPU, recipe 2): the share check holds exactly, but model4-bugaug − "
-                "model4 = +4.7 pts [−1.9, +10.2] over 3 seeds (model4-bugaug spreads 8–19%): more seeds needed",
-            ),
-            "simulated/quick/mixed_bfloat16": Expectation(
-                "supported",
-                "measured 2026-11-27 (TF 2.21, CPU, recipe 2, --tp2-precision mixed_bfloat16): the share check holds "
-                "exactly and model4-bugaug − model4 = +8.6 pts [+0.6, +16.5] over 3 seeds (float32: +4.7, CI "
-                "crossing 0) — 3 seeds sit near the edge either way",
-            ),
-        },
     ),
     # Quinto Modelo: "concatene y mezcle las imagenes originales con los augmentados" → 0.3.
     Claim(
@@ -153,18 +100,11 @@ CLAIMS: list[Claim] = [
         statement="Augmenting the whole training set, concatenated with the originals and shuffled, helps.",
         notes_figure="0.2374 → 0.30",
         comparisons=(
-            Comparison("model5", "model4", "greater", label="model5 > model4"),
-            Comparison("model5", "model4-bugaug", "greater", label="model5 > model4-bugaug"),
+            Comparison("model5", "model4", "greater", label="model5 > model4",
+                       reason="the notes: 0.2374 → 0.30; threshold 0: any gain"),
+            Comparison("model5", "model4-bugaug", "greater", label="model5 > model4-bugaug",
+                       reason="the notes: 0.2394 (bug) → 0.30; the gain must not be the bug's"),
         ),
-        expect={
-            "simulated/smoke": SMOKE_AT_CHANCE,
-            "simulated/smoke/jax": _smoke_chance_verdict("refuted", "jax"),
-            "simulated/quick": Expectation(
-                "inconclusive",
-                "measured 2026-11-27 (TF 2.21, CPU, recipe 2): model5 > model4 by +12.7 pts [4.8, 18.8], but "
-                "model5 − model4-bugaug = +8.0 pts [−0.2, +16.1]: model5's seeds spread 15–28%",
-            ),
-        },
     ),
     # Cuarto Modelo: "Se aumento el batch size de 128 a 1024 ... ya que toma más imágenes por iteración".
     # Same network (model2) at both batch sizes, so only the batch size differs; threshold 0 = any speed-up.
@@ -174,15 +114,9 @@ CLAIMS: list[Claim] = [
         notes_figure="batch 128 → 1024 ('toma más imágenes por iteración')",
         comparisons=(
             Comparison("model2-b1024", "model2", "greater", metric="images_per_second", threshold=0.0,
-                       label="images/s: model2-b1024 > model2"),
+                       label="images/s: model2-b1024 > model2",
+                       reason="the notes: 'toma más imágenes por iteración'; threshold 0 (log10): any speed-up"),
         ),
-        expect={
-            "simulated/smoke": Expectation(
-                "inconclusive",
-                "smoke runs train < 1 s after warm-up, too short to time (tp2core.claims.metrics.MIN_TIMED_SECONDS): "
-                "throughput is not judged, so the verdict cannot depend on machine load",
-            ),
-        },
     ),
 ]
 

@@ -12,25 +12,22 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from . import stats
 from .checks import CHECK_TYPES
+from .compare import compare
 from ..errors import require
-from ..training.backend import BACKENDS
-from ..training.precision import PRECISIONS
-from .judgement import DEFAULT_EXPECTATION, ComparisonResult, Expectation, Judgement
-from .metrics import LOG_METRICS, METRIC_LABELS, METRICS, UNITS, excluded_runs, metric_value, metric_values
+from .judgement import ALPHA, ComparisonResult, Judgement
+from .metrics import LOG_METRICS, METRIC_LABELS, METRICS, UNITS, excluded_runs, metric_values
 from ..training.runs import RunResult
 from ..recipe.variants import PROFILES, VARIANTS
 
-__all__ = ["Claim", "Comparison", "ComparisonResult", "Expectation", "Judgement", "judge", "metric_value",
-           "metric_values"]
+__all__ = ["Claim", "Comparison", "ComparisonResult", "Judgement", "adjust_session", "judge"]
 
 MIN_RUNS = 2  # usable runs per variant needed for a spread, hence a CI
-OPT_IN_PRECISIONS = tuple(p for p in PRECISIONS if p != "float32")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -50,6 +47,7 @@ class Comparison:
     margin: float | None = None  # "equivalent" only: |effect| < margin, in the metric's unit
     constant: float | None = None  # when b is None: the value a is compared with, in the metric's unit
     label: str = ""  # short text for tables; default built from the fields
+    reason: str = ""  # why this direction and threshold/margin/constant, fixed before any run (the notes, a unit)
 
     def __post_init__(self) -> None:
         names = tuple(VARIANTS)
@@ -70,6 +68,7 @@ class Comparison:
         else:
             require(self.constant is None, "constant", "None when 'b' names a variant", self.constant)
         require(isinstance(self.label, str), "label", "a string", self.label)
+        require(isinstance(self.reason, str), "reason", "a string", self.reason)
 
     @property
     def variants(self) -> tuple[str, ...]:
@@ -88,21 +87,16 @@ class Comparison:
         return f"{self.a} {op} {rhs}{extra} ({self.metric})"
 
 
-
-
-
 @dataclass(frozen=True)
 class Claim:
-    """One conclusion of the notes, as comparisons and exact checks, with per-(dataset, profile) expectations."""
+    """One conclusion of the notes, as comparisons and exact checks: only what the notes say, fixed before any run
+    (measured results belong in references/*.json)."""
 
     name: str  # slug id, e.g. "more-epochs-help" (pytest -k selects on it)
     statement: str  # one sentence, in English
     notes_figure: str  # the notes' numbers, e.g. "22% → 0.8%"
     comparisons: tuple[Comparison, ...] = ()
     checks: tuple = ()  # exact deterministic facts (tp2core.claims.checks), e.g. AugmentedShareCheck
-    # "dataset/profile" → expectation; "dataset/profile/<backend>" or "dataset/profile/<precision>" for a
-    # configuration measured to differ (another backend's initial weights, an opt-in precision's numerics)
-    expect: Mapping[str, Expectation] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         require(isinstance(self.name, str) and bool(SLUG.match(self.name)), "name",
@@ -116,31 +110,11 @@ class Claim:
                  "checks", f"a tuple of {tuple(t.__name__ for t in CHECK_TYPES)} values", self.checks)
         require(bool(self.comparisons or self.checks), "comparisons",
                  "non-empty when 'checks' is empty (a claim must measure something)", self.comparisons)
-        require(isinstance(self.expect, Mapping), "expect", "a mapping 'dataset/profile' → Expectation", self.expect)
-        for key, value in self.expect.items():
-            parts = str(key).split("/")
-            require(isinstance(key, str) and len(parts) in (2, 3) and parts[0] != "" and parts[1] in PROFILES
-                     and (len(parts) == 2 or parts[2] in BACKENDS + OPT_IN_PRECISIONS), "expect",
-                     f"keyed 'dataset/profile', 'dataset/profile/backend' or 'dataset/profile/precision' with "
-                     f"profile one of {tuple(PROFILES)}, backend one of {BACKENDS} and precision one of "
-                     f"{OPT_IN_PRECISIONS}, e.g. 'simulated/quick'", key)
-            require(isinstance(value, Expectation), f"expect[{key!r}]", "an Expectation", value)
-        object.__setattr__(self, "expect", dict(self.expect))  # own copy: the claim stays immutable
 
     @property
     def variants(self) -> tuple[str, ...]:
         """Every variant the claim needs, in first-mention order."""
         return tuple(dict.fromkeys(v for c in self.comparisons for v in c.variants))
-
-    def expectation(
-        self, dataset: str, profile: str, backend: str | None = None, precision: str | None = None
-    ) -> Expectation:
-        """The most specific entry: the opt-in precision's, else the backend's (Keras backends draw other
-        initial weights for a seed), else the (dataset, profile) entry, else "supported"."""
-        for qualifier in (precision, backend):
-            if qualifier is not None and f"{dataset}/{profile}/{qualifier}" in self.expect:
-                return self.expect[f"{dataset}/{profile}/{qualifier}"]
-        return self.expect.get(f"{dataset}/{profile}", DEFAULT_EXPECTATION)
 
 
 # --- judging ---------------------------------------------------------------------------------------------------
@@ -152,33 +126,48 @@ def judge(
     *,
     dataset: str,
     profile: str,
-    seed: int = 0,
+    family_size: int = 1,
 ) -> Judgement:
-    """Judge ``claim`` on the runs of one (dataset, profile). ``seed`` seeds the bootstrap.
+    """Judge ``claim`` on the runs of one (dataset, profile).
 
+    Each comparison is judged by ``compare`` at ALPHA on its own; the claim's ``verdict`` (the pytest outcome)
+    judges each at ALPHA / ``family_size`` (Bonferroni over the session's comparisons, known at collection).
     Runs of another dataset, profile or variant than the key they are filed under are a caller bug (mixing
     them would silently compare unlike things) and raise ConfigError.
     """
     require(isinstance(claim, Claim), "claim", "a Claim", claim)
+    require(isinstance(family_size, int) and not isinstance(family_size, bool) and family_size >= 1,
+            "family_size", "a positive int (comparisons in the session)", family_size)
     for variant, runs in runs_by_variant.items():
         for r in runs:
             got = (r.spec.variant.name, r.spec.dataset_name, r.spec.profile)
             require(got == (variant, dataset, profile), f"runs_by_variant[{variant!r}]",
                      f"runs of ({variant!r}, {dataset!r}, {profile!r}) only", got)
-    comps = tuple(_compare(c, runs_by_variant, seed) for c in claim.comparisons)
+    comps = tuple(_compare(c, runs_by_variant) for c in claim.comparisons)
     n_train = _trained_images(runs_by_variant, profile)
     checks = tuple(ch.evaluate(n_train, recorded=_bug_counts(runs_by_variant)) for ch in claim.checks)
-    verdict = stats.combine([c.verdict for c in comps] + [c.verdict for c in checks])
-    backend, precision = (_only({getattr(r.spec, key) for runs in runs_by_variant.values() for r in runs})
-                          for key in ("backend", "precision"))
-    expected = claim.expectation(dataset, profile, backend, precision)
-    key = f"{dataset}/{profile}" + (f"/{precision}" if precision in OPT_IN_PRECISIONS else "")
-    sentence = _sentence(comps, checks, verdict, expected, key, profile)
-    return Judgement(claim.name, claim.statement, claim.notes_figure, dataset, profile, verdict, expected,
-                     comps, checks, sentence)
+    verdict = stats.combine([c.at_alpha(ALPHA / family_size) for c in comps] + [c.verdict for c in checks])
+    sentence = _sentence(claim, comps, checks, verdict, family_size, profile)
+    return Judgement(claim.name, claim.statement, claim.notes_figure, dataset, profile, verdict, comps, checks,
+                     sentence, family_size=family_size)
 
 
-def _compare(c: Comparison, runs_by_variant: Mapping[str, list[RunResult]], seed: int) -> ComparisonResult:
+def adjust_session(judgements: list[Judgement], alpha: float = ALPHA) -> list[Judgement]:
+    """Holm over every measurable comparison of every judgement (the session's family); each judgement comes
+    back with adjusted comparisons and its ``holm_verdict``. Not-measurable comparisons stay inconclusive."""
+    from .compare import adjust_verdicts
+
+    family = [(i, k) for i, j in enumerate(judgements) for k, c in enumerate(j.comparisons) if c.measurable]
+    adjusted = adjust_verdicts([judgements[i].comparisons[k].result for i, k in family], alpha)
+    new = {pos: res for pos, res in zip(family, adjusted)}
+    out = []
+    for i, j in enumerate(judgements):
+        comps = tuple(replace(c, result=new[(i, k)]) if (i, k) in new else c for k, c in enumerate(j.comparisons))
+        out.append(j.adjusted(comps))
+    return out
+
+
+def _compare(c: Comparison, runs_by_variant: Mapping[str, list[RunResult]]) -> ComparisonResult:
     unit, label = UNITS[c.metric], c.describe()
     runs_a = list(runs_by_variant.get(c.a, []))
     runs_b = list(runs_by_variant.get(c.b, [])) if c.b is not None else []
@@ -186,40 +175,33 @@ def _compare(c: Comparison, runs_by_variant: Mapping[str, list[RunResult]], seed
     b = metric_values(runs_b, c.metric) if c.b is not None else None
     excluded = tuple(excluded_runs(c.a, runs_a, c.metric) + (excluded_runs(c.b, runs_b, c.metric) if c.b else []))
     n_b = 0 if b is None else b.size
+    base = dict(label=label, metric=c.metric, unit=unit, relation=c.relation, a=c.a, b=c.b, constant=c.constant,
+                n_a=int(a.size), n_b=int(n_b), excluded=excluded)
     short = [v for v, arr in ((c.a, a), (c.b, b)) if arr is not None and arr.size < MIN_RUNS]
     if short:
         parts = [f"{v}: {(a if v == c.a else b).size} of {len(runs_by_variant.get(v, []))} runs usable" for v in short]
-        text = f"{label}: not measurable ({'; '.join(parts)}, need ≥ {MIN_RUNS})"
-        return ComparisonResult(label, c.metric, unit, c.relation, math.nan, (-math.inf, math.inf), math.nan,
-                                a.size, n_b, stats.INCONCLUSIVE, text, excluded)
-    if b is not None:
-        effect = stats.mean_difference(a, b)
-        ci = stats.bootstrap_ci(a, b, seed=seed)
-        p = stats.probability_of_improvement(a, b)
-    else:
-        effect = float(np.mean(a)) - c.constant
-        lo, hi = stats.bootstrap_ci(a, statistic="mean", seed=seed)
-        ci = (lo - c.constant, hi - c.constant)
-        p = stats.probability_of_improvement(a, [c.constant])
-    verdict = stats.verdict(ci, c.relation, threshold=c.threshold, margin=c.margin)
+        return ComparisonResult(**base, result=None,
+                                text=f"{label}: not measurable ({'; '.join(parts)}, need ≥ {MIN_RUNS})")
+    # log10 metrics are already log values (tp2core.claims.metrics), so the effect is a log10 ratio
+    result = compare(a, b if b is not None else c.constant, c.relation, threshold=c.threshold, margin=c.margin,
+                     alpha=ALPHA)
     epoch1 = None
     if c.metric == "first_layer_grad_norm" and b is not None:
         a1, b1 = metric_values(runs_a, c.metric, "epoch1"), metric_values(runs_b, c.metric, "epoch1")
-        epoch1 = stats.mean_difference(a1, b1) if a1.size and b1.size else None
-    text = _measured_text(c, effect, ci, p, a.size, n_b, epoch1)
-    return ComparisonResult(label, c.metric, unit, c.relation, effect, ci, p, a.size, n_b, verdict, text,
-                            excluded, epoch1)
+        epoch1 = float(np.mean(a1) - np.mean(b1)) if a1.size and b1.size else None
+    return ComparisonResult(**base, result=result, text=_measured_text(c, result, epoch1), epoch1_effect=epoch1)
 
 
-def _measured_text(c: Comparison, effect: float, ci, p: float, n_a: int, n_b: int, epoch1) -> str:
-    """E.g. 'model1 − model0 = −18.2 pts [95% CI −19.0, −17.3], P(A>B)=0.00 over 3+3 seeds'."""
+def _measured_text(c: Comparison, r, epoch1) -> str:
+    """E.g. 'model1 − model0 = −18.2 pts [95% CI −19.0, −17.3], p = 0.001 over 3+3 seeds'."""
     unit = UNITS[c.metric]
     rhs = c.b if c.b is not None else f"{_n(c.constant)} {unit}"
     prefix = "" if c.metric == "val_accuracy" else f"{METRIC_LABELS[c.metric]}: "
-    ratio = f" (×{10 ** effect:.3g})" if c.metric in LOG_METRICS else ""
+    ratio = f" (×{10 ** r.effect:.3g})" if c.metric in LOG_METRICS else ""
     unit_txt = " pts" if unit == "pts" else ""
-    text = (f"{prefix}{c.a} − {rhs} = {_n(effect)}{unit_txt}{ratio} [95% CI {_n(ci[0])}, {_n(ci[1])}], "
-            f"P(A>{'B' if c.b else rhs})={p:.2f} over {n_a}{'+' + str(n_b) if c.b else ''} seeds")
+    level = round(100 * (1 - 2 * r.alpha if c.relation == "equivalent" else 1 - r.alpha))
+    text = (f"{prefix}{c.a} − {rhs} = {_n(r.effect)}{unit_txt}{ratio} [{level}% CI {_n(r.low)}, {_n(r.high)}], "
+            f"p = {r.p_value:.2g} over {r.n_a}{'+' + str(r.n_b) if c.b else ''} seeds")
     if c.relation == "equivalent":
         text += f", margin ±{_n(c.margin)}{unit_txt}"
     elif c.threshold:
@@ -229,31 +211,30 @@ def _measured_text(c: Comparison, effect: float, ci, p: float, n_a: int, n_b: in
     return text
 
 
-def _only(values: set):
-    """The one value all runs share, else None."""
-    return next(iter(values)) if len(values) == 1 else None
-
-
-def _sentence(comps, checks, verdict: str, expected: Expectation, key: str, profile: str) -> str:
+def _sentence(claim: Claim, comps, checks, verdict: str, family_size: int, profile: str) -> str:
+    """What was measured, what the notes said, what to try next."""
     measured = "; ".join([c.text for c in comps] + [f"{c.label}: {c.detail}" for c in checks]) or "nothing measured"
     excluded = list(dict.fromkeys(e for c in comps for e in c.excluded))  # a run shared by comparisons counts once
     if excluded:
         measured += f" (excluded {len(excluded)} run(s): {'; '.join(excluded)})"
-    if verdict == expected.verdict:
-        return f"{measured} → {verdict} (expected {expected.verdict})."
-    if verdict == stats.INCONCLUSIVE and any(math.isnan(c.effect) for c in comps):
+    level = f"α = {ALPHA:g}" + (f"/{family_size} (Bonferroni over the session's comparisons)" if family_size > 1 else "")
+    notes = f"the notes: {claim.statement[0].lower()}{claim.statement[1:].rstrip('.')} ({claim.notes_figure})"
+    if verdict == stats.SUPPORTED:
+        return f"{measured} → supported at {level}, as {notes}."
+    if verdict == stats.REFUTED:
+        hint = "compare the variant table, check the profile's scale factors or try the paper profile"
+        return f"{measured} → refuted at {level}, against {notes}: {hint}."
+    if any(not c.measurable for c in comps):
         hint = ("runs failed or lack the metric; fix the failure (see the runs' `failure`) and rerun"
                 if excluded else f"runs are missing; rerun so that every variant has ≥ {MIN_RUNS} seeds")
-    elif verdict == stats.INCONCLUSIVE:
-        seeds = max([c.n_a for c in comps] + [c.n_b for c in comps] + [2])
-        more = "or the paper profile" if profile != "paper" else "(already the paper profile)"
-        hint = f"try more seeds (--tp2-seeds {max(10, 2 * seeds)}) {more}"
-    elif expected.verdict == stats.INCONCLUSIVE:
-        hint = f"the result is clearer than expected on {key}; update the claim's expect[{key!r}]"
     else:
-        hint = (f"on {key} the data point the other way ({expected.reason}); compare the variant table, "
-                "check the profile's scale factors or try the paper profile")
-    return f"{measured} → {verdict}, expected {expected.verdict}: {hint}."
+        needed = [c.seeds_needed(ALPHA / family_size) for c in comps
+                  if c.at_alpha(ALPHA / family_size) == stats.INCONCLUSIVE]
+        more = "" if profile == "paper" else " or the paper profile"
+        hint = (f"a new, pre-registered run with --tp2-seeds {max(needed)} (80% power at the observed spread)"
+                f"{more}" if needed and None not in needed else
+                f"more seeds{more} (the observed effect sits at the threshold: no seed count is planned)")
+    return f"{measured} → inconclusive at {level} ({notes}): try {hint}."
 
 
 def _trained_images(runs_by_variant: Mapping[str, list[RunResult]], profile: str) -> int:

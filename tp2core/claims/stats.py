@@ -1,21 +1,13 @@
-"""Pure statistics for judging claims: effect sizes, bootstrap CIs, P(A>B), and the verdict rules.
+"""Pure statistics shared by judging: P(A>B), combining verdicts, and the old bootstrap CI (for contrast only).
 
 Every function takes 1-D arrays of per-seed values (one number per independent training run), is
 deterministic given its ``seed``, and imports nothing heavier than scipy. The style follows rliable's
 ``metrics.py``: small typed functions, shapes in docstrings, answers checkable by hand.
 
-Verdict rules (README-documentable). Given a confidence interval ``(lo, hi)`` of an effect:
-
-========== ============================== ============================ ==========================
-relation   supported                      refuted                      otherwise
-========== ============================== ============================ ==========================
-greater d  ``lo > d``                     ``hi < d``                   inconclusive
-less d     ``hi < d``                     ``lo > d``                   inconclusive
-equiv. m   ``-m < lo`` and ``hi < m``     ``lo > m`` or ``hi < -m``    inconclusive
-========== ============================== ============================ ==========================
-
-A CI touching the threshold (``lo == d``) is inconclusive: the data cannot exclude it. Several comparisons
-of one claim combine as: refuted if any is refuted, supported if all are supported, else inconclusive.
+Verdicts of comparisons come from ``tp2core.claims.compare`` (Welch t / TOST, Holm); ``bootstrap_ci`` is the old
+percentile bootstrap, kept only so ``tp2core.claims.calibration`` can show in docs/statistics.md why it was
+replaced. Several parts of one claim combine as: refuted if any is refuted, supported if all are supported, else
+inconclusive (``combine``).
 """
 
 from __future__ import annotations
@@ -45,11 +37,6 @@ def _as_sample(values: Sequence[float] | np.ndarray, name: str) -> np.ndarray:
             "drop failed runs before computing statistics."
         )
     return arr
-
-
-def mean_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -> float:
-    """``mean(a) - mean(b)``. a: shape (n,), b: shape (m,); the two samples are independent (different runs)."""
-    return float(np.mean(_as_sample(a, "a")) - np.mean(_as_sample(b, "b")))
 
 
 def bootstrap_ci(
@@ -140,32 +127,6 @@ def probability_of_improvement(a: Sequence[float] | np.ndarray, b: Sequence[floa
     x, y = _as_sample(a, "a"), _as_sample(b, "b")
     u = stats.mannwhitneyu(x, y, alternative="two-sided").statistic  # U of the first sample
     return float(u) / (x.size * y.size)
-
-
-def verdict(ci: tuple[float, float], relation: str, *, threshold: float = 0.0, margin: float | None = None) -> str:
-    """Verdict of one comparison from the CI ``(lo, hi)`` of its effect (see the module docstring's table).
-
-    relation "greater"/"less" use ``threshold``; "equivalent" uses ``margin`` (> 0) and ignores ``threshold``.
-    A NaN bound gives "inconclusive".
-    """
-    lo, hi = float(ci[0]), float(ci[1])
-    if relation not in RELATIONS:
-        raise ConfigError(f"'relation' must be one of {RELATIONS} (got {relation!r}).")
-    if math.isnan(lo) or math.isnan(hi):
-        return INCONCLUSIVE
-    if lo > hi:
-        raise ConfigError(f"'ci' must satisfy lo <= hi (got ({lo}, {hi})).")
-    if relation == "greater":
-        return SUPPORTED if lo > threshold else REFUTED if hi < threshold else INCONCLUSIVE
-    if relation == "less":
-        return SUPPORTED if hi < threshold else REFUTED if lo > threshold else INCONCLUSIVE
-    if margin is None or not margin > 0:
-        raise ConfigError(f"'margin' must be a positive number for relation 'equivalent' (got {margin!r}).")
-    if -margin < lo and hi < margin:
-        return SUPPORTED
-    if lo > margin or hi < -margin:
-        return REFUTED
-    return INCONCLUSIVE
 
 
 def combine(verdicts: Iterable[str]) -> str:

@@ -132,23 +132,25 @@ def select_runs(runs: list[RunResult], *, profile: str | None = None, dataset: s
     return sorted(latest.values(), key=lambda r: (r.spec.variant.name, r.spec.seed)), notes
 
 
-def judge_all(runs: list[RunResult]) -> tuple[list[dict], list[str]]:
-    """Judgement dicts of every catalogue claim whose variants all have runs; and the skipped claims."""
-    from ..claims.claim import judge
+def judge_all(runs: list[RunResult]) -> tuple[list, list[str]]:
+    """Judgements of every catalogue claim whose variants all have runs, Holm-adjusted over them (Bonferroni
+    over their comparisons for the per-claim verdict, as in a pytest session); and the skipped claims."""
+    from ..claims.claim import adjust_session, judge
     from ..claims.catalog import CLAIMS
     from ..output.tables import group_runs
 
     by_variant = group_runs(runs)
     dataset, profile = runs[0].spec.dataset_name, runs[0].spec.profile
     judgements, skipped = [], []
+    family = sum(len(c.comparisons) for c in CLAIMS if all(v in by_variant for v in c.variants))
     for claim in CLAIMS:
         missing = [v for v in claim.variants if v not in by_variant]
         if missing:
             skipped.append(f"{claim.name} (missing {', '.join(missing)})")
             continue
-        j = judge(claim, {v: by_variant[v] for v in claim.variants}, dataset=dataset, profile=profile)
-        judgements.append(j.to_dict())
-    return judgements, skipped
+        judgements.append(judge(claim, {v: by_variant[v] for v in claim.variants}, dataset=dataset,
+                                profile=profile, family_size=max(family, 1)))
+    return adjust_session(judgements), skipped
 
 
 def build_meta(runs: list[RunResult], dataset=None) -> dict:

@@ -58,6 +58,16 @@ class Dataset:
         )
 
 
+    def only_classes(self, labels: tuple[int, ...] | None) -> "Dataset":
+        """Only the images of these fine labels (labels keep their values), in file order. None = all."""
+        if labels is None:
+            return self
+        tr, te = np.isin(self.y_train, labels), np.isin(self.y_test, labels)
+        return replace(self, x_train=self.x_train[tr], y_train=self.y_train[tr],
+                       y_train_coarse=self.y_train_coarse[tr], x_test=self.x_test[te], y_test=self.y_test[te],
+                       y_test_coarse=self.y_test_coarse[te])
+
+
 def _first_per_class(labels: np.ndarray, k: int | None) -> np.ndarray:
     if k is None:
         return np.arange(len(labels))

@@ -94,7 +94,7 @@ def metric_value(run: RunResult, metric: str) -> float | None:
     return 10 ** value if metric in metrics.LOG_METRICS else value
 
 
-def claim_figure(path: Path, judgement: Mapping, panels: Sequence[tuple[str, Sequence[str], Sequence[float]]],
+def claim_figure(path: Path, judgement, panels: Sequence[tuple[str, Sequence[str], Sequence[float]]],
                  runs_by_variant: Mapping[str, list[RunResult]]) -> FigureFile:
     """Per-seed values of the compared variants, mean with 95% CI bar, the notes' single-run figure as a star.
 
@@ -138,11 +138,10 @@ def claim_figure(path: Path, judgement: Mapping, panels: Sequence[tuple[str, Seq
         ax.set_ylabel(ylabel)
         ax.grid(axis="y", alpha=0.3)
         _dedup_legend(ax)
-    title = f"{judgement['claim']}: {judgement.get('verdict', '?')} (expected " \
-            f"{(judgement.get('expected') or {}).get('verdict', 'supported')})"
+    title = f"{judgement.claim}: {judgement.holm_verdict or judgement.verdict} (Holm)"
     width_chars = int(fig.get_size_inches()[0] * 12)  # ~12 characters per inch at FONT_SIZE + 1 pt
-    fig.suptitle(title + "\n" + textwrap.fill(judgement.get("statement", ""), width_chars), fontsize=FONT_SIZE + 1)
-    return _save(fig, path, title, f"Claim {judgement['claim']}: each dot is one seed; black diamond: mean with "
+    fig.suptitle(title + "\n" + textwrap.fill(judgement.statement, width_chars), fontsize=FONT_SIZE + 1)
+    return _save(fig, path, title, f"Claim {judgement.claim}: each dot is one seed; black diamond: mean with "
                  "95% CI; gold star: the notes' single full-scale run.")
 
 

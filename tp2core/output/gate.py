@@ -1,6 +1,7 @@
 """The accuracy gate: compare a session with a committed reference (`references/<dataset>-<profile>.json`).
 
-The session fails when a claim's verdict flips, when a variant's mean accuracy leaves its reference band, or
+Regression gating, separate from judging claims: the session fails when a claim's verdict (the pytest outcome)
+differs from the one recorded, when a variant's mean accuracy leaves its reference band, or
 when a cell or claim in the reference is missing (crashed worker, skipped test, zero tests).
 
 Band: mean_ref ± max(K_SE · sd_ref · √(2/n_ref), FLOOR_POINTS) accuracy points — K_SE standard errors of a
@@ -11,6 +12,7 @@ while a real regression does not. Not exact equality: bitwise results only hold 
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import statistics
@@ -45,8 +47,9 @@ def _accuracies(runs: list[RunResult]) -> dict[str, list[float]]:
     return out
 
 
-def build_reference(meta: dict, runs: list[RunResult], judgements: list[dict]) -> dict:
-    """A reference from this session: per-variant mean/sd/band, cells, claim verdicts, environment."""
+def build_reference(meta: dict, runs: list[RunResult], judgements: list) -> dict:
+    """A reference from this session: per-variant mean/sd/band, cells, claim verdicts (the pytest outcome; the
+    gate compares these), and what was measured — the Holm verdict and the sentence — with date and environment."""
     variants = {}
     for name, accs in sorted(_accuracies(runs).items()):
         mean = statistics.fmean(accs)
@@ -63,7 +66,10 @@ def build_reference(meta: dict, runs: list[RunResult], judgements: list[dict]) -
         "tolerance": {"k_se": K_SE, "floor_points": FLOOR_POINTS},
         "variants": variants,
         "cells": sorted(f"{r.spec.variant.name} seed {r.spec.seed}" for r in runs if r.ok),
-        "claims": {j["claim"]: j["verdict"] for j in sorted(judgements, key=lambda j: j["claim"])},
+        "claims": {j.claim: j.verdict for j in sorted(judgements, key=lambda j: j.claim)},
+        "measured": {j.claim: {"holm_verdict": j.holm_verdict, "family_size": j.family_size, "sentence": j.sentence}
+                     for j in sorted(judgements, key=lambda j: j.claim)},
+        "date": datetime.date.today().isoformat(),
     }
 
 
@@ -86,7 +92,18 @@ def load_reference(path: str | Path) -> dict:
     return data
 
 
-def compare(reference: dict, meta: dict, runs: list[RunResult], judgements: list[dict]) -> list[str]:
+def claim_mismatch(reference: dict, claim: str, verdict: str) -> str | None:
+    """Why a claim's verdict fails the gate (one sentence), or None when it matches the reference."""
+    ref = reference.get("claims", {}).get(claim)
+    if ref is None:
+        return (f"claim {claim}: {verdict}, but the reference has no verdict for it; record one with "
+                "--tp2-update-references.")
+    if ref != verdict:
+        return f"claim {claim}: verdict flipped from {ref} to {verdict}."
+    return None
+
+
+def compare(reference: dict, meta: dict, runs: list[RunResult], judgements: list) -> list[str]:
     """Problems (empty = gate passes). Each names the variant/cell/claim and the numbers."""
     problems = []
     if reference.get("dataset_fingerprint") and meta.get("dataset_fingerprint") not in (
@@ -124,10 +141,10 @@ def compare(reference: dict, meta: dict, runs: list[RunResult], judgements: list
     missing = [c for c in reference.get("cells", []) if c not in have_cells]
     if missing:
         problems.append(f"missing cells (crashed, failed or not run): {', '.join(missing)}.")
-    verdicts = {j["claim"]: j["verdict"] for j in judgements}
+    verdicts = {j.claim: j.verdict for j in judgements}
     for claim, ref_verdict in reference.get("claims", {}).items():
         if claim not in verdicts:
             problems.append(f"claim {claim}: not judged in this session (reference verdict {ref_verdict}).")
-        elif verdicts[claim] != ref_verdict:
-            problems.append(f"claim {claim}: verdict flipped from {ref_verdict} to {verdicts[claim]}.")
+        elif mismatch := claim_mismatch(reference, claim, verdicts[claim]):
+            problems.append(mismatch)
     return problems

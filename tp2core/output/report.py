@@ -48,7 +48,7 @@ def write_report(*, meta: dict, runs: list[RunResult], judgements: list[dict], o
     blocks += [("h2", "Claims"), ("table", tables.claim_rows(judgements)) if judgements else
                ("p", "No claim was judged (no claim had runs of every variant it compares).")]
     blocks += [("h2", "Variants"), ("table", tables.variant_rows(runs)) if runs else ("p", "No runs.")]
-    for j in sorted(judgements, key=lambda j: j["claim"]):
+    for j in sorted(judgements, key=lambda j: j.claim):
         blocks += _claim_section(j, by_variant, out)
     for heading, filename, draw, missing in RUN_FIGURES:
         fig = draw(out / filename, by_variant)
@@ -95,48 +95,36 @@ def _header(meta: dict, runs: list[RunResult], variants: int, judged: int, notes
     return blocks + [("p", f"NOTE: {n}") for n in notes]
 
 
-def _claim_section(j: Mapping, by_variant: Mapping[str, list[RunResult]], out: Path) -> list[tuple]:
-    blocks: list[tuple] = [("h2", f"Claim {j['claim']}: {j.get('verdict', '?')}")]
-    expected = j.get("expected") or {}
+def _claim_section(j, by_variant: Mapping[str, list[RunResult]], out: Path) -> list[tuple]:
+    blocks: list[tuple] = [("h2", f"Claim {j.claim}: {j.holm_verdict or j.verdict}")]
     blocks.append(("ul", [
-        f"statement: {j.get('statement', '')}",
-        f"notes' figure: {j.get('notes_figure', '')}",
-        f"verdict: **{j.get('verdict', '?')}**, expected {expected.get('verdict', 'supported')} "
-        f"({expected.get('reason', '')})",
+        f"statement: {j.statement}",
+        f"notes' figure: {j.notes_figure}",
+        f"verdict (Holm over the session): **{j.holm_verdict or '—'}**; pytest outcome (Bonferroni over "
+        f"{j.family_size} comparison(s)): {j.verdict}",
     ]))
-    blocks.append(("p", j.get("sentence", "")))
-    checks = j.get("checks") or []
-    if checks:
-        blocks.append(("table", [{"check": c.get("label", ""), "verdict": c.get("verdict", ""),
-                                  "detail": c.get("detail", "")} for c in checks]))
+    blocks.append(("p", j.sentence))
+    if j.checks:
+        blocks.append(("table", [{"check": c.label, "verdict": c.verdict, "detail": c.detail} for c in j.checks]))
     panels = claim_panels(j)
     if not panels:
-        blocks.append(("p", "No figure: this claim is not in this tp2's catalogue, so its variants are unknown."))
+        blocks.append(("p", "No figure: this claim compares no variants."))
         return blocks
-    blocks.append(("img", rf.claim_figure(out / f"claim-{_slug(j['claim'])}.png", j, panels, by_variant)))
+    blocks.append(("img", rf.claim_figure(out / f"claim-{_slug(j.claim)}.png", j, panels, by_variant)))
     return blocks
 
 
-def claim_panels(j: Mapping) -> list[tuple[str, list[str], list[float]]]:
-    """(metric, variants, reference constants) per metric the claim compares, from the claim catalogue (the
-    judgement dict names comparisons only by label) or from 'a'/'b'/'metric' keys when a judgement has them."""
-    from ..claims.catalog import CLAIMS_BY_NAME
-
-    comps: list[tuple[str, str, str | None, float | None]] = []
-    claim = CLAIMS_BY_NAME.get(j.get("claim"))
-    if claim is not None:
-        comps = [(c.metric, c.a, c.b, c.constant) for c in claim.comparisons]
-    else:
-        comps = [(c.get("metric", "val_accuracy"), c["a"], c.get("b"), None)
-                 for c in j.get("comparisons") or [] if c.get("a")]
+def claim_panels(j) -> list[tuple[str, list[str], list[float]]]:
+    """(metric, variants, reference constants) per metric the judgement's comparisons compare — each comparison
+    result names its a, b, constant and metric, so no catalogue is needed to redraw it."""
     panels: dict[str, tuple[list[str], list[float]]] = {}
-    for metric, a, b, constant in comps:
-        names, constants = panels.setdefault(metric, ([], []))
-        for v in (a, b):
+    for c in j.comparisons:
+        names, constants = panels.setdefault(c.metric, ([], []))
+        for v in (c.a, c.b):
             if v is not None and v not in names:
                 names.append(v)
-        if constant is not None:
-            constants.append(10 ** constant if metric in metrics.LOG_METRICS else constant)
+        if c.constant is not None:
+            constants.append(10 ** c.constant if c.metric in metrics.LOG_METRICS else c.constant)
     return [(m, names, consts) for m, (names, consts) in panels.items()]
 
 

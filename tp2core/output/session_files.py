@@ -16,13 +16,13 @@ from ..fileio import atomic_write_text
 Step = tuple[list[str], bool]  # lines for the terminal summary; whether the session must fail
 
 
-def terminal_tables(meta: dict, runs: list, judgements: list[dict]) -> list[str]:
+def terminal_tables(meta: dict, runs: list, judgements: list) -> list[str]:
     if not runs and not judgements:
         return ["tp2: no runs were reported (nothing selected, or every test crashed)."]
     return [tables.render_all(meta, runs, judgements, fmt="simple")]
 
 
-def write_session_files(report_dir: Path, meta: dict, runs: list, judgements: list[dict], missing: list[str],
+def write_session_files(report_dir: Path, meta: dict, runs: list, judgements: list, missing: list[str],
                         results_json: str) -> Step:
     from .benchjson import benchmark_document
 
@@ -37,14 +37,14 @@ def write_session_files(report_dir: Path, meta: dict, runs: list, judgements: li
     return [f"tp2: tables and results written to {report_dir}/ (tables.md, results.json, benchmarks.json)"], False
 
 
-def apply_gate(reference_path: str, meta: dict, runs: list, judgements: list[dict]) -> Step:
+def apply_gate(reference_path: str, meta: dict, runs: list, judgements: list) -> Step:
     problems = gate.compare(gate.load_reference(reference_path), meta, runs, judgements)
     if problems:
         return [f"tp2 gate FAILED against {reference_path}:"] + [f"  - {p}" for p in problems], True
     return [f"tp2 gate passed against {reference_path} ({len(runs)} runs, {len(judgements)} claims)."], False
 
 
-def write_reference(path: str | None, meta: dict, runs: list, judgements: list[dict], missing: list[str]) -> Step:
+def write_reference(path: str | None, meta: dict, runs: list, judgements: list, missing: list[str]) -> Step:
     """--tp2-update-references: the reference file from a complete session (never from a partial one)."""
     if missing or not runs:
         raise Tp2Error("refusing to write a reference from an incomplete session "
@@ -56,7 +56,7 @@ def write_reference(path: str | None, meta: dict, runs: list, judgements: list[d
     return [f"tp2: reference written to {target}"], False
 
 
-def write_figures(report_dir: Path, meta: dict, runs: list, judgements: list[dict], dataset=None) -> Step:
+def write_figures(report_dir: Path, meta: dict, runs: list, judgements: list, dataset=None) -> Step:
     from .report import write_report
 
     try:
@@ -68,7 +68,7 @@ def write_figures(report_dir: Path, meta: dict, runs: list, judgements: list[dic
     return [f"tp2: report written: {report_dir / 'report.html'} ({len(paths)} files)"], False
 
 
-def markdown(meta: dict, runs: list, judgements: list[dict], missing: list[str]) -> str:
+def markdown(meta: dict, runs: list, judgements: list, missing: list[str]) -> str:
     text = "# tp2 results\n\n" + "\n".join(f"- {line}" for line in tables.header_lines(meta)) + "\n\n"
     text += "## Variants\n\n" + tables.render(tables.variant_rows(runs)) + "\n"
     if judgements:

@@ -1,6 +1,6 @@
 """Variant and claim tables (tabulate), headed by dataset, profile, seeds, hardware and versions.
 
-Inputs are plain data (RunResult values, Judgement dicts) so the same code serves the terminal summary,
+Inputs are typed values (RunResult, tp2core.claims.judgement.Judgement) so the same code serves the terminal summary,
 the Markdown/JSON report and ``tp2 runs``.
 """
 
@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from tabulate import tabulate
 
+from ..claims.judgement import ALPHA
 from ..data.dataset import SIMULATED_NOTE
 from ..training.precision import PRECISIONS, describe
 from ..training.runs import RunResult
@@ -37,7 +38,8 @@ def header_lines(meta: dict) -> list[str]:
         f"versions: {versions or '?'}",
     ]
     if meta.get("simulated"):
-        lines.insert(0, SIMULATED_NOTE)
+        lines[:0] = [SIMULATED_NOTE, "verdicts on simulated data are the proxy's, not the notes' test: a refuted claim "
+                                     "here is reported, never failing the run (it fails on real data)"]
     return lines
 
 
@@ -144,30 +146,61 @@ def _fmt_int(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def claim_rows(judgements: list[dict]) -> list[dict]:
-    """One row per claim comparison: notes' figure, measured effect, CI, P(A>B), verdict vs expected."""
+def claim_rows(judgements: list) -> list[dict]:
+    """One row per claim comparison (Judgement values): effect, interval, raw and Holm-adjusted p, the Holm verdict,
+    the exact permutation p, seeds and — when inconclusive — the seeds per arm a new pre-registered run needs."""
     rows = []
-    for j in sorted(judgements, key=lambda j: j["claim"]):
-        comps = j.get("comparisons") or [{}]
+    for j in sorted(judgements, key=lambda j: j.claim):
+        comps = j.comparisons or ()
         for i, c in enumerate(comps):
-            ci = c.get("ci") or (None, None)
+            r = c.result
             rows.append(
                 {
-                    "claim": j["claim"] if i == 0 else "",
-                    "notes": j.get("notes_figure", "") if i == 0 else "",
-                    "comparison": c.get("label", ""),
-                    "effect": _num(c.get("effect")) + (f" {c['unit']}" if c.get("unit") else ""),
-                    "95% CI": f"[{_num(ci[0])}, {_num(ci[1])}]",
-                    "P(A>B)": _num(c.get("p_a_gt_b")),
-                    "n": f"{c.get('n_a', '?')}+{c.get('n_b', '?')}" if c.get("n_b") else f"{c.get('n_a', '?')}",
-                    "verdict": c.get("verdict", ""),
-                    "claim verdict": j["verdict"] if i == 0 else "",
-                    "expected": (j.get("expected") or {}).get("verdict", "supported") if i == 0 else "",
+                    "claim": j.claim if i == 0 else "",
+                    "notes": j.notes_figure if i == 0 else "",
+                    "comparison": c.label,
+                    "effect": _num(c.effect if r else None) + (f" {c.unit}" if c.unit else ""),
+                    "interval": f"[{_num(r.low)}, {_num(r.high)}] ({_level(r)})" if r else "—",
+                    "raw p": _p(r.decision_p) if r else "—",
+                    "Holm p": _p(r.p_adjusted) if r and r.p_adjusted is not None else "—",
+                    "verdict (Holm)": c.verdict,
+                    "perm. p": _perm(r) if r else "—",
+                    "n": f"{c.n_a}+{c.n_b}" if c.b is not None else f"{c.n_a}",
+                    "seeds needed": _seeds(c, j) if c.verdict == "inconclusive" else "—",
+                    "claim (Holm)": (j.holm_verdict or "—") if i == 0 else "",
+                    "pytest": j.verdict if i == 0 else "",
                 }
             )
-        for check in j.get("checks") or []:
-            rows.append({"claim": "", "comparison": check.get("label", ""), "verdict": check.get("verdict", "")})
+        for check in j.checks or ():
+            rows.append({"claim": j.claim if not comps else "", "comparison": check.label,
+                         "verdict (Holm)": check.verdict,
+                         "claim (Holm)": (j.holm_verdict or "—") if not comps else "",
+                         "pytest": j.verdict if not comps else ""})
     return rows
+
+
+def _level(r) -> str:
+    """Welch two-sided 1 − α for greater/less, 1 − 2α (TOST) for equivalent."""
+    return f"{round(100 * (1 - (2 if r.relation == 'equivalent' else 1) * r.alpha))}%"
+
+
+def _p(p: float | None) -> str:
+    return "—" if p is None else f"{p:.2g}"
+
+
+def _perm(r) -> str:
+    """The exact permutation p, flagged when no split of these seeds could reach α at all."""
+    if r.permutation_p is None:
+        return "—"
+    return _p(r.permutation_p) + (f" (min {_p(r.min_permutation_p)} > α)" if r.min_permutation_p > r.alpha else "")
+
+
+def _seeds(c, j) -> str:
+    """Seeds per arm for 80% power at α/m (m = the session's family), or why there is no number."""
+    if c.result is None:
+        return "rerun (not measurable)"
+    n = c.seeds_needed(ALPHA / max(j.family_size, 1))
+    return "— (effect at the threshold)" if n is None else str(n)
 
 
 def _num(value) -> str:

@@ -11,7 +11,7 @@ CIFAR_TRAIN_PER_CLASS = 500
 def estimated_cost(variant_name: str, profile: Profile) -> float:
     """Multiply-adds over the whole run (forward only; backward is ~2× and the same for all)."""
     trained = profile.apply(get_variant(variant_name))
-    n = 100 * (profile.train_per_class or CIFAR_TRAIN_PER_CLASS)
+    n = (trained.classes or 100) * (profile.train_per_class or CIFAR_TRAIN_PER_CLASS)
     if trained.augmentation == "full":
         n *= 2
     elif trained.augmentation == "single_batch_bug":

@@ -29,6 +29,7 @@ class Variant:
     augmentation: str = "none"  # "none" | "full" | "single_batch_bug" (see tp2core.recipe.augment)
     optimizer: str = "adam"  # as a student's Keras script: model.compile(optimizer="adam")
     learning_rate: float = 1e-3  # Adam default, as in the notes (they never change it)
+    classes: int | None = None  # train and validate on k fine classes only (every 100/k-th); None = all 100
     notes_val_accuracy: float | None = None  # the notes' single-run validation accuracy (fraction)
     notes_section: str = ""  # where in the notes this model is described
     description: str = ""  # one line for tables and reports
@@ -61,6 +62,8 @@ class Variant:
             "a float in (0, 1)",
             self.learning_rate,
         )
+        require(self.classes is None or (is_positive_int(self.classes) and 2 <= self.classes <= 100),
+                "classes", "None or an int in [2, 100]", self.classes)
 
 
 # --- The notes' models --------------------------------------------------------------------------------------
@@ -157,10 +160,34 @@ MODEL2_B1024 = replace(
     description="model2 at batch 1024 (throughput probe)",
 )
 
+# Not from the notes: a regression probe for the gate (issue 13 item 8). Every notes variant sits near chance at
+# smoke scale, so a trainer that does not learn would pass the smoke gate unnoticed; this one lands far above
+# chance at smoke cost: 10 fine classes of distinct coarse classes (every 10th), one layer of 128, 60 epochs
+# (~2 s a run). Simulated smoke, seeds 0-2: 54, 54, 58% (chance 10%); 64 units or 30 epochs gave 36-48%.
+LEARN_PROBE = replace(
+    MODEL0,
+    name="learn-probe",
+    hidden_units=(128,),
+    hidden_activations=("relu",),
+    epochs=60,
+    batch_size=16,
+    classes=10,
+    notes_val_accuracy=None,
+    notes_section="not in the notes: the gate's check that training learns (chance on 10 classes is 10%)",
+    description="10 classes, Dense(128, relu), 60 epochs, batch 16: must land far above chance",
+)
+
 VARIANTS: dict[str, Variant] = {
     v.name: v
-    for v in (MODEL0, MODEL1, MODEL2, MODEL2_BUGAUG, MODEL3, MODEL3_BUGAUG, MODEL4, MODEL4_BUGAUG, MODEL5, MODEL2_B1024)
+    for v in (MODEL0, MODEL1, MODEL2, MODEL2_BUGAUG, MODEL3, MODEL3_BUGAUG, MODEL4, MODEL4_BUGAUG, MODEL5, MODEL2_B1024,
+              LEARN_PROBE)
 }
+
+
+def class_subset(classes: int | None) -> tuple[int, ...] | None:
+    """The fine labels a variant with ``classes`` = k trains on: every (100 // k)-th, so for k ≤ 20 each comes
+    from another coarse class (fine k belongs to coarse k // 5), none confusable with another. None = all."""
+    return None if classes is None else tuple(range(0, 100, 100 // classes))[:classes]
 
 
 def get_variant(name: str) -> Variant:

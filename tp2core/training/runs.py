@@ -39,6 +39,8 @@ class RunSpec:
     def identity(self) -> str:
         """Content hash (hex, 20 chars) of every field plus RECIPE_VERSION."""
         payload = dataclasses.asdict(self)
+        if payload["variant"].get("classes") is None:  # added later with default None: old identities unchanged
+            del payload["variant"]["classes"]
         payload["recipe_version"] = RECIPE_VERSION
         blob = json.dumps(payload, sort_keys=True, default=list).encode()
         return hashlib.sha256(blob).hexdigest()[:20]

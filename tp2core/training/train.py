@@ -36,7 +36,7 @@ from .precision import check_precision, precision_scope, training_precision
 from .precision import problems as precision_problems
 from .fastfit import FitPlan
 from .runs import STATUS_FAILED, STATUS_OK, RunResult, RunSpec
-from ..recipe.variants import Profile, Variant, get_profile, get_variant
+from ..recipe.variants import Profile, Variant, class_subset, get_profile, get_variant
 
 if TYPE_CHECKING:
     import keras
@@ -179,7 +179,7 @@ def _require_backend(backend: str) -> None:
 
 def _arrays(spec: RunSpec, dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(x_train, y_train, x_val, y_val) as trained: the profile's subset, augmented, pixels in [0, 1]."""
-    data = dataset.subset(spec.train_per_class, spec.test_per_class)
+    data = dataset.subset(spec.train_per_class, spec.test_per_class).only_classes(class_subset(spec.variant.classes))
     x_u8, y_train = augment_for(spec.variant, data.x_train, data.y_train, spec.seed)
     return _scale(x_u8), np.asarray(y_train, np.int64), _scale(data.x_test), np.asarray(data.y_test, np.int64)
 
