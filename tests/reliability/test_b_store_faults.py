@@ -17,8 +17,8 @@ from tp2core.output import gate
 
 from tp2core.store import locks
 
-from tp2core.store import database as store_mod
 from tp2core.errors import StoreError, Tp2Error
+from tp2core import fileio
 from tp2core.fileio import atomic_write_text
 from tp2core.store.database import Store
 
@@ -115,7 +115,7 @@ def test_b4_error_before_replace_keeps_old_file(tmp_path, monkeypatch):
     def boom(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store_mod.os, "replace", boom)
+    monkeypatch.setattr(fileio.os, "replace", boom)
     with pytest.raises(OSError, match="No space"):
         atomic_write_text(target, "new " * 1000)
     assert target.read_text() == "old"
@@ -124,9 +124,9 @@ def test_b4_error_before_replace_keeps_old_file(tmp_path, monkeypatch):
 
 KILL_BEFORE_REPLACE = """
 import os, signal, sys
-from tp2core.store import database as store
-store.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
-store.atomic_write_text(sys.argv[1], "new " * 100_000)
+from tp2core import fileio
+fileio.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
+fileio.atomic_write_text(sys.argv[1], "new " * 100_000)
 """
 
 
@@ -149,7 +149,7 @@ def test_b5_store_is_one_sqlite_file_not_a_shared_json(tmp_path):
         b.put(make_run("model0", 1))
     assert (tmp_path / "runs.sqlite").read_bytes()[:16] == b"SQLite format 3\x00"
     assert not list(tmp_path.rglob("*.json"))
-    for module in sorted((REPO / "tp2core").glob("*.py")):
+    for module in sorted((REPO / "tp2core").rglob("*.py")):
         text = module.read_text()
         assert not re.search(r"""open\([^)]*["'](r\+|w\+|a\+|rb\+|r\+b)["']""", text), module.name
         for call in ast.walk(ast.parse(text)):  # json.dump into a file handle: a torn file on a crash (B4)
