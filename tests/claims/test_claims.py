@@ -316,18 +316,26 @@ class TestJudgementJSON:
 
 class TestCatalog:
     def test_contract_ids(self):
-        """The nine contract ids, unique, in the notes' order."""
+        """The contract ids, unique, in the notes' order, each ablation beside the observation it attributes."""
         assert [c.name for c in CLAIMS] == [
             "hidden-softmax-collapses", "softmax-gradient-vanishes", "relu-beats-course-baseline",
-            "single-batch-augmentation-is-noop", "more-epochs-help", "wide-first-layer-hurts",
-            "bug-share-grows-with-batch", "full-augmentation-helps", "large-batch-is-faster",
+            "single-batch-augmentation-is-noop", "more-epochs-help", "model4-worse-than-model3",
+            "wide-first-layer-hurts", "large-batch-helps", "extra-relu-layers-help", "thousand-epochs-help",
+            "bug-share-grows-with-batch", "full-augmentation-helps", "more-data-not-more-steps",
+            "augmented-validation-is-immaterial", "large-batch-is-faster",
         ]
-        assert len(CLAIMS_BY_NAME) == 9
+        assert len(CLAIMS_BY_NAME) == 15
 
     def test_directions_match_the_notes(self):
         """Each comparison's relation matches the notes' direction (a typo here would flip a claim)."""
         got = {c.name: [(x.a, x.b, x.relation, x.metric) for x in c.comparisons] for c in CLAIMS}
-        assert got["wide-first-layer-hurts"] == [("model4", "model3", "less", "val_accuracy")]
+        assert got["model4-worse-than-model3"] == [("model4", "model3", "less", "val_accuracy")]
+        assert got["wide-first-layer-hurts"] == [("model3-wide", "model3", "less", "val_accuracy")]
+        assert got["large-batch-helps"] == [("model3-b1024", "model3", "greater", "val_accuracy")]
+        assert got["extra-relu-layers-help"] == [("model3-deep", "model3", "greater", "val_accuracy")]
+        assert got["thousand-epochs-help"] == [("model3-e1000", "model3", "greater", "val_accuracy")]
+        assert got["more-data-not-more-steps"] == [("model5", "model4-e2000", "greater", "val_accuracy")]
+        assert got["augmented-validation-is-immaterial"] == [("model5-augval", "model5", "equivalent", "val_accuracy")]
         assert got["large-batch-is-faster"] == [("model2-b1024", "model2", "greater", "images_per_second")]
         assert got["softmax-gradient-vanishes"] == [("model1", "model0", "less", "first_layer_grad_norm")]
         assert CLAIMS_BY_NAME["softmax-gradient-vanishes"].comparisons[0].threshold == -1.0

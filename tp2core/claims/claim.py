@@ -18,7 +18,8 @@ import numpy as np
 
 from . import stats
 from .checks import CHECK_TYPES
-from ..errors import require
+from ..errors import ConfigError, require
+from ..recipe import plan
 from ..training.backend import BACKENDS
 from ..training.precision import PRECISIONS
 from .judgement import DEFAULT_EXPECTATION, ComparisonResult, Expectation, Judgement
@@ -103,6 +104,9 @@ class Claim:
     # "dataset/profile" → expectation; "dataset/profile/<backend>" or "dataset/profile/<precision>" for a
     # configuration measured to differ (another backend's initial weights, an opt-in precision's numerics)
     expect: Mapping[str, Expectation] = field(default_factory=dict)
+    # the notes' ratios the verdict depends on (tp2core.recipe.plan), e.g. "steps:model4/model3": a profile that
+    # keeps ratios judges the claim only where each is within 10% of paper's
+    ratios: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         require(isinstance(self.name, str) and bool(SLUG.match(self.name)), "name",
@@ -125,6 +129,13 @@ class Claim:
                      f"profile one of {tuple(PROFILES)}, backend one of {BACKENDS} and precision one of "
                      f"{OPT_IN_PRECISIONS}, e.g. 'simulated/quick'", key)
             require(isinstance(value, Expectation), f"expect[{key!r}]", "an Expectation", value)
+        require(isinstance(self.ratios, tuple), "ratios", "a tuple of ratio names like 'steps:model4/model3'",
+                self.ratios)
+        for r in self.ratios:
+            try:
+                plan.ratio_value(r, "paper")
+            except (ValueError, ConfigError) as exc:
+                raise ValueError(f"'ratios' must name known ratios of known variants ({exc})") from None
         object.__setattr__(self, "expect", dict(self.expect))  # own copy: the claim stays immutable
 
     @property

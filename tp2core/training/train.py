@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from ..recipe.augment import augment_for
+from ..recipe.augment import augment_for, full_augmentation
 from ..data.dataset import Dataset
 from .backend import (
     configure_threads,
@@ -105,6 +105,16 @@ def train_model(variant, seed, dataset, profile, *, threads=None, precision=None
         return _train_spec(spec, dataset, on_epoch)
 
 
+def validation_set(variant, x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The held-out images a variant is validated on: as they are ("clean"), or each augmented once and
+    concatenated with the originals ("augmented", 2× images), the notes' "Cambie el train y validation set a
+    imagenes augmentated" (README: reconstructions, "validation split"). The seed is offset so the validation
+    copies are not the training set's transforms."""
+    if variant.validation == "clean":
+        return x, y
+    return full_augmentation(x, y, seed + 1_000_003)
+
+
 def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch):
     variant = spec.variant  # as trained: the profile applied
     import keras
@@ -116,15 +126,17 @@ def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch):
         )
     data = dataset.subset(spec.train_per_class, spec.test_per_class)
     x_u8, y_train = augment_for(variant, data.x_train, data.y_train, spec.seed)
-    x_train, x_val = _scale(x_u8), _scale(data.x_test)
-    y_train, y_val = np.asarray(y_train, np.int64), np.asarray(data.y_test, np.int64)
+    x_val_u8, y_val = validation_set(variant, data.x_test, data.y_test, spec.seed)
+    x_train, x_val = _scale(x_u8), _scale(x_val_u8)
+    y_train, y_val = np.asarray(y_train, np.int64), np.asarray(y_val, np.int64)
+    x_clean, y_clean = _scale(data.x_test), np.asarray(data.y_test, np.int64)
 
     keras.utils.set_random_seed(spec.seed)  # Python, numpy and backend global seeds: init and shuffle order
     model = build_model(variant)
     compile_model(model, variant)
     _require_determinism(model, spec.precision)
 
-    probe = (x_val[:PROBE_IMAGES], y_val[:PROBE_IMAGES])
+    probe = (x_clean[:PROBE_IMAGES], y_clean[:PROBE_IMAGES])  # clean for every variant: comparable probes
     grad_norms = {"init": gradient_norms(model, *probe)}
     monitor = _make_monitor(probe, on_epoch)
     started = time.perf_counter()
