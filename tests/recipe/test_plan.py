@@ -78,3 +78,12 @@ def test_validation_set_augmented_concatenates():
     xa, ya = validation_set(get_variant("model5-augval"), x, y, 0)
     assert len(xa) == 8 and sorted(ya.tolist()) == [0, 0, 1, 1, 2, 2, 3, 3]
     assert validation_set(get_variant("model5"), x, y, 0)[0] is x
+
+
+def test_relative_change_by_hand():
+    """‖[1, 1] − [1, 0]‖ / ‖[1, 0]‖ = 1; doubling a kernel is a change of 1; no change is 0."""
+    from tp2core.training.train import relative_change
+
+    assert relative_change(np.array([1.0, 0.0]), np.array([1.0, 1.0])) == pytest.approx(1.0)
+    assert relative_change(np.array([3.0, 4.0]), np.array([6.0, 8.0])) == pytest.approx(1.0)
+    assert relative_change(np.array([3.0, 4.0]), np.array([3.0, 4.0])) == 0.0

@@ -29,6 +29,8 @@ METRIC_AXES = {  # metric → (y-axis label with unit, log scale?)
     "val_accuracy": (ACC_LABEL, False),
     "first_layer_grad_norm": (r"first-layer gradient norm $\|\partial L/\partial W\|_2$ at init (log scale)", True),
     "images_per_second": ("training throughput (images/s, log scale)", True),
+    "first_layer_weight_change": (r"first-layer $\|W_T - W_0\| / \|W_0\|$ (log scale)", True),
+    "train_accuracy": ("training accuracy (%)", False),
 }
 
 

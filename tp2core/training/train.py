@@ -32,6 +32,7 @@ from .precision import problems as precision_problems
 from .runs import STATUS_FAILED, STATUS_OK, RunResult, RunSpec
 from ..recipe.variants import Profile, Variant, get_profile, get_variant
 
+FIRST_LAYER = "dense_1"  # tp2core.recipe.models.layer_names: the first hidden Dense layer
 PROBE_IMAGES = 256  # gradient-norm probe: the first 256 validation images, the same batch for every run
 
 
@@ -105,6 +106,12 @@ def train_model(variant, seed, dataset, profile, *, threads=None, precision=None
         return _train_spec(spec, dataset, on_epoch)
 
 
+def relative_change(w0: np.ndarray, w1: np.ndarray) -> float:
+    """‖w1 − w0‖_F / ‖w0‖_F for two kernels of one shape (dimensionless; 0 = unchanged)."""
+    w0, w1 = np.asarray(w0, np.float64), np.asarray(w1, np.float64)
+    return float(np.linalg.norm(w1 - w0) / np.linalg.norm(w0))
+
+
 def validation_set(variant, x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The held-out images a variant is validated on: as they are ("clean"), or each augmented once and
     concatenated with the originals ("augmented", 2× images), the notes' "Cambie el train y validation set a
@@ -138,6 +145,7 @@ def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch):
 
     probe = (x_clean[:PROBE_IMAGES], y_clean[:PROBE_IMAGES])  # clean for every variant: comparable probes
     grad_norms = {"init": gradient_norms(model, *probe)}
+    w0 = np.array(keras.ops.convert_to_numpy(model.get_layer(FIRST_LAYER).kernel), dtype=np.float64)  # a copy
     monitor = _make_monitor(probe, on_epoch)
     started = time.perf_counter()
     out_of_memory, no_deterministic_kernel = _backend_errors(spec.backend)
@@ -176,6 +184,8 @@ def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch):
         train_images=len(x_train),
         params_per_layer={layer.name: int(layer.count_params()) for layer in model.layers if layer.weights},
         grad_norms=grad_norms,
+        first_layer_weight_change=_finite_or_none(relative_change(
+            w0, keras.ops.convert_to_numpy(model.get_layer(FIRST_LAYER).kernel))) if ok else None,
         environment=environment_fingerprint(jit_compile=bool(model.jit_compile)),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
