@@ -26,7 +26,7 @@ def parameter_counts(variant: Variant) -> dict[str, int]:
 def build_model(variant: Variant):
     """Input(32,32,3) → Flatten → Dense(u, act) per hidden layer → Dense(100, softmax). Not compiled.
 
-    Keras' default initialisers (Glorot-uniform kernels, zero biases), as in the notes' Sequential model.
+    Keras' default initialisers (Glorot-uniform kernels, zero biases): the notes' `Sequential` sets none.
     """
     import keras
 
