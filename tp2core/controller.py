@@ -75,6 +75,7 @@ class Controller:
                 "meta": self.meta,
                 "runs": [r.to_dict() | {"reused": self.reused[i]} for i, r in self.runs.items()],
                 "judgements": list(self.judgements.values()),
+                "attribution": steps.attribution(list(self.judgements.values())),
                 "missing": self.missing(),
             },
             indent=1,

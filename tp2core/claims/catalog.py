@@ -274,3 +274,15 @@ CLAIMS: list[Claim] = [
 ]
 
 CLAIMS_BY_NAME: dict[str, Claim] = {c.name: c for c in CLAIMS}
+
+# Attribution of model4 − model3 and model5 − model4 (issue 14): factor → the claim whose single comparison
+# measures that factor's effect on validation accuracy, in pts (tp2core.output.tables.attribution_rows).
+ATTRIBUTION: tuple[tuple[str, str], ...] = (
+    ("all four at once (model4 − model3)", "model4-worse-than-model3"),
+    ("batch 128 → 1024, epoch-matched", "large-batch-helps"),
+    ("first layer 1,000 → 10,000", "wide-first-layer-hurts"),
+    ("two extra ReLU layers", "extra-relu-layers-help"),
+    ("epochs 100 → 1000", "thousand-epochs-help"),
+    ("2× data at equal steps (model5 − model4-e2000)", "more-data-not-more-steps"),
+    ("validated on augmented images (model5-augval − model5)", "augmented-validation-is-immaterial"),
+)

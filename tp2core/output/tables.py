@@ -170,6 +170,26 @@ def claim_rows(judgements: list[dict]) -> list[dict]:
     return rows
 
 
+def attribution_rows(judgements: list[dict]) -> list[dict]:
+    """One row per factor of model4 − model3 (and model5's data, and the notes' validation): the arm's effect on
+    validation accuracy with its 95% CI, from that factor's claim (claims.catalog.ATTRIBUTION). Factors whose
+    claim was not judged are left out."""
+    from ..claims.catalog import ATTRIBUTION
+
+    by_claim = {j["claim"]: j for j in judgements}
+    rows = []
+    for factor, claim in ATTRIBUTION:
+        j = by_claim.get(claim)
+        if not j or not j.get("comparisons"):
+            continue
+        c = j["comparisons"][0]
+        lo, hi = c.get("ci") or (None, None)
+        rows.append({"factor": factor, "arm": c.get("label", ""), "effect (pts)": _num(c.get("effect")),
+                     "95% CI": f"[{_num(lo)}, {_num(hi)}]", "n": f"{c.get('n_a', '?')}+{c.get('n_b', '?')}",
+                     "verdict": j.get("verdict", "")})
+    return rows
+
+
 def _num(value) -> str:
     if value is None:
         return "—"
@@ -190,4 +210,7 @@ def render_all(meta: dict, runs: list[RunResult], judgements: list[dict], fmt: s
     parts = ["\n".join(header_lines(meta)), "", "Variants:", render(variant_rows(runs), fmt)]
     if judgements:
         parts += ["", "Claims:", render(claim_rows(judgements), fmt)]
+        attribution = attribution_rows(judgements)
+        if attribution:
+            parts += ["", "Attribution (each factor alone, from model3 / model4):", render(attribution, fmt)]
     return "\n".join(parts)
