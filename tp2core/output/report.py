@@ -66,6 +66,13 @@ def write_report(*, meta: dict, runs: list[RunResult], judgements: list[dict], o
                ("p", "No claim was judged (no claim had runs of every variant it compares).")]
     blocks += [("h2", "Variants"), ("table", tables.variant_rows(runs)) if runs else ("p", "No runs.")]
 
+    attribution = tables.attribution_rows(judgements)
+    if attribution:
+        blocks += [("h2", "Attribution"), ("table", attribution)]
+        fig = add(rf.attribution(out / "attribution.png", attribution))
+        if fig:
+            blocks.append(("img", fig))
+
     for j in sorted(judgements, key=lambda j: j["claim"]):
         blocks += _claim_section(j, by_variant, out, add)
 
