@@ -1,4 +1,5 @@
-"""The notes' conclusions, and the ablations that attribute them (issue 14), as Claim values (contract ids). benchmarks/ modules import CLAIMS and split them
+"""The notes' conclusions, and the ablations that attribute them (issue 14),
+as Claim values (contract ids). benchmarks/ modules import CLAIMS and split them
 by topic; ``CLAIMS_BY_NAME`` looks one up.
 
 Each claim cites its section of the lab notes (README: "The notes"). Units follow tp2core.claims.claim: accuracy effects
@@ -70,6 +71,9 @@ CLAIMS: list[Claim] = [
             Comparison("model1", None, "less", metric="train_accuracy", constant=CHANCE_CEILING,
                        label=f"model1 train accuracy < {CHANCE_CEILING:g} pts"),
         ),
+        expect={"simulated/smoke": Expectation(
+            "refuted", "measured 2026-11-28 (TF, CPU, recipe 3): smoke's 2 epochs at width ≤ 128 move model1's first "
+            "layer 0.13× as far as model0's (log10 −0.89 [−0.91, −0.87]), short of 10×: a machinery check")},
     ),
     # The architecture's part of the explanation, kept as a figure: at initialisation, before any optimiser acts,
     # the gradient reaching the first layer through two softmax(100) Jacobians is ≥ 10× smaller.
@@ -158,6 +162,7 @@ CLAIMS: list[Claim] = [
         statement="A 10,000-wide first layer, all else as model3, is worse than model3.",
         notes_figure="0.2884 → 0.2374 (attributed to the 10K layer)",
         comparisons=(Comparison("model3-wide", "model3", "less", label="model3-wide < model3"),),
+        expect={"simulated/smoke": SMOKE_AT_CHANCE},
     ),
     # The other three of model4's four changes, one arm each. Directions are the notes' own expectations, fixed
     # before any run: batch 1024 "puede traer beneficios", ReLU layers "Conviene poner capas intermedias con
@@ -168,6 +173,7 @@ CLAIMS: list[Claim] = [
         statement="Batch 1024 instead of 128, epoch-matched (100 epochs, 8× fewer steps), all else as model3, helps.",
         notes_figure="'puede traer beneficios a la hora de entrenar'",
         comparisons=(Comparison("model3-b1024", "model3", "greater", label="model3-b1024 > model3"),),
+        expect={"simulated/smoke": SMOKE_AT_CHANCE},
     ),
     Claim(
         name="extra-relu-layers-help",
@@ -175,6 +181,7 @@ CLAIMS: list[Claim] = [
         statement="Two more Dense(1000, relu) layers, all else as model3, help.",
         notes_figure="'se agregaron mas capas relu intermedias'",
         comparisons=(Comparison("model3-deep", "model3", "greater", label="model3-deep > model3"),),
+        expect={"simulated/smoke": SMOKE_AT_CHANCE},
     ),
     Claim(
         name="thousand-epochs-help",
@@ -182,6 +189,7 @@ CLAIMS: list[Claim] = [
         statement="1000 epochs instead of 100, all else as model3, help.",
         notes_figure="'Epochs 1000'",
         comparisons=(Comparison("model3-e1000", "model3", "greater", label="model3-e1000 > model3"),),
+        expect={"simulated/smoke": SMOKE_AT_CHANCE},
     ),
     # Cuarto/Quinto Modelo: "con data augmentation los resultados dieron mejores" (0.2394 vs 0.2374), then
     # "no tomaba todas las imagenes posibles sino un solo batch, es por esto que mejoro ... cuando aumente el
@@ -237,6 +245,7 @@ CLAIMS: list[Claim] = [
         statement="model5 beats model4 trained for the same number of optimizer steps: the gain is the data.",
         notes_figure="0.2374 → 0.30 ('el doble de datos')",
         comparisons=(Comparison("model5", "model4-e2000", "greater", label="model5 > model4-e2000"),),
+        expect={"simulated/smoke": SMOKE_AT_CHANCE},
     ),
     # Segundo Modelo: "Cambie el train y validation set a imagenes augmentated ... se augmentaron imagenes y luego
     # se concatenaron": the notes' 30% was measured on augmented + original held-out images, the suite's on clean

@@ -73,7 +73,8 @@ def ratio_value(spec: str, profile: Profile | str) -> float:
     """The named ratio (module doc) under the profile. Unknown kinds or variants raise ConfigError/ValueError."""
     kind, _, args = spec.partition(":")
     if kind not in RATIO_KINDS or not args:
-        raise ValueError(f"ratio {spec!r}: expected 'kind:args' with kind one of {RATIO_KINDS}, e.g. 'steps:model4/model3'.")
+        raise ValueError(f"ratio {spec!r}: expected 'kind:args' with kind one of {RATIO_KINDS}, "
+                         "e.g. 'steps:model4/model3'.")
     if kind in ("width", "share"):
         t = trained(args, profile)
         if kind == "width":

@@ -298,7 +298,8 @@ def _kernel_grads_torch(model, dense, x, y) -> list[np.ndarray]:
 
 
 def _scale(x: np.ndarray) -> np.ndarray:
-    return (x / np.float32(255.0)).astype(np.float32, copy=False)  # pixels in [0, 1]; /255 is ours (README: reconstructions)
+    # pixels in [0, 1]; /255 is ours, the notes don't state a scaling (README: reconstructions)
+    return (x / np.float32(255.0)).astype(np.float32, copy=False)
 
 
 def _finite_or_none(value: float) -> float | None:
