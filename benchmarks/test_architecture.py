@@ -5,7 +5,8 @@ import pytest
 from tp2core.claims.catalog import CLAIMS_BY_NAME
 
 CLAIMS = [CLAIMS_BY_NAME[name] for name in
-          ("hidden-softmax-collapses", "softmax-gradient-vanishes", "relu-beats-course-baseline")]
+          ("hidden-softmax-collapses", "softmax-gradient-vanishes", "softmax-gradient-small-at-init",
+           "relu-beats-course-baseline")]
 
 
 @pytest.mark.claim

@@ -5,7 +5,8 @@ import pytest
 from tp2core.claims.catalog import CLAIMS_BY_NAME
 
 CLAIMS = [CLAIMS_BY_NAME[name] for name in
-          ("single-batch-augmentation-is-noop", "bug-share-grows-with-batch", "full-augmentation-helps")]
+          ("single-batch-augmentation-is-noop", "bug-share-grows-with-batch", "full-augmentation-helps",
+           "augmented-validation-is-immaterial")]
 
 
 @pytest.mark.claim

@@ -83,6 +83,7 @@ class Controller:
                 "meta": self.meta,
                 "runs": [r.to_dict() | {"reused": self.reused[i]} for i, r in self.runs.items()],
                 "judgements": [j.to_dict() for j in judgements],
+                "attribution": steps.attribution(judgements),
                 "missing": self.missing(),
             },
             indent=1,

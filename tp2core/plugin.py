@@ -21,14 +21,16 @@ SESSION_KEY = pytest.StashKey[Tp2Session]()
 RUN_KEY = "tp2_run"
 JUDGEMENT_KEY = "tp2_judgement"
 META_KEY = "tp2_meta"
+NOT_JUDGED_KEY = "tp2_not_judged"
 
 # pytest outcome categories of a claim test, by verdict: (category, short letter, verbose word). The summary line
-# counts categories, e.g. "18 passed, 6 supported, 1 refuted, 2 inconclusive". Room for more (issue 14: "not judged").
+# counts categories, e.g. "18 passed, 6 supported, 1 refuted, 2 inconclusive, 1 not judged".
 OUTCOMES = {
     "supported": ("supported", "S", "SUPPORTED"),
     "refuted": ("refuted", "R", "REFUTED"),
     "inconclusive": ("inconclusive", "I", "INCONCLUSIVE"),
 }
+NOT_JUDGED = ("not judged", "N", "NOT JUDGED")  # the profile breaks a ratio the claim depends on (recipe.plan)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -140,14 +142,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # The session's family: every comparison of every collected claim, known here on every worker alike.
     claims = {item.callspec.params["claim"].name: item.callspec.params["claim"] for item in items
               if getattr(item, "callspec", None) and hasattr(item.callspec.params.get("claim"), "comparisons")}
-    config.stash[SESSION_KEY].family_size = max(1, sum(len(c.comparisons) for c in claims.values()))
+    from .recipe.plan import judged_at
+
+    profile = config.stash[SESSION_KEY].profile
+    judged = [c for c in claims.values() if judged_at(c, profile)[0]]  # a claim not judged is outside the family
+    config.stash[SESSION_KEY].family_size = max(1, sum(len(c.comparisons) for c in judged))
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
-    """A claim test reports its verdict as its outcome category (supported / refuted / inconclusive); a failing
-    one stays 'failed' (its sentence is in the failure section) with the verdict in the verbose word."""
+    """A claim test reports its verdict as its outcome category (supported / refuted / inconclusive, or not judged
+    at this scale); a failing one stays 'failed' (its sentence is in the failure section) with the verdict in the
+    verbose word."""
     if report.when != "call":
         return None
+    if report.skipped and any(k == NOT_JUDGED_KEY for k, _ in report.user_properties):
+        return NOT_JUDGED
     verdict = next((v["verdict"] for k, v in report.user_properties if k == JUDGEMENT_KEY), None)
     if verdict not in OUTCOMES:
         return None
@@ -184,6 +193,12 @@ class Tp2Fixture:
         """Judge `claim` over the session's seeds. Its verdict is the test's outcome category; the test fails when
         the claim is refuted on real data (simulated data: the proxy's verdict, reported, never failing), when
         inconclusive under --tp2-strict, and — under --tp2-gate — iff the verdict differs from the reference's."""
+        from .recipe.plan import judged_at
+
+        judged, reason = judged_at(claim, self.session.profile)
+        if not judged:
+            self._record(NOT_JUDGED_KEY, {"claim": claim.name, "reason": reason})
+            pytest.skip(f"{claim.name}: {reason}")
         self._record(META_KEY, self.session.meta())
         judgement, runs = self.session.judge(claim)
         for result, reused in runs:

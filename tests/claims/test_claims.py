@@ -45,7 +45,8 @@ class TestComparison:
             ({"b": "model1"}, "'b' must be a variant other than 'a' ('model1') (got 'model1')."),
             ({"relation": "more"}, "'relation' must be one of ('greater', 'less', 'equivalent') (got 'more')."),
             ({"metric": "accuracy"},
-             "'metric' must be one of ('val_accuracy', 'first_layer_grad_norm', 'images_per_second') (got 'accuracy')."),
+             "'metric' must be one of ('val_accuracy', 'first_layer_grad_norm', 'images_per_second', "
+             "'first_layer_weight_change', 'train_accuracy') (got 'accuracy')."),
             ({"threshold": float("nan")}, "'threshold' must be a finite number (got nan)."),
             ({"relation": "equivalent"}, "'margin' must be a positive number for 'equivalent' (got None)."),
             ({"relation": "equivalent", "margin": -2.0}, "'margin' must be a positive number for 'equivalent' (got -2.0)."),
@@ -115,6 +116,13 @@ class TestMetrics:
         assert metric_value(r, "images_per_second") == pytest.approx(3.0)
         assert metric_value(r, "first_layer_grad_norm") == pytest.approx(-2.0)
         assert metric_value(r, "first_layer_grad_norm", "epoch1") == pytest.approx(1.0)
+
+    def test_weight_change_and_train_accuracy(self):
+        """The training-time mechanism probe: relative weight change as log10, training accuracy in points."""
+        r = run("model1", 0, 0.01)
+        r.first_layer_weight_change, r.train_accuracy = 0.001, 0.012
+        assert metric_value(r, "first_layer_weight_change") == pytest.approx(-3.0)
+        assert metric_value(r, "train_accuracy") == pytest.approx(1.2)
 
     def test_throughput_of_a_too_short_run_is_not_judged(self):
         """Under MIN_TIMED_SECONDS of steady training, images/s is noise: excluded, and the reason named."""
@@ -236,7 +244,7 @@ class TestJudge:
 
     def test_gradient_threshold_and_epoch1(self):
         """Grad norm: a 10,000× smaller norm passes the 10× threshold; a 3× smaller one is refuted; epoch 1 reported."""
-        claim = CLAIMS_BY_NAME["softmax-gradient-vanishes"]
+        claim = CLAIMS_BY_NAME["softmax-gradient-small-at-init"]
 
         def g(init, e1):
             return {"init": {"dense_1": init}, "epoch1": {"dense_1": e1}}
@@ -247,6 +255,22 @@ class TestJudge:
         assert j.verdict == "supported" and j.comparisons[0].epoch1_effect == pytest.approx(-3.0)
         third = [run("model1", s, 0.01, grads=g(0.66 * (1 + s / 10), 0.5)) for s in range(3)]
         assert judge(claim, {"model0": m0, "model1": third}, dataset=DS, profile=PROF).verdict == "refuted"
+
+    def test_mechanism_probe_can_fail(self):
+        """softmax-gradient-vanishes is judged from training: a first layer that moved as much as the baseline's
+        refutes it even though model1 is at chance; one that moved 100× less, at chance, supports it."""
+        claim = CLAIMS_BY_NAME["softmax-gradient-vanishes"]
+
+        def r(variant, seed, change, train_acc):
+            out = run(variant, seed, 0.01)
+            out.first_layer_weight_change, out.train_accuracy = change * (1 + seed / 10), train_acc
+            return out
+
+        m0 = [r("model0", s, 0.5, 0.6) for s in range(3)]
+        still = [r("model1", s, 0.005, 0.012) for s in range(3)]
+        moved = [r("model1", s, 0.4, 0.012) for s in range(3)]
+        assert judge(claim, {"model0": m0, "model1": still}, dataset=DS, profile=PROF).verdict == "supported"
+        assert judge(claim, {"model0": m0, "model1": moved}, dataset=DS, profile=PROF).verdict == "refuted"
 
     def test_check_refutes_the_claim(self):
         """A failing exact check makes the whole claim refuted even when the comparison is supported."""
@@ -317,21 +341,32 @@ class TestJudgementJSON:
 
 class TestCatalog:
     def test_contract_ids(self):
-        """The nine contract ids, unique, in the notes' order."""
+        """The contract ids, unique, in the notes' order, each ablation beside the observation it attributes."""
         assert [c.name for c in CLAIMS] == [
-            "hidden-softmax-collapses", "softmax-gradient-vanishes", "relu-beats-course-baseline",
-            "single-batch-augmentation-is-noop", "more-epochs-help", "wide-first-layer-hurts",
-            "bug-share-grows-with-batch", "full-augmentation-helps", "large-batch-is-faster",
+            "hidden-softmax-collapses", "softmax-gradient-vanishes", "softmax-gradient-small-at-init",
+            "relu-beats-course-baseline", "single-batch-augmentation-is-noop", "more-epochs-help",
+            "model4-worse-than-model3",
+            "wide-first-layer-hurts", "large-batch-helps", "extra-relu-layers-help", "thousand-epochs-help",
+            "bug-share-grows-with-batch", "full-augmentation-helps", "more-data-not-more-steps",
+            "augmented-validation-is-immaterial", "large-batch-is-faster",
         ]
-        assert len(CLAIMS_BY_NAME) == 9
+        assert len(CLAIMS_BY_NAME) == 16
 
     def test_directions_match_the_notes(self):
         """Each comparison's relation matches the notes' direction (a typo here would flip a claim)."""
         got = {c.name: [(x.a, x.b, x.relation, x.metric) for x in c.comparisons] for c in CLAIMS}
-        assert got["wide-first-layer-hurts"] == [("model4", "model3", "less", "val_accuracy")]
+        assert got["model4-worse-than-model3"] == [("model4", "model3", "less", "val_accuracy")]
+        assert got["wide-first-layer-hurts"] == [("model3-wide", "model3", "less", "val_accuracy")]
+        assert got["large-batch-helps"] == [("model3-b1024", "model3", "greater", "val_accuracy")]
+        assert got["extra-relu-layers-help"] == [("model3-deep", "model3", "greater", "val_accuracy")]
+        assert got["thousand-epochs-help"] == [("model3-e1000", "model3", "greater", "val_accuracy")]
+        assert got["more-data-not-more-steps"] == [("model5", "model4-e2000", "greater", "val_accuracy")]
+        assert got["augmented-validation-is-immaterial"] == [("model5-augval", "model5", "equivalent", "val_accuracy")]
         assert got["large-batch-is-faster"] == [("model2-b1024", "model2", "greater", "images_per_second")]
-        assert got["softmax-gradient-vanishes"] == [("model1", "model0", "less", "first_layer_grad_norm")]
+        assert got["softmax-gradient-vanishes"] == [("model1", "model0", "less", "first_layer_weight_change"),
+                                                    ("model1", None, "less", "train_accuracy")]
         assert CLAIMS_BY_NAME["softmax-gradient-vanishes"].comparisons[0].threshold == -1.0
+        assert got["softmax-gradient-small-at-init"] == [("model1", "model0", "less", "first_layer_grad_norm")]
 
     def test_every_comparison_has_a_reason_and_no_measurement(self):
         """Direction, threshold or margin each carry a reason; no claim holds a measured expectation."""

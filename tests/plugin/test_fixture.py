@@ -38,3 +38,18 @@ def test_a_failed_run_fails_its_cell_with_the_failure_text_and_is_still_attached
     with pytest.raises(pytest.fail.Exception, match=r"^model0 seed 0 failed: non-finite loss"):
         Tp2Fixture(_Session(run), node).ensure_trained(("model0", 0))
     assert node.user_properties[-1][0] == RUN_KEY
+
+
+def test_a_claim_whose_ratios_the_profile_breaks_is_not_judged():
+    """Under a profile that breaks a claim's ratios, assert_holds skips with the reason and never judges."""
+    from tp2core.claims.catalog import CLAIMS_BY_NAME
+    from tp2core.recipe.variants import Profile
+
+    class _Broken(_Session):
+        profile = Profile(name="quick", train_per_class=30, test_per_class=20, max_width=1500)
+
+        def judge(self, claim):
+            raise AssertionError("a claim on broken ratios must not be judged")
+
+    with pytest.raises(pytest.skip.Exception, match=r"^wide-first-layer-hurts: not judged at this scale: width"):
+        Tp2Fixture(_Broken(None), _Node()).assert_holds(CLAIMS_BY_NAME["wide-first-layer-hurts"])

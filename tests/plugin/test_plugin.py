@@ -56,14 +56,14 @@ def test_help_documents_every_option(pytester: pytest.Pytester):
 
 
 def test_bad_option_is_a_usage_error_not_a_traceback(suite):
-    result = suite("--tp2-seeds", "0", "-k", "relu")
+    result = suite("--tp2-seeds", "0", "-k", "relu-beats")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "'seeds' must be an int in [1, 1000]" in result.stderr.str()
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
 def test_bad_precision_is_a_usage_error(suite):
-    result = suite("--tp2-precision", "fp16", "-k", "relu")
+    result = suite("--tp2-precision", "fp16", "-k", "relu-beats")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "'--tp2-precision' must be one of float32, tf32, mixed_bfloat16 (got 'fp16')" in result.stderr.str()
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
@@ -71,8 +71,8 @@ def test_bad_precision_is_a_usage_error(suite):
 
 def test_xdist_and_serial_give_identical_tables(suite):
     """-n 2 and -n 0 train the same cells to the same accuracies; results ride on the reports."""
-    parallel = suite("-n", "2", "-k", "relu", store="s_parallel")
-    serial = suite("-n", "0", "-k", "relu", store="s_serial")
+    parallel = suite("-n", "2", "-k", "relu-beats", store="s_parallel")
+    serial = suite("-n", "0", "-k", "relu-beats", store="s_serial")
     assert parallel.ret == serial.ret == 0, parallel.stdout.str()[-3000:]
     acc_parallel, acc_serial = _accuracies(parallel.stdout.str()), _accuracies(serial.stdout.str())
     assert set(acc_parallel) == {"model0/0", "model0/1", "model2/0", "model2/1"}
@@ -82,8 +82,8 @@ def test_xdist_and_serial_give_identical_tables(suite):
 
 
 def test_rerun_trains_nothing(suite):
-    first = suite("-k", "relu")
-    second = suite("-k", "relu")
+    first = suite("-k", "relu-beats")
+    second = suite("-k", "relu-beats")
     assert first.ret == second.ret == 0
     assert "trained" in first.stdout.str()
     assert re.search(r"tp2 run .*trained", second.stdout.str()) is None
@@ -94,7 +94,7 @@ class TestGate:
     @pytest.fixture
     def reference(self, suite, pytester) -> Path:
         ref = pytester.path / "ref.json"
-        made = suite("-k", "relu", "--tp2-update-references", "--tp2-gate", str(ref))
+        made = suite("-k", "relu-beats", "--tp2-update-references", "--tp2-gate", str(ref))
         assert made.ret == 0, made.stdout.str()[-3000:]
         return ref
 
@@ -104,7 +104,7 @@ class TestGate:
         ref.write_text(json.dumps(data))
 
     def test_passes_against_own_reference(self, suite, reference):
-        result = suite("-k", "relu", "--tp2-gate", str(reference))
+        result = suite("-k", "relu-beats", "--tp2-gate", str(reference))
         assert result.ret == 0
         assert "tp2 gate passed" in result.stdout.str()
 
@@ -113,7 +113,7 @@ class TestGate:
             d["claims"]["relu-beats-course-baseline"] = "supported" if d["claims"]["relu-beats-course-baseline"] != "supported" else "refuted"
 
         self._edit(reference, flip)
-        result = suite("-k", "relu", "--tp2-gate", str(reference))
+        result = suite("-k", "relu-beats", "--tp2-gate", str(reference))
         assert result.ret == pytest.ExitCode.TESTS_FAILED
         assert "verdict flipped" in result.stdout.str()
 
@@ -122,13 +122,13 @@ class TestGate:
             d["variants"]["model2"]["band"] = [90.0, 95.0]
 
         self._edit(reference, shift)
-        result = suite("-k", "relu", "--tp2-gate", str(reference))
+        result = suite("-k", "relu-beats", "--tp2-gate", str(reference))
         assert result.ret == pytest.ExitCode.TESTS_FAILED
         assert "variant model2: mean val accuracy" in result.stdout.str()
 
     def test_fails_on_missing_cell(self, suite, reference):
         self._edit(reference, lambda d: d["cells"].append("model0 seed 7"))
-        result = suite("-k", "relu", "--tp2-gate", str(reference))
+        result = suite("-k", "relu-beats", "--tp2-gate", str(reference))
         assert result.ret == pytest.ExitCode.TESTS_FAILED
         assert "missing cells" in result.stdout.str() and "model0 seed 7" in result.stdout.str()
 

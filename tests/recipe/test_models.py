@@ -45,9 +45,9 @@ class TestParameterCounts:
         assert counts["dense_2"] == 10_000 * 1000 + 1000  # 10,001,000
         assert sum(counts.values()) == 43_834_100
 
-    def test_quick_profile_caps_width(self):
-        """Under 'quick' model4's first layer is capped at 1500: 3072*1500+1500 parameters."""
-        assert parameter_counts(PROFILES["quick"].apply(MODEL4))["dense_1"] == 3072 * 1500 + 1500
+    def test_quick_profile_scales_width(self):
+        """Under 'quick' model4's first layer is 10000 ÷ 20 = 500 wide: 3072*500+500 parameters."""
+        assert parameter_counts(PROFILES["quick"].apply(MODEL4))["dense_1"] == 3072 * 500 + 500
 
     @pytest.mark.parametrize("name", list(VARIANTS))
     def test_equals_built_model(self, name):

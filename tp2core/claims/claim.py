@@ -19,7 +19,8 @@ import numpy as np
 from . import stats
 from .checks import CHECK_TYPES
 from .compare import compare
-from ..errors import require
+from ..errors import ConfigError, require
+from ..recipe import plan
 from .judgement import ALPHA, ComparisonResult, Judgement
 from .metrics import LOG_METRICS, METRIC_LABELS, METRICS, UNITS, excluded_runs, metric_values
 from ..training.runs import RunResult
@@ -97,6 +98,9 @@ class Claim:
     notes_figure: str  # the notes' numbers, e.g. "22% → 0.8%"
     comparisons: tuple[Comparison, ...] = ()
     checks: tuple = ()  # exact deterministic facts (tp2core.claims.checks), e.g. AugmentedShareCheck
+    # the notes' ratios the verdict depends on (tp2core.recipe.plan), e.g. "steps:model4/model3": a profile that
+    # keeps ratios judges the claim only where each is within 10% of paper's
+    ratios: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         require(isinstance(self.name, str) and bool(SLUG.match(self.name)), "name",
@@ -110,6 +114,13 @@ class Claim:
                  "checks", f"a tuple of {tuple(t.__name__ for t in CHECK_TYPES)} values", self.checks)
         require(bool(self.comparisons or self.checks), "comparisons",
                  "non-empty when 'checks' is empty (a claim must measure something)", self.comparisons)
+        require(isinstance(self.ratios, tuple), "ratios", "a tuple of ratio names like 'steps:model4/model3'",
+                self.ratios)
+        for r in self.ratios:
+            try:
+                plan.ratio_value(r, "paper")
+            except (ValueError, ConfigError) as exc:
+                raise ValueError(f"'ratios' must name known ratios of known variants ({exc})") from None
 
     @property
     def variants(self) -> tuple[str, ...]:

@@ -8,6 +8,10 @@
   ("gradient flow") is about what the architecture does to the backward signal, and at init that is free
   of training dynamics and of the profile's epochs; claims report the epoch-1 effect beside it. Norms below
   ``GRAD_FLOOR`` are floored (an exactly vanished gradient would be log10 0 = -inf).
+- ``first_layer_weight_change``: ‖W_T − W_0‖_F / ‖W_0‖_F of the first Dense kernel after training, **log10**:
+  whether the first layer learned at all (issue 14: under Adam a gradient's scale is largely normalised away,
+  so a small gradient at init need not mean a layer that does not move). ``train_accuracy``: final training
+  accuracy in **pts**; an optimisation failure keeps it at chance too.
 - ``images_per_second``: training throughput on a **log10** scale too; the effect is the log10 of the
   speed-up (0.0414 = 10% faster).
 
@@ -23,11 +27,15 @@ import numpy as np
 from ..errors import ConfigError
 from ..training.runs import RunResult
 
-METRICS = ("val_accuracy", "first_layer_grad_norm", "images_per_second")
-LOG_METRICS = ("first_layer_grad_norm", "images_per_second")  # effects are log10 ratios
-UNITS = {"val_accuracy": "pts", "first_layer_grad_norm": "log10", "images_per_second": "log10"}
+METRICS = ("val_accuracy", "first_layer_grad_norm", "images_per_second", "first_layer_weight_change",
+           "train_accuracy")
+LOG_METRICS = ("first_layer_grad_norm", "images_per_second", "first_layer_weight_change")  # effects: log10 ratios
+UNITS = {"val_accuracy": "pts", "first_layer_grad_norm": "log10", "images_per_second": "log10",
+         "first_layer_weight_change": "log10", "train_accuracy": "pts"}
 METRIC_LABELS = {
     "val_accuracy": "val accuracy",
+    "train_accuracy": "train accuracy",
+    "first_layer_weight_change": "log10 first-layer ‖W_T − W_0‖/‖W_0‖",
     "first_layer_grad_norm": "log10 first-layer grad norm at init",
     "images_per_second": "log10 images/s",
 }
@@ -50,9 +58,12 @@ def metric_value(run: RunResult, metric: str, moment: str = GRAD_MOMENT) -> floa
         raise ConfigError(f"'metric' must be one of {METRICS} (got {metric!r}).")
     if not run.ok:
         return None
-    if metric == "val_accuracy":
-        raw = run.val_accuracy
+    if metric in ("val_accuracy", "train_accuracy"):
+        raw = run.val_accuracy if metric == "val_accuracy" else run.train_accuracy
         return None if raw is None or not math.isfinite(raw) else 100.0 * raw
+    if metric == "first_layer_weight_change":
+        raw = run.first_layer_weight_change
+        return None if raw is None or not math.isfinite(raw) else math.log10(max(raw, GRAD_FLOOR))
     if metric == "images_per_second":
         raw = run.images_per_second
         if steady_seconds(run) < MIN_TIMED_SECONDS:

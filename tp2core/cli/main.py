@@ -9,10 +9,10 @@ import argparse
 import sys
 
 from ..errors import Tp2Error
-from . import data, perf, report, runs
+from . import data, perf, report, runs, variants
 
 # Each module has register(subparsers) adding its subcommands with set_defaults(handler=fn).
-SUBCOMMAND_MODULES = (data, runs, report, perf)
+SUBCOMMAND_MODULES = (data, runs, report, perf, variants)
 
 
 def build_parser() -> argparse.ArgumentParser:

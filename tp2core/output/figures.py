@@ -29,6 +29,8 @@ METRIC_AXES = {  # metric → (y-axis label with unit, log scale?)
     "val_accuracy": (ACC_LABEL, False),
     "first_layer_grad_norm": (r"first-layer gradient norm $\|\partial L/\partial W\|_2$ at init (log scale)", True),
     "images_per_second": ("training throughput (images/s, log scale)", True),
+    "first_layer_weight_change": (r"first-layer $\|W_T - W_0\| / \|W_0\|$ (log scale)", True),
+    "train_accuracy": ("training accuracy (%)", False),
 }
 
 
@@ -263,3 +265,37 @@ def throughput(path: Path, runs_by_variant: Mapping[str, list[RunResult]]) -> Fi
     ax.set_title(title)
     return _save(fig, path, title, "Images per second over steady epochs (first epoch excluded when there are "
                  "more); depends on the machine, the thread count and the batch size.")
+
+
+def attribution(path: Path, rows: Sequence[Mapping]) -> FigureFile | None:
+    """Each factor's effect on validation accuracy (pts) with its 95% CI, from tables.attribution_rows."""
+    points = []
+    for r in rows:
+        try:
+            effect = float(r["effect (pts)"])
+            lo, hi = (float(x) for x in r["interval"].split(" (")[0].strip("[]").split(","))
+        except (KeyError, ValueError):
+            continue  # "—": not measurable
+        points.append((r["factor"], effect, lo, hi))
+    if not points:
+        return None
+    fig = _figure(10.0, max(3.0, 1.0 + 0.5 * len(points)))
+    ax = fig.subplots()
+    y = np.arange(len(points))
+    effects = np.array([p[1] for p in points])
+    lows = np.array([p[2] for p in points])
+    highs = np.array([p[3] for p in points])
+    finite_lo, finite_hi = np.where(np.isfinite(lows), lows, effects), np.where(np.isfinite(highs), highs, effects)
+    ax.errorbar(effects, y, xerr=[effects - finite_lo, finite_hi - effects], fmt="o", color="black", capsize=4,
+                label="mean difference, 95% CI")
+    ax.axvline(0.0, color="grey", lw=1)
+    ax.set_yticks(y, [p[0] for p in points])
+    ax.invert_yaxis()
+    ax.set_xlabel("effect on validation accuracy (percentage points, arm − reference)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right")
+    title = "Attribution: each factor alone"
+    ax.set_title(title)
+    caption = ("model4 − model3 beside each of its four changes made alone from model3, and model5's data at "
+               "equal steps; a bar crossing 0 is an effect these seeds cannot sign.")
+    return _save(fig, path, title, caption)

@@ -48,6 +48,7 @@ def write_report(*, meta: dict, runs: list[RunResult], judgements: list[dict], o
     blocks += [("h2", "Claims"), ("table", tables.claim_rows(judgements)) if judgements else
                ("p", "No claim was judged (no claim had runs of every variant it compares).")]
     blocks += [("h2", "Variants"), ("table", tables.variant_rows(runs)) if runs else ("p", "No runs.")]
+    blocks += _attribution_section(judgements, out)
     for j in sorted(judgements, key=lambda j: j.claim):
         blocks += _claim_section(j, by_variant, out)
     for heading, filename, draw, missing in RUN_FIGURES:
@@ -93,6 +94,15 @@ def _header(meta: dict, runs: list[RunResult], variants: int, judged: int, notes
         "no training)",
     ]))
     return blocks + [("p", f"NOTE: {n}") for n in notes]
+
+
+def _attribution_section(judgements: list, out: Path) -> list[tuple]:
+    """Each factor of model4 − model3 with its effect and interval, as a table and a figure (nothing if none)."""
+    rows = tables.attribution_rows(judgements)
+    if not rows:
+        return []
+    fig = rf.attribution(out / "attribution.png", rows)
+    return [("h2", "Attribution"), ("table", rows)] + ([("img", fig)] if fig else [])
 
 
 def _claim_section(j, by_variant: Mapping[str, list[RunResult]], out: Path) -> list[tuple]:

@@ -68,11 +68,19 @@ def write_figures(report_dir: Path, meta: dict, runs: list, judgements: list, da
     return [f"tp2: report written: {report_dir / 'report.html'} ({len(paths)} files)"], False
 
 
+def attribution(judgements: list) -> list[dict]:
+    """The attribution table's rows for results.json."""
+    return tables.attribution_rows(judgements)
+
+
 def markdown(meta: dict, runs: list, judgements: list, missing: list[str]) -> str:
     text = "# tp2 results\n\n" + "\n".join(f"- {line}" for line in tables.header_lines(meta)) + "\n\n"
     text += "## Variants\n\n" + tables.render(tables.variant_rows(runs)) + "\n"
     if judgements:
         text += "\n## Claims\n\n" + tables.render(tables.claim_rows(judgements)) + "\n"
+        attribution = tables.attribution_rows(judgements)
+        if attribution:
+            text += "\n## Attribution\n\n" + tables.render(attribution) + "\n"
     if missing:
         text += "\n## Missing\n\n" + "\n".join(f"- {m}" for m in missing) + "\n"
     return text

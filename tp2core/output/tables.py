@@ -203,6 +203,26 @@ def _seeds(c, j) -> str:
     return "— (effect at the threshold)" if n is None else str(n)
 
 
+def attribution_rows(judgements: list) -> list[dict]:
+    """One row per factor of model4 − model3 (and model5's data, and the notes' validation): the arm's effect on
+    validation accuracy with its interval and Holm verdict, from that factor's claim (claims.catalog.ATTRIBUTION).
+    Factors whose claim was not judged are left out."""
+    from ..claims.catalog import ATTRIBUTION
+
+    by_claim = {j.claim: j for j in judgements}
+    rows = []
+    for factor, claim in ATTRIBUTION:
+        j = by_claim.get(claim)
+        if j is None or not j.comparisons:
+            continue
+        c = j.comparisons[0]
+        r = c.result
+        rows.append({"factor": factor, "arm": c.label, "effect (pts)": _num(c.effect if r else None),
+                     "interval": f"[{_num(r.low)}, {_num(r.high)}] ({_level(r)})" if r else "—",
+                     "n": f"{c.n_a}+{c.n_b}", "verdict (Holm)": c.verdict})
+    return rows
+
+
 def _num(value) -> str:
     if value is None:
         return "—"
@@ -223,4 +243,7 @@ def render_all(meta: dict, runs: list[RunResult], judgements: list[dict], fmt: s
     parts = ["\n".join(header_lines(meta)), "", "Variants:", render(variant_rows(runs), fmt)]
     if judgements:
         parts += ["", "Claims:", render(claim_rows(judgements), fmt)]
+        attribution = attribution_rows(judgements)
+        if attribution:
+            parts += ["", "Attribution (each factor alone, from model3 / model4):", render(attribution, fmt)]
     return "\n".join(parts)

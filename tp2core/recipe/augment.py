@@ -1,7 +1,8 @@
 """Data augmentation in numpy: the proper one (Quinto Modelo) and the notes' single-batch bug, both explicit.
 
-The notes used Keras' ``ImageDataGenerator`` (its era: ``rotation_range``, ``width_shift_range``,
-``height_shift_range``, ``horizontal_flip``). We reproduce what it does to one image — a random affine map
+The notes say only "imagenes augmentadas"; we assume Keras' ``ImageDataGenerator`` (its era: ``rotation_range``,
+``width_shift_range``, ``height_shift_range``, ``horizontal_flip``) with the ranges below (README: reconstructions,
+"augmentation ranges"). We reproduce what it does to one image — a random affine map
 (rotation about the centre + shift, then horizontal flip), bilinear sampling (``order=1``) and edge
 replication outside the image (``fill_mode="nearest"``, its default) — vectorised over the whole batch with
 one gather per bilinear corner, so a 50,000-image set is augmented in about a second.
@@ -16,7 +17,7 @@ import numpy as np
 
 from ..errors import ConfigError
 
-ROTATION_DEGREES = 15.0  # rotation_range=15: angle uniform in [-15°, +15°]
+ROTATION_DEGREES = 15.0  # rotation_range=15: angle uniform in [-15°, +15°]; our choice (README: reconstructions)
 SHIFT_FRACTION = 0.1  # width/height_shift_range=0.1: shift uniform in ±10% of 32 px = ±3.2 px
 
 

@@ -38,7 +38,7 @@ def forward_macs(variant: Variant) -> int:
 def build_model(variant: Variant):
     """Input(32,32,3) → Flatten → Dense(u, act) per hidden layer → Dense(100, softmax). Not compiled.
 
-    Keras' default initialisers (Glorot-uniform kernels, zero biases), as in the notes' Sequential model.
+    Keras' default initialisers (Glorot-uniform kernels, zero biases): the notes' `Sequential` sets none.
     """
     import keras
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from ..recipe.variants import Variant
 
 # Bump when training code changes what a run means (data order, preprocessing, metrics, trainer numerics).
-RECIPE_VERSION = 2  # 2: TensorFlow runs train with tp2core.training.fastfit (seeded epoch order, fused Adam)
+RECIPE_VERSION = 3  # 3: first-layer weight change recorded; variants carry their validation set (issue 14).
+# 2: TensorFlow runs train with tp2core.training.fastfit (seeded epoch order, fused Adam)
 
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
@@ -74,6 +75,8 @@ class RunResult:
     train_images: int = 0  # training images per epoch after augmentation
     params_per_layer: dict[str, int] = field(default_factory=dict)  # layer name → trainable parameter count
     grad_norms: dict[str, dict[str, float]] = field(default_factory=dict)  # "init"/"epoch1" → layer → ‖∂L/∂W‖₂
+    # ‖W_T − W_0‖_F / ‖W_0‖_F of the first Dense kernel: how far training moved the first layer (dimensionless)
+    first_layer_weight_change: float | None = None
     environment: dict = field(default_factory=dict)  # tp2core.training.backend.environment_fingerprint()
     created: str = ""  # ISO-8601 UTC
     attempts: int = 1

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..recipe.augment import augment_for
+from ..recipe.augment import augment_for, full_augmentation
 from ..data.dataset import Dataset
 from . import fastfit
 from .backend import (
@@ -41,6 +41,7 @@ from ..recipe.variants import Profile, Variant, class_subset, get_profile, get_v
 if TYPE_CHECKING:
     import keras
 
+FIRST_LAYER = "dense_1"  # tp2core.recipe.models.layer_names: the first hidden Dense layer
 PROBE_IMAGES = 256  # gradient-norm probe: the first 256 validation images, the same batch for every run
 
 
@@ -146,15 +147,32 @@ class _Measured:
     train_seconds: float  # wall time of the whole fit, validation included
     train_images: int  # images per epoch, augmentation included
     grad_norms: dict[str, dict]  # "init" and, when epoch 1 was clean, "epoch1": per-layer kernel-gradient norms
+    first_layer_weight_change: float | None  # ‖W_T − W_0‖ / ‖W_0‖ of the first layer's kernel; None if failed
+
+
+def relative_change(w0: np.ndarray, w1: np.ndarray) -> float:
+    """‖w1 − w0‖_F / ‖w0‖_F for two kernels of one shape (dimensionless; 0 = unchanged)."""
+    w0, w1 = np.asarray(w0, np.float64), np.asarray(w1, np.float64)
+    return float(np.linalg.norm(w1 - w0) / np.linalg.norm(w0))
+
+
+def validation_set(variant, x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The held-out images a variant is validated on: as they are ("clean"), or each augmented once and
+    concatenated with the originals ("augmented", 2× images), the notes' "Cambie el train y validation set a
+    imagenes augmentated" (README: reconstructions, "validation split"). The seed is offset so the validation
+    copies are not the training set's transforms."""
+    if variant.validation == "clean":
+        return x, y
+    return full_augmentation(x, y, seed + 1_000_003)
 
 
 def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch: OnEpoch | None) -> tuple[RunResult, keras.Model]:
     variant = spec.variant  # as trained: the profile applied
     _require_backend(spec.backend)
-    x_train, y_train, x_val, y_val = _arrays(spec, dataset)
+    (x_train, y_train), (x_val, y_val), probe = _arrays(spec, dataset)
     model = _seeded_model(spec)
-    probe = (x_val[:PROBE_IMAGES], y_val[:PROBE_IMAGES])
     grad_norms = {"init": gradient_norms(model, *probe)}
+    w0 = np.array(_first_kernel(model), dtype=np.float64)  # a copy: the kernel is updated in place
     monitor = _make_monitor(probe, on_epoch)
     plan = FitPlan(variant.batch_size, variant.epochs, spec.seed, validation_data=(x_val, y_val))
     started = time.perf_counter()
@@ -163,7 +181,8 @@ def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch: OnEpoch | None) -> tu
     train_seconds = time.perf_counter() - started
     grad_norms.update(monitor.grad_norms)  # "epoch1", unless epoch 1 failed
     failure = monitor.failure or _non_finite_model(model, x_val, variant.batch_size)
-    measured = _Measured(history, failure, monitor.epoch_seconds, train_seconds, len(x_train), grad_norms)
+    change = None if failure else _finite_or_none(relative_change(w0, _first_kernel(model)))
+    measured = _Measured(history, failure, monitor.epoch_seconds, train_seconds, len(x_train), grad_norms, change)
     return _run_result(spec, model, measured), model
 
 
@@ -177,11 +196,24 @@ def _require_backend(backend: str) -> None:
         )
 
 
-def _arrays(spec: RunSpec, dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(x_train, y_train, x_val, y_val) as trained: the profile's subset, augmented, pixels in [0, 1]."""
+Arrays = tuple[np.ndarray, np.ndarray]  # (images scaled to [0, 1], int64 labels)
+
+
+def _arrays(spec: RunSpec, dataset: Dataset) -> tuple[Arrays, Arrays, Arrays]:
+    """(training, validation, probe) as trained: the profile's subset (and classes), the training set augmented,
+    the validation set as the variant validates (``validation_set``), the gradient probe always on clean images
+    so probes stay comparable across variants."""
     data = dataset.subset(spec.train_per_class, spec.test_per_class).only_classes(class_subset(spec.variant.classes))
     x_u8, y_train = augment_for(spec.variant, data.x_train, data.y_train, spec.seed)
-    return _scale(x_u8), np.asarray(y_train, np.int64), _scale(data.x_test), np.asarray(data.y_test, np.int64)
+    x_val_u8, y_val = validation_set(spec.variant, data.x_test, data.y_test, spec.seed)
+    probe = (_scale(data.x_test[:PROBE_IMAGES]), np.asarray(data.y_test[:PROBE_IMAGES], np.int64))
+    return (_scale(x_u8), np.asarray(y_train, np.int64)), (_scale(x_val_u8), np.asarray(y_val, np.int64)), probe
+
+
+def _first_kernel(model) -> np.ndarray:
+    import keras
+
+    return keras.ops.convert_to_numpy(model.get_layer(FIRST_LAYER).kernel)
 
 
 def _seeded_model(spec: RunSpec) -> keras.Model:
@@ -231,6 +263,7 @@ def _run_result(spec: RunSpec, model: keras.Model, measured: _Measured) -> RunRe
         train_images=measured.train_images,
         params_per_layer={layer.name: int(layer.count_params()) for layer in model.layers if layer.weights},
         grad_norms=measured.grad_norms,
+        first_layer_weight_change=measured.first_layer_weight_change,
         environment=environment_fingerprint(jit_compile=bool(model.jit_compile)),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
@@ -332,7 +365,8 @@ def _kernel_grads_torch(model, dense, x, y) -> list[np.ndarray]:
 
 
 def _scale(x: np.ndarray) -> np.ndarray:
-    return (x / np.float32(255.0)).astype(np.float32, copy=False)  # pixels in [0, 1], float32 as the notes
+    # pixels in [0, 1]; /255 is ours, the notes don't state a scaling (README: reconstructions)
+    return (x / np.float32(255.0)).astype(np.float32, copy=False)
 
 
 def _finite_or_none(value: float) -> float | None:

@@ -1,0 +1,89 @@
+"""tp2core.recipe.plan: what is trained under a profile, and whether a claim's ratios survive it."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tp2core.claims.catalog import CLAIMS, CLAIMS_BY_NAME
+from tp2core.cli.main import main
+from tp2core.recipe import plan
+from tp2core.recipe.variants import Profile, get_variant
+
+
+class TestTrained:
+    def test_paper_counts_by_hand(self):
+        """model4: 1000 × ceil(50,000/1024) = 49,000 steps; model3: 100 × 391 = 39,100; bug adds one batch."""
+        assert plan.trained("model4", "paper").optimizer_steps == 49_000
+        assert plan.trained("model3", "paper").optimizer_steps == 39_100
+        assert plan.trained("model4-bugaug", "paper").train_images == 51_024
+        assert plan.trained("model5", "paper").train_images == 100_000
+
+    def test_augmented_validation_doubles_images(self):
+        t = plan.trained("model5-augval", "paper")
+        assert (t.validation, t.validation_images) == ("augmented", 20_000)
+        assert plan.trained("model5", "paper").validation == "clean"
+
+    def test_parameters_match_model4(self):
+        assert plan.trained("model4", "paper").parameters == 43_834_100
+
+
+class TestRatios:
+    def test_quick_keeps_every_judged_ratio(self):
+        """Issue 14's acceptance: every claim is judged at quick, each ratio within 10% of paper's."""
+        for claim in CLAIMS:
+            judged, reason = plan.judged_at(claim, "quick")
+            assert judged, (claim.name, reason)
+
+    def test_broken_ratio_is_not_judged_with_reason(self):
+        """A profile with widths capped at 1500 (the old quick) breaks the 10× first-layer ratio."""
+        old = Profile(name="quick", train_per_class=30, test_per_class=20, epochs={10: 8, 100: 24, 1000: 32},
+                      max_width=1500)
+        judged, reason = plan.judged_at(CLAIMS_BY_NAME["wide-first-layer-hurts"], old)
+        assert not judged and "width:model3-wide is 1.5 here vs 10 in paper" in reason
+
+    def test_smoke_is_a_machinery_check(self):
+        judged, reason = plan.judged_at(CLAIMS_BY_NAME["thousand-epochs-help"], "smoke")
+        assert judged and "machinery check" in reason
+
+    def test_bad_ratio_name(self):
+        with pytest.raises(ValueError, match="kind one of"):
+            plan.ratio_value("speed:model4/model3", "paper")
+
+
+class TestVariantsCommand:
+    def test_json_contract(self, capsys):
+        assert main(["variants", "--profile", "quick", "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["profile"] == "quick"
+        assert set(data["variants"][0]) == {"name", "epochs", "batch_size", "widths", "train_images",
+                                            "optimizer_steps", "parameters", "augmentation", "validation"}
+        claim = next(c for c in data["claims"] if c["name"] == "hidden-softmax-collapses")
+        assert claim["compares"][1] == {"a": "model1", "b": None, "metric": "accuracy"}
+        assert set(claim) == {"name", "judged", "reason", "compares", "ratios"}
+        assert all(r["ok"] for c in data["claims"] for r in c["ratios"])
+
+    def test_bad_profile_is_one_line(self, capsys):
+        assert main(["variants", "--profile", "fast"]) == 2
+        err = capsys.readouterr().err
+        assert err == "tp2: error: unknown profile 'fast'; valid profiles: smoke, quick, paper.\n"
+
+
+def test_validation_set_augmented_concatenates():
+    """'augmented' validation: originals plus one augmented copy each (2N); 'clean' leaves them as they are."""
+    from tp2core.training.train import validation_set
+
+    x = np.random.default_rng(0).integers(0, 255, (4, 32, 32, 3), dtype=np.uint8)
+    y = np.arange(4)
+    xa, ya = validation_set(get_variant("model5-augval"), x, y, 0)
+    assert len(xa) == 8 and sorted(ya.tolist()) == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert validation_set(get_variant("model5"), x, y, 0)[0] is x
+
+
+def test_relative_change_by_hand():
+    """‖[1, 1] − [1, 0]‖ / ‖[1, 0]‖ = 1; doubling a kernel is a change of 1; no change is 0."""
+    from tp2core.training.train import relative_change
+
+    assert relative_change(np.array([1.0, 0.0]), np.array([1.0, 1.0])) == pytest.approx(1.0)
+    assert relative_change(np.array([3.0, 4.0]), np.array([6.0, 8.0])) == pytest.approx(1.0)
+    assert relative_change(np.array([3.0, 4.0]), np.array([3.0, 4.0])) == 0.0

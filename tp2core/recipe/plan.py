@@ -1,0 +1,121 @@
+"""What exactly is trained under a profile, and whether a claim's ratios survive the scaling (no TF import).
+
+A profile may shrink absolute sizes (images, epochs, widths, batch sizes) but a claim compares variants, so what
+must survive is the notes' ratios: optimizer steps of the variants an accuracy comparison sets side by side,
+the first layer's width over the others', the bug's augmented share, model5's data. A ratio is named by a
+short string a claim declares (``Claim.ratios``):
+
+- ``steps:A/B``  optimizer steps of A over B (epochs × ceil(training images / batch))
+- ``width:V``    V's first hidden width over its widest other hidden layer
+- ``share:V``    images V's augmentation adds, as a share of the clean training set (the bug: batch / N)
+- ``data:A/B``   training images (after augmentation) of A over B
+- ``batch:A/B``  batch size of A over B
+
+A profile with ``keeps_ratios`` judges a claim only where every ratio is within ``TOLERANCE`` of paper's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .costs import CIFAR_TRAIN_PER_CLASS
+from .variants import PROFILES, Profile, Variant, get_profile, get_variant
+
+TOLERANCE = 0.10  # a ratio is kept when profile / paper is within ±10% (issue 14)
+CIFAR_TEST_PER_CLASS = 100
+CLASSES = 100
+INPUT_FEATURES = 32 * 32 * 3
+RATIO_KINDS = ("steps", "width", "share", "data", "batch")
+
+
+@dataclass(frozen=True)
+class Trained:
+    """One variant as trained under one profile: the numbers `tp2 variants` prints."""
+
+    name: str
+    epochs: int
+    batch_size: int  # images per optimizer step
+    widths: tuple[int, ...]  # hidden Dense widths, input side first
+    train_images: int  # per epoch, after augmentation (full: 2N; bug: N + batch)
+    clean_train_images: int  # N, before augmentation
+    validation_images: int  # clean: the held-out subset; augmented: that subset plus one augmented copy
+    validation: str  # "clean" | "augmented"
+    optimizer_steps: int  # epochs × ceil(train_images / batch_size)
+    parameters: int  # trainable, kernels + biases
+    augmentation: str
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "epochs": self.epochs, "batch_size": self.batch_size, "widths": list(self.widths),
+                "train_images": self.train_images, "optimizer_steps": self.optimizer_steps,
+                "parameters": self.parameters, "augmentation": self.augmentation,
+                "validation": {"kind": self.validation, "images": self.validation_images}}
+
+
+def trained(variant: Variant | str, profile: Profile | str) -> Trained:
+    """The variant under the profile (Profile.apply), with its image, step and parameter counts."""
+    variant = get_variant(variant) if isinstance(variant, str) else variant
+    profile = get_profile(profile) if isinstance(profile, str) else profile
+    v = profile.apply(variant)
+    n = CLASSES * (profile.train_per_class or CIFAR_TRAIN_PER_CLASS)
+    images = {"none": n, "full": 2 * n, "single_batch_bug": n + min(v.batch_size, n)}[v.augmentation]
+    val = CLASSES * (profile.test_per_class or CIFAR_TEST_PER_CLASS)
+    widths = (INPUT_FEATURES, *v.hidden_units, CLASSES)
+    return Trained(
+        name=v.name, epochs=v.epochs, batch_size=v.batch_size, widths=v.hidden_units, train_images=images,
+        clean_train_images=n, validation_images=2 * val if v.validation == "augmented" else val,
+        validation=v.validation, optimizer_steps=v.epochs * math.ceil(images / v.batch_size),
+        parameters=sum(a * b + b for a, b in zip(widths, widths[1:])), augmentation=v.augmentation,
+    )
+
+
+def ratio_value(spec: str, profile: Profile | str) -> float:
+    """The named ratio (module doc) under the profile. Unknown kinds or variants raise ConfigError/ValueError."""
+    kind, _, args = spec.partition(":")
+    if kind not in RATIO_KINDS or not args:
+        raise ValueError(f"ratio {spec!r}: expected 'kind:args' with kind one of {RATIO_KINDS}, "
+                         "e.g. 'steps:model4/model3'.")
+    if kind in ("width", "share"):
+        t = trained(args, profile)
+        if kind == "width":
+            if len(t.widths) < 2:
+                raise ValueError(f"ratio {spec!r}: {args} has a single hidden layer, no 'others' to compare with.")
+            return t.widths[0] / max(t.widths[1:])
+        return (t.train_images - t.clean_train_images) / t.clean_train_images
+    a, sep, b = args.partition("/")
+    if not sep:
+        raise ValueError(f"ratio {spec!r}: expected '{kind}:A/B' with two variant names.")
+    ta, tb = trained(a, profile), trained(b, profile)
+    field = {"steps": "optimizer_steps", "data": "train_images", "batch": "batch_size"}[kind]
+    return getattr(ta, field) / getattr(tb, field)
+
+
+@dataclass(frozen=True)
+class RatioCheck:
+    name: str
+    paper: float
+    profile: float
+
+    @property
+    def ok(self) -> bool:
+        return abs(self.profile / self.paper - 1.0) <= TOLERANCE
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "paper": self.paper, "profile": self.profile, "ok": self.ok}
+
+
+def ratio_checks(ratios: tuple[str, ...], profile: Profile | str) -> list[RatioCheck]:
+    """Each ratio at paper scale beside its value under the profile."""
+    return [RatioCheck(r, ratio_value(r, PROFILES["paper"]), ratio_value(r, profile)) for r in ratios]
+
+
+def judged_at(claim, profile: Profile | str) -> tuple[bool, str]:
+    """Whether ``claim`` is judged under the profile, and why (one clause, for tables and skip reasons)."""
+    profile = get_profile(profile) if isinstance(profile, str) else profile
+    if not profile.keeps_ratios:
+        return True, f"{profile.name} is a machinery check: judged, but its ratios are not the notes'"
+    broken = [c for c in ratio_checks(claim.ratios, profile) if not c.ok]
+    if not broken:
+        return True, f"every ratio within {TOLERANCE:.0%} of paper"
+    parts = [f"{c.name} is {c.profile:.3g} here vs {c.paper:.3g} in paper" for c in broken]
+    return False, f"not judged at this scale: {'; '.join(parts)} (more than {TOLERANCE:.0%} off)"
