@@ -28,7 +28,8 @@ NOOP_REASON = "the notes: 0.26 vs 0.26, 'igual'; ±2 pts is below every change t
 WEIGHT_SHRINK = -1.0
 WEIGHT_REASON = ("the notes: 'el ajuste de pesos sea poco eficiente'; at least 10× less movement (log10 −1), the same "
                  "order as 'vanishes'")
-TRAIN_CHANCE_REASON = "an optimisation failure keeps model1 near chance on its own training set too; 5 pts as above"
+TRAIN_CHANCE_REASON = ("the notes: 0.8%, near chance; an optimisation failure keeps model1 near chance on its own "
+                       "training set too (below 5 pts, as above)")
 ZERO_DROP = "threshold 0: any drop"
 ZERO_GAIN = "threshold 0: any gain"
 
@@ -202,7 +203,8 @@ CLAIMS: list[Claim] = [
         comparisons=(
             Comparison("model5-augval", "model5", "equivalent", margin=NOOP_MARGIN,
                        label=f"model5-augval ≈ model5 (±{NOOP_MARGIN:g} pts)",
-                       reason="±2 pts as for the no-op: below every change the notes treat as real (+2.84)"),
+                       reason="the notes validated on augmented images ('Cambie … a imagenes augmentated'); ±2 pts as "
+                              "for the no-op: below every change the notes treat as real (+2.84)"),
         ),
     ),
     # Cuarto Modelo: "Se aumento el batch size de 128 a 1024 ... ya que toma más imágenes por iteración".
