@@ -115,10 +115,15 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 
 # --- collection ------------------------------------------------------------------------------------------------
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """`tp2_cell`: every (variant, seed) a benchmarks module's TP2_VARIANTS needs, seeds from the options."""
+    """`tp2_cell`: every (variant, seed) a benchmarks module's TP2_VARIANTS needs, seeds from the options — except
+    variants that only claims not judged at this profile compare (recipe.plan.untrained_variants)."""
     if "tp2_cell" in metafunc.fixturenames:
+        from .claims.catalog import CLAIMS
+        from .recipe.plan import untrained_variants
+
         session = metafunc.config.stash[SESSION_KEY]
-        variants = getattr(metafunc.module, "TP2_VARIANTS", ())
+        skipped = untrained_variants(CLAIMS, session.profile)
+        variants = [v for v in getattr(metafunc.module, "TP2_VARIANTS", ()) if v not in skipped]
         cells = [(v, s) for v in variants for s in session.seeds]
         metafunc.parametrize("tp2_cell", cells, ids=[f"{v}-seed{s}" for v, s in cells])
 

@@ -8,7 +8,7 @@ import pytest
 from tp2core.claims.catalog import CLAIMS, CLAIMS_BY_NAME
 from tp2core.cli.main import main
 from tp2core.recipe import plan
-from tp2core.recipe.variants import Profile, get_variant
+from tp2core.recipe.variants import Profile, get_profile, get_variant
 
 
 class TestTrained:
@@ -30,10 +30,22 @@ class TestTrained:
 
 class TestRatios:
     def test_quick_keeps_every_judged_ratio(self):
-        """Issue 14's acceptance: every claim is judged at quick, each ratio within 10% of paper's."""
+        """Issue 14's acceptance: every ratio of every claim is within 10% of paper's at quick; the only claims
+        not judged there are the profile's budget cuts, each with its reason."""
+        quick = get_profile("quick")
         for claim in CLAIMS:
-            judged, reason = plan.judged_at(claim, "quick")
-            assert judged, (claim.name, reason)
+            assert all(c.ok for c in plan.ratio_checks(claim.ratios, quick)), claim.name
+            judged, reason = plan.judged_at(claim, quick)
+            assert judged == (claim.name not in quick.budget_cuts), (claim.name, reason)
+
+    def test_budget_cut_is_not_judged_and_not_trained(self):
+        """A claim cut for time is 'not judged at this scale' with its reason, and its only variant is not
+        trained; variants other claims need still are."""
+        quick = get_profile("quick")
+        judged, reason = plan.judged_at(CLAIMS_BY_NAME["thousand-epochs-help"], quick)
+        assert not judged and reason.startswith("not judged at this scale: model3-e1000")
+        assert plan.untrained_variants(CLAIMS, quick) == {"model3-e1000"}
+        assert plan.untrained_variants(CLAIMS, "paper") == set()
 
     def test_broken_ratio_is_not_judged_with_reason(self):
         """A profile with widths capped at 1500 (the old quick) breaks the 10× first-layer ratio."""

@@ -57,9 +57,10 @@ def trained(variant: Variant | str, profile: Profile | str) -> Trained:
     variant = get_variant(variant) if isinstance(variant, str) else variant
     profile = get_profile(profile) if isinstance(profile, str) else profile
     v = profile.apply(variant)
-    n = CLASSES * (profile.train_per_class or CIFAR_TRAIN_PER_CLASS)
+    classes = v.classes or CLASSES  # a variant trained on k classes sees k classes' images
+    n = classes * (profile.train_per_class or CIFAR_TRAIN_PER_CLASS)
     images = {"none": n, "full": 2 * n, "single_batch_bug": n + min(v.batch_size, n)}[v.augmentation]
-    val = CLASSES * (profile.test_per_class or CIFAR_TEST_PER_CLASS)
+    val = classes * (profile.test_per_class or CIFAR_TEST_PER_CLASS)
     widths = (INPUT_FEATURES, *v.hidden_units, CLASSES)
     return Trained(
         name=v.name, epochs=v.epochs, batch_size=v.batch_size, widths=v.hidden_units, train_images=images,
@@ -112,6 +113,8 @@ def ratio_checks(ratios: tuple[str, ...], profile: Profile | str) -> list[RatioC
 def judged_at(claim, profile: Profile | str) -> tuple[bool, str]:
     """Whether ``claim`` is judged under the profile, and why (one clause, for tables and skip reasons)."""
     profile = get_profile(profile) if isinstance(profile, str) else profile
+    if claim.name in profile.budget_cuts:
+        return False, f"not judged at this scale: {profile.budget_cuts[claim.name]}"
     if not profile.keeps_ratios:
         return True, f"{profile.name} is a machinery check: judged, but its ratios are not the notes'"
     broken = [c for c in ratio_checks(claim.ratios, profile) if not c.ok]
@@ -119,3 +122,10 @@ def judged_at(claim, profile: Profile | str) -> tuple[bool, str]:
         return True, f"every ratio within {TOLERANCE:.0%} of paper"
     parts = [f"{c.name} is {c.profile:.3g} here vs {c.paper:.3g} in paper" for c in broken]
     return False, f"not judged at this scale: {'; '.join(parts)} (more than {TOLERANCE:.0%} off)"
+
+
+def untrained_variants(claims, profile: Profile | str) -> set[str]:
+    """Variants that only claims not judged under ``profile`` compare: nothing needs them, so nothing trains them."""
+    judged = [c for c in claims if judged_at(c, profile)[0]]
+    needed = {v for c in judged for v in c.variants}
+    return {v for c in claims for v in c.variants} - needed
