@@ -78,9 +78,11 @@ def pytest_configure(config: pytest.Config) -> None:
         options = _options(config)
     except Tp2Error as exc:  # option validation: a usage error, not a traceback
         raise pytest.UsageError(str(exc)) from None
+    worker = getattr(config, "workerinput", None)
+    if worker is None:
+        _preflight(config, options)
     # Results depend on the thread count on CPU, so every training process uses the same count whatever -n is.
     os.environ.setdefault("TP2_THREADS", "1")
-    worker = getattr(config, "workerinput", None)
     if worker is not None:
         from .training.hardware import pin_worker_device
 
@@ -90,6 +92,17 @@ def pytest_configure(config: pytest.Config) -> None:
         from .controller import Controller
 
         config.pluginmanager.register(ControllerHooks(config, Controller(options)), "tp2-controller")
+
+
+def _preflight(config: pytest.Config, options: Options) -> None:
+    """Every option checked once, on the controller, before collection: one usage error (exit 4), no traceback.
+    benchmarks/conftest.py is an initial conftest of `pytest benchmarks`, so suite_active already knows."""
+    from .preflight import check
+
+    try:
+        check(options, suite=suite_active(config))
+    except Tp2Error as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.hookimpl(optionalhook=True)
