@@ -84,14 +84,15 @@ class Controller:
     def report_dir(self) -> Path:
         return Path(self.options.report_dir or Path(store_root(self.options)) / "report")
 
-    def finish(self, dataset=None) -> Outcome:
-        """Tables, session files, gate, references, figures — each a plain step, in this order."""
+    def finish(self, dataset=None, width: int = 120, wide: bool = False) -> Outcome:
+        """Tables (``width`` columns; every column when ``wide``), session files, gate, references, figures —
+        each a plain step, in this order."""
         out = Outcome()
         runs, judgements, missing = list(self.runs.values()), list(self.judgements.values()), self.missing()
         meta = dict(self.meta)
         if runs and not meta.get("environment"):
             meta["environment"] = runs[0].environment
-        out.lines += steps.terminal_tables(meta, runs, judgements)
+        out.lines += steps.terminal_tables(meta, runs, judgements, width, wide)
         if missing:
             out.failed = True
             out.lines.append(f"tp2: MISSING (collected but never reported — crashed worker or interrupted run): "

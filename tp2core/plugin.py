@@ -46,6 +46,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "numerics, part of every run's identity and named in every table")
     group.addoption("--tp2-update-references", action="store_true", default=False,
                     help="rewrite references/<dataset>-<profile>.json (or --tp2-gate FILE) from this session")
+    group.addoption("--tp2-wide", action="store_true", default=False,
+                    help="terminal tables with every column (also -v); default: the essential columns, fitted to "
+                         "the terminal's width")
 
 
 def _options(config: pytest.Config) -> Options:
@@ -179,6 +182,14 @@ class Tp2Fixture:
         pytest.fail(judgement.sentence, pytrace=False)
 
 
+def _table_layout(config: pytest.Config) -> dict:
+    """Terminal tables: the terminal's width (120 when not a terminal); every column with -v or --tp2-wide."""
+    import shutil
+
+    wide = config.getoption("tp2_wide") or config.get_verbosity() > 0
+    return {"width": shutil.get_terminal_size((120, 24)).columns, "wide": wide}
+
+
 # --- hooks of the controlling process only ---------------------------------------------------------------------
 class ControllerHooks:
     """Registered by ``pytest_configure`` on the controller (never on an xdist worker): what it collects, the
@@ -236,7 +247,7 @@ class ControllerHooks:
         if not suite_active(self.config):
             return
         loaded = self.config.stash[SESSION_KEY].__dict__.get("dataset")  # only if already loaded
-        outcome = self.controller.finish(dataset=loaded)
+        outcome = self.controller.finish(dataset=loaded, **_table_layout(self.config))
         self.summary = outcome.lines
         if outcome.failed and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
