@@ -199,6 +199,7 @@ class ControllerHooks:
         self.config = config
         self.controller = controller
         self.summary: list[str] = []
+        self.poller = None  # training.progress.Poller while the session runs
 
     def pytest_report_header(self, config: pytest.Config) -> list[str] | None:
         """The dataset is resolved (and prepared) once, here, before any worker starts."""
@@ -215,6 +216,27 @@ class ControllerHooks:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.controller.expect(item.nodeid for item in session.items)
+        self._start_live_progress()
+
+    def _start_live_progress(self) -> None:
+        """Runs in training (any worker) shown from the store's in-flight rows; not under -q."""
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is None or self.config.get_verbosity() < 0 or not suite_active(self.config) or self.poller:
+            return
+        import contextlib
+        import threading
+
+        from .training.progress import Poller
+
+        capman = self.config.pluginmanager.getplugin("capturemanager")
+        lock = threading.Lock()
+
+        def write(text: str) -> None:  # from the poller's thread; under -n 0 a test is capturing fd 1 meanwhile
+            with lock, capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
+                tr.ensure_newline()
+                tr.write_line(text)
+
+        self.poller = Poller(store_root(self.controller.options), write).start()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids) -> None:
@@ -244,6 +266,8 @@ class ControllerHooks:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.poller is not None:
+            self.poller.stop()
         if not suite_active(self.config):
             return
         loaded = self.config.stash[SESSION_KEY].__dict__.get("dataset")  # only if already loaded

@@ -89,9 +89,19 @@ class Tp2Session:
         def train_now() -> RunResult:
             from .training.train import train
 
-            return train(get_variant(variant_name), seed, self.dataset, self.profile, precision=self.options.precision)
+            return train(get_variant(variant_name), seed, self.dataset, self.profile, precision=self.options.precision,
+                         on_epoch=self._progress_reporter(variant_name, seed))
 
         return train_now
+
+    def _progress_reporter(self, variant_name: str, seed: int):
+        """Live progress into the run's in-flight row, which the controller polls (training/progress.py)."""
+        from .training.progress import REPORT_EVERY_S, Reporter, every_s
+
+        spec = self.spec(variant_name, seed)
+        identity = spec.identity()
+        return Reporter(spec.variant.epochs, lambda p: self.store.report_progress(identity, p),
+                        every_s=every_s(REPORT_EVERY_S))
 
     def run(self, variant_name: str, seed: int) -> tuple[RunResult, bool]:
         """(result, reused): from the store, or trained now under the store's per-run lock."""

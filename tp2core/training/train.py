@@ -155,7 +155,7 @@ def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch: OnEpoch | None) -> tu
     model = _seeded_model(spec)
     probe = (x_val[:PROBE_IMAGES], y_val[:PROBE_IMAGES])
     grad_norms = {"init": gradient_norms(model, *probe)}
-    monitor = _make_monitor(probe, on_epoch)
+    monitor = _make_monitor(probe, on_epoch, len(x_train))
     plan = FitPlan(variant.batch_size, variant.epochs, spec.seed, validation_data=(x_val, y_val))
     started = time.perf_counter()
     with _failures_named(spec):
@@ -360,7 +360,7 @@ def _all_finite():
     return _ALL_FINITE[0]
 
 
-def _make_monitor(probe, on_epoch):
+def _make_monitor(probe, on_epoch, images: int = 0):
     """Keras callback that stops at the first non-finite loss (naming epoch and batch), times epochs, and
     probes gradients after epoch 1. Built here so importing this module does not import Keras."""
     import keras
@@ -396,8 +396,9 @@ def _make_monitor(probe, on_epoch):
             self.on_test_begin()
             if epoch == 0 and self.failure is None:
                 self.grad_norms["epoch1"] = gradient_norms(self.model, *probe)
-            if on_epoch is not None:
-                on_epoch(epoch + 1, {k: float(v) for k, v in (logs or {}).items()})
+            if on_epoch is not None:  # plus the epoch's training images/s, for live progress
+                speed = {"images_per_second": images / self.epoch_seconds[-1]} if images and self.epoch_seconds[-1] else {}
+                on_epoch(epoch + 1, {k: float(v) for k, v in (logs or {}).items()} | speed)
 
     return Monitor()
 
