@@ -82,3 +82,16 @@ def test_saver_waits_every_s_between_saves(tmp_path):
         state = checkpoint.load(saver.path, ID)
         epochs.append(state and state.epoch)
     assert epochs == [None, 2, 2, 4]
+
+
+def test_the_session_deletes_a_runs_checkpoint_once_it_is_recorded(tmp_path):
+    from types import SimpleNamespace
+
+    from tp2core.session import Options, Tp2Session
+
+    session = Tp2Session(Options(store=str(tmp_path)))
+    path = _save(tmp_path / "checkpoints")
+    other = _save(tmp_path / "checkpoints", "b" * 20)
+    got = (SimpleNamespace(identity=ID), False)
+    assert session._recorded(got) is got
+    assert not path.exists() and other.exists()
