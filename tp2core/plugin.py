@@ -241,6 +241,7 @@ class ControllerHooks:
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids) -> None:
         self.controller.expect(ids)
+        self._start_live_progress()  # under xdist the controller collects nothing: no pytest_collection_finish
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         from .training.runs import RunResult

@@ -110,7 +110,8 @@ class Tp2Session:
 
     def run(self, variant_name: str, seed: int) -> tuple[RunResult, bool]:
         """(result, reused): from the store, or trained now under the store's per-run lock."""
-        return self._recorded(self.store.get_or_train(self.spec(variant_name, seed), self._train_fn(variant_name, seed)))
+        got = self.store.get_or_train(self.spec(variant_name, seed), self._train_fn(variant_name, seed))
+        return self._recorded(got)
 
     def _recorded(self, got: tuple[RunResult, bool]) -> tuple[RunResult, bool]:
         """Once a run is in the store its checkpoint has served: delete it."""

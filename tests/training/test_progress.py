@@ -103,7 +103,7 @@ def _train_locked(store, identity, train_fn):
 @pytest.mark.slow
 def test_pytest_benchmarks_shows_epochs_before_the_finished_line(pytester: pytest.Pytester, tmp_path_factory,
                                                                 monkeypatch):
-    """-n 0, smoke: a progress line with 'epoch k/N' for a run appears before its 'tp2 run' line; none with -q.
+    """-n 0 and -n 2, smoke: a progress line with 'epoch k/N' for a run appears before its 'tp2 run' line; none with -q.
     The subprocess's conftest holds each progress report for 1 s, so the 0.2 s poll cannot miss it."""
     from tp2core.data.simulate import write_simulated_archive
 
@@ -116,15 +116,16 @@ def test_pytest_benchmarks_shows_epochs_before_the_finished_line(pytester: pytes
         'Store.report_progress = _slow\n')
     monkeypatch.setenv("TP2_PROGRESS_S", "0")
 
-    def run(*args):
+    def run(*args, n="0"):
         return pytester.runpytest_subprocess(
-            "benchmarks", "-p", "no:cacheprovider", "-n", "0", "--tp2-profile", "smoke", "--tp2-dataset", str(archive),
+            "benchmarks", "-p", "no:cacheprovider", "-n", n, "--tp2-profile", "smoke", "--tp2-dataset", str(archive),
             "--tp2-cache", str(tmp_path_factory.mktemp("cache")), "-k", "test_train and model0-seed0", *args,
             timeout=600)
 
-    out = run("--tp2-store", str(pytester.path / "s1")).stdout.str()
-    first_progress = re.search(r"tp2 … model0\s+seed 0\s+epoch \d+/\d+", out)
-    finished = re.search(r"tp2 run model0\s+seed 0", out)
-    assert first_progress and finished and first_progress.start() < finished.start(), out[-3000:]
-    quiet = run("-q", "--tp2-store", str(pytester.path / "s2")).stdout.str()
+    for n in ("0", "2"):  # the same store path under -n 0 and xdist (the controller collects nothing there)
+        out = run("--tp2-store", str(pytester.path / f"s{n}"), n=n).stdout.str()
+        first_progress = re.search(r"tp2 … model0\s+seed 0\s+epoch \d+/\d+", out)
+        finished = re.search(r"tp2 run model0\s+seed 0", out)
+        assert first_progress and finished and first_progress.start() < finished.start(), (n, out[-3000:])
+    quiet = run("-q", "--tp2-store", str(pytester.path / "sq")).stdout.str()
     assert "epoch " not in quiet, quiet[-3000:]

@@ -423,7 +423,8 @@ def _make_monitor(probe, on_epoch, images: int = 0):
             if epoch == 0 and self.failure is None:
                 self.grad_norms["epoch1"] = gradient_norms(self.model, *probe)
             if on_epoch is not None:  # plus the epoch's training images/s, for live progress
-                speed = {"images_per_second": images / self.epoch_seconds[-1]} if images and self.epoch_seconds[-1] else {}
+                seconds = self.epoch_seconds[-1]
+                speed = {"images_per_second": images / seconds} if images and seconds else {}
                 on_epoch(epoch + 1, {k: float(v) for k, v in (logs or {}).items()} | speed)
 
     return Monitor()
