@@ -93,14 +93,15 @@ class Controller:
     def report_dir(self) -> Path:
         return Path(self.options.report_dir or Path(store_root(self.options)) / "report")
 
-    def finish(self, dataset=None) -> Outcome:
-        """Holm over the session, then tables, session files, gate, references, figures — plain steps, in order."""
+    def finish(self, dataset=None, width: int = 120, wide: bool = False) -> Outcome:
+        """Holm over the session, then tables (``width`` columns; every column when ``wide``), session files,
+        gate, references, figures — plain steps, in order."""
         out = Outcome()
         runs, judgements, missing = list(self.runs.values()), self.adjusted_judgements(), self.missing()
         meta = dict(self.meta)
         if runs and not meta.get("environment"):
             meta["environment"] = runs[0].environment
-        out.lines += steps.terminal_tables(meta, runs, judgements)
+        out.lines += steps.terminal_tables(meta, runs, judgements, width, wide)
         if missing:
             out.failed = True
             out.lines.append(f"tp2: MISSING (collected but never reported — crashed worker or interrupted run): "

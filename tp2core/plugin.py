@@ -58,6 +58,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="rewrite references/<dataset>-<profile>.json (or --tp2-gate FILE) from this session")
     group.addoption("--tp2-strict", action="store_true", default=False,
                     help="an inconclusive claim fails its test (default: reported as 'inconclusive', not failing)")
+    group.addoption("--tp2-wide", action="store_true", default=False,
+                    help="terminal tables with every column (also -v); default: the essential columns, fitted to "
+                         "the terminal's width")
 
 
 def _options(config: pytest.Config) -> Options:
@@ -91,9 +94,11 @@ def pytest_configure(config: pytest.Config) -> None:
         options = _options(config)
     except Tp2Error as exc:  # option validation: a usage error, not a traceback
         raise pytest.UsageError(str(exc)) from None
+    worker = getattr(config, "workerinput", None)
+    if worker is None:
+        _preflight(config, options)
     # Results depend on the thread count on CPU, so every training process uses the same count whatever -n is.
     os.environ.setdefault("TP2_THREADS", "1")
-    worker = getattr(config, "workerinput", None)
     if worker is not None:
         from .training.hardware import pin_worker_device
 
@@ -103,6 +108,17 @@ def pytest_configure(config: pytest.Config) -> None:
         from .controller import Controller
 
         config.pluginmanager.register(ControllerHooks(config, Controller(options)), "tp2-controller")
+
+
+def _preflight(config: pytest.Config, options: Options) -> None:
+    """Every option checked once, on the controller, before collection: one usage error (exit 4), no traceback.
+    benchmarks/conftest.py is an initial conftest of `pytest benchmarks`, so suite_active already knows."""
+    from .preflight import check
+
+    try:
+        check(options, suite=suite_active(config))
+    except Tp2Error as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -225,6 +241,14 @@ class Tp2Fixture:
             pytest.fail(f"--tp2-strict: {judgement.sentence}", pytrace=False)
 
 
+def _table_layout(config: pytest.Config) -> dict:
+    """Terminal tables: the terminal's width (120 when not a terminal); every column with -v or --tp2-wide."""
+    import shutil
+
+    wide = config.getoption("tp2_wide") or config.get_verbosity() > 0
+    return {"width": shutil.get_terminal_size((120, 24)).columns, "wide": wide}
+
+
 # --- hooks of the controlling process only ---------------------------------------------------------------------
 class ControllerHooks:
     """Registered by ``pytest_configure`` on the controller (never on an xdist worker): what it collects, the
@@ -234,6 +258,7 @@ class ControllerHooks:
         self.config = config
         self.controller = controller
         self.summary: list[str] = []
+        self.poller = None  # training.progress.Poller while the session runs
 
     def pytest_report_header(self, config: pytest.Config) -> list[str] | None:
         """The dataset is resolved (and prepared) once, here, before any worker starts."""
@@ -250,10 +275,32 @@ class ControllerHooks:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.controller.expect(item.nodeid for item in session.items)
+        self._start_live_progress()
+
+    def _start_live_progress(self) -> None:
+        """Runs in training (any worker) shown from the store's in-flight rows; not under -q."""
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is None or self.config.get_verbosity() < 0 or not suite_active(self.config) or self.poller:
+            return
+        import contextlib
+        import threading
+
+        from .training.progress import Poller
+
+        capman = self.config.pluginmanager.getplugin("capturemanager")
+        lock = threading.Lock()
+
+        def write(text: str) -> None:  # from the poller's thread; under -n 0 a test is capturing fd 1 meanwhile
+            with lock, capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
+                tr.ensure_newline()
+                tr.write_line(text)
+
+        self.poller = Poller(store_root(self.controller.options), write).start()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids) -> None:
         self.controller.expect(ids)
+        self._start_live_progress()  # under xdist the controller collects nothing: no pytest_collection_finish
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         from .training.runs import RunResult
@@ -279,10 +326,12 @@ class ControllerHooks:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.poller is not None:
+            self.poller.stop()
         if not suite_active(self.config):
             return
         loaded = self.config.stash[SESSION_KEY].__dict__.get("dataset")  # only if already loaded
-        outcome = self.controller.finish(dataset=loaded)
+        outcome = self.controller.finish(dataset=loaded, **_table_layout(self.config))
         self.summary = outcome.lines
         if outcome.failed and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED

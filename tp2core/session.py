@@ -91,13 +91,36 @@ class Tp2Session:
         def train_now() -> RunResult:
             from .training.train import train
 
-            return train(get_variant(variant_name), seed, self.dataset, self.profile, precision=self.options.precision)
+            return train(get_variant(variant_name), seed, self.dataset, self.profile, precision=self.options.precision,
+                         on_epoch=self._progress_reporter(variant_name, seed), checkpoint_dir=self.checkpoint_dir)
 
         return train_now
 
+    def _progress_reporter(self, variant_name: str, seed: int):
+        """Live progress into the run's in-flight row, which the controller polls (training/progress.py)."""
+        from .training.progress import REPORT_EVERY_S, Reporter, every_s
+
+        spec = self.spec(variant_name, seed)
+        identity = spec.identity()
+        return Reporter(spec.variant.epochs, lambda p: self.store.report_progress(identity, p),
+                        every_s=every_s(REPORT_EVERY_S))
+
+    @property
+    def checkpoint_dir(self) -> str:
+        """Epoch checkpoints of runs in flight, beside the store (training/checkpoint.py)."""
+        return f"{store_root(self.options)}/checkpoints"
+
     def run(self, variant_name: str, seed: int) -> tuple[RunResult, bool]:
         """(result, reused): from the store, or trained now under the store's per-run lock."""
-        return self.store.get_or_train(self.spec(variant_name, seed), self._train_fn(variant_name, seed))
+        got = self.store.get_or_train(self.spec(variant_name, seed), self._train_fn(variant_name, seed))
+        return self._recorded(got)
+
+    def _recorded(self, got: tuple[RunResult, bool]) -> tuple[RunResult, bool]:
+        """Once a run is in the store its checkpoint has served: delete it."""
+        from .training.checkpoint import discard
+
+        discard(self.checkpoint_dir, got[0].identity)
+        return got
 
     def runs_for(self, variants, seeds=None) -> dict[tuple[str, int], tuple[RunResult, bool]]:
         """Every (variant, seed) cell; trains free cells first, then waits for cells other workers hold."""
@@ -106,7 +129,7 @@ class Tp2Session:
         for v, s in cells:
             got = self.store.try_get_or_train(self.spec(v, s), self._train_fn(v, s))
             if got is not None:
-                done[(v, s)] = got
+                done[(v, s)] = self._recorded(got)
         for v, s in cells:
             if (v, s) not in done:
                 done[(v, s)] = self.run(v, s)

@@ -51,7 +51,7 @@ def test_help_documents_every_option(pytester: pytest.Pytester):
     (pytester.path / "conftest.py").write_text('pytest_plugins = ["tp2core.plugin"]\n')
     result = pytester.runpytest_subprocess("--help")
     for option in ("--tp2-profile", "--tp2-dataset", "--tp2-data", "--tp2-seeds", "--tp2-store", "--tp2-report",
-                   "--tp2-gate", "--tp2-update-references", "--tp2-precision"):
+                   "--tp2-gate", "--tp2-update-references", "--tp2-precision", "--tp2-wide"):
         assert option in result.stdout.str()
 
 

@@ -1,4 +1,7 @@
-"""Reliability C1, C3, C8, C10: tp2 keeps no epoch checkpoints; a killed run is atomic and retrained from scratch.
+"""Reliability C1, C3, C8, C10: a killed run without a checkpoint is atomic and retrained from scratch.
+
+Runs checkpoint only after TP2_CHECKPOINT_EVERY_S (300 s) of training and only with a checkpoint_dir
+(training/checkpoint.py; resume tested in test_g_checkpoint.py): these short runs have none.
 
 C2 and C4–C7 (Keras BackupAndRestore files) do not apply: there are no backup files. What is guaranteed instead,
 and tested here: a run killed mid-training leaves no record, shows up as a stale in-flight run, and the next
@@ -91,7 +94,8 @@ def test_c10_in_flight_without_heartbeat_is_stale(tmp_path):
     identity = make_spec(TINY, 0, tiny_dataset(), WHOLE).identity()
     with Store(tmp_path) as store, store.lock(identity):
         with store._write() as db:
-            db.execute("INSERT INTO in_flight VALUES (?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO in_flight (identity, variant, seed, pid, host, started, heartbeat) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (identity, TINY.name, 0, os.getpid(), store_host(), time.time() - 900, time.time() - 900))
         (row,) = store.in_flight(stale_after_s=600)
         assert row["stale"] and row["why"].startswith("no heartbeat for 9")

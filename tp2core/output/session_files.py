@@ -16,10 +16,10 @@ from ..fileio import atomic_write_text
 Step = tuple[list[str], bool]  # lines for the terminal summary; whether the session must fail
 
 
-def terminal_tables(meta: dict, runs: list, judgements: list) -> list[str]:
+def terminal_tables(meta: dict, runs: list, judgements: list, width: int = 120, wide: bool = False) -> list[str]:
     if not runs and not judgements:
         return ["tp2: no runs were reported (nothing selected, or every test crashed)."]
-    return [tables.render_all(meta, runs, judgements, fmt="simple")]
+    return [tables.render_terminal(meta, runs, judgements, width=width, wide=wide)]
 
 
 def write_session_files(report_dir: Path, meta: dict, runs: list, judgements: list, missing: list[str],

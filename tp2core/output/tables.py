@@ -107,6 +107,7 @@ def _variant_row(name: str, group: list[RunResult]) -> dict:
         "widths": "-".join(str(u) for u in trained.hidden_units),
         "batch": trained.batch_size,
         "aug": trained.augmentation,
+        "validation": trained.validation,  # clean held-out images, or augmented + originals as the notes did
         "train imgs": group[0].train_images,
         "s/run": f"{statistics.fmean(r.train_seconds for r in group):.1f}",
         "img/s": _fmt_int(statistics.median(r.images_per_second for r in ok if r.images_per_second))
@@ -247,3 +248,71 @@ def render_all(meta: dict, runs: list[RunResult], judgements: list[dict], fmt: s
         if attribution:
             parts += ["", "Attribution (each factor alone, from model3 / model4):", render(attribution, fmt)]
     return "\n".join(parts)
+
+
+# --- terminal layout: essential columns, fitted to the terminal's width (files keep every column) ----------------
+VARIANT_ESSENTIAL = ("variant", "device", "n", "val acc % (mean ± sd)", "validation", "notes %", "s/run")
+CLAIM_ESSENTIAL = ("claim", "comparison", "effect", "interval", "verdict (Holm)")
+ATTRIBUTION_ESSENTIAL = ("factor", "effect (pts)", "interval", "verdict (Holm)")
+MIN_CELL = 8  # characters: an abbreviated cell never gets narrower than this
+
+
+def select_columns(rows: list[dict], keep: tuple[str, ...] | None) -> list[dict]:
+    """Rows restricted to the ``keep`` columns (in the rows' order); ``keep=None`` keeps every column. A column no
+    row fills is dropped either way (check rows lack most claim columns)."""
+    names = [k for k in dict.fromkeys(k for r in rows for k in r) if keep is None or k in keep]
+    names = [k for k in names if any(str(r.get(k, "")).strip() for r in rows)] or names
+    return [{k: r.get(k, "") for k in names} for r in rows]
+
+
+def fit_columns(rows: list[dict], width: int, essential: tuple[str, ...], fmt: str = "simple") -> str:
+    """``render(rows)`` in at most ``width`` columns: drop non-essential columns from the right, then abbreviate the
+    widest columns' cells with '…' (never below MIN_CELL), then — if still too wide — cut each line."""
+    rows = [dict(r) for r in rows]
+
+    def widest() -> int:
+        return max((len(line) for line in render(rows, fmt).splitlines()), default=0)
+
+    while widest() > width and len(rows[0]) > 1:
+        extra = [k for k in rows[0] if k not in essential]
+        if not extra:
+            break
+        for r in rows:
+            r.pop(extra[-1])
+    while widest() > width:
+        lengths = sorted(((max(len(str(r[k])) for r in rows), k) for k in rows[0]), reverse=True)
+        (longest, column), runner_up = lengths[0], (lengths[1][0] if len(lengths) > 1 else 0)
+        if longest <= MIN_CELL:
+            break
+        # water-filling: the widest column down to the next widest at most, so long columns share the cut
+        cut = min(longest - 1, max(MIN_CELL, runner_up, longest - (widest() - width)))
+        for r in rows:
+            r[column] = _abbreviate(str(r[column]), cut)
+    return "\n".join(line[:width] for line in render(rows, fmt).splitlines())
+
+
+def _abbreviate(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def render_terminal(meta: dict, runs: list[RunResult], judgements: list, *, width: int = 120,
+                    wide: bool = False) -> str:
+    """``render_all`` for a terminal ``width`` columns wide: the essential columns, header lines wrapped, each table
+    fitted; ``wide``: every column, unfitted (as asked). tables.md, results.json and the report keep every column."""
+    import textwrap
+
+    if wide:
+        return render_all(meta, runs, judgements, fmt="simple")
+
+    head = [w for line in header_lines(meta) for w in textwrap.wrap(line, width, subsequent_indent="  ") or [""]]
+    parts = ["\n".join(head), "", "Variants:", _fitted(variant_rows(runs), width, VARIANT_ESSENTIAL)]
+    if judgements:
+        parts += ["", "Claims:", _fitted(claim_rows(judgements), width, CLAIM_ESSENTIAL)]
+        if attribution := attribution_rows(judgements):
+            parts += ["", "Attribution (each factor alone):", _fitted(attribution, width, ATTRIBUTION_ESSENTIAL)]
+    note = "(essential columns; every column with -v or --tp2-wide, and in tables.md)"
+    return "\n".join(parts + ["", _abbreviate(note, width)])
+
+
+def _fitted(rows: list[dict], width: int, essential: tuple[str, ...]) -> str:
+    return fit_columns(select_columns(rows, essential), width, essential) if rows else "(none)"

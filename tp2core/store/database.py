@@ -13,6 +13,7 @@ run (seconds to hours of work) and costs milliseconds, so FULL is the cheaper si
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import socket
 import sqlite3
@@ -169,6 +170,20 @@ class Store:
             row["stale"], row["why"] = why is not None, why
         return rows
 
+    def report_progress(self, identity: str, progress: dict) -> None:
+        """A training process's live progress (training/progress.py) into its in-flight row; best effort."""
+        with suppress(StoreError), self._write() as db:
+            db.execute("UPDATE in_flight SET progress = ?, heartbeat = ? WHERE identity = ? AND pid = ?",
+                       (json.dumps(progress), time.time(), identity, os.getpid()))
+
+    def progress(self) -> list[dict]:
+        """In-flight rows that reported progress: identity, variant, seed, heartbeat and the ``progress`` dict."""
+        with self._guard():
+            rows = self._db.execute("SELECT identity, variant, seed, heartbeat, progress FROM in_flight "
+                                    "WHERE progress IS NOT NULL ORDER BY variant, seed, identity").fetchall()
+        return [{"identity": i, "variant": v, "seed": s, "heartbeat": h, "progress": json.loads(p)}
+                for i, v, s, h, p in rows]
+
     def close(self) -> None:
         self._conn.close()
 
@@ -240,6 +255,8 @@ class Store:
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {FORMAT_VERSION}")
                 version = FORMAT_VERSION
+            if version == FORMAT_VERSION:
+                _add_progress_column(db)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -299,6 +316,14 @@ class Store:
                 f"The record of run {identity} in {self.path} cannot be read ({exc}). "
                 f"Delete it (Store.delete({identity!r})) and rerun; the run will be retrained."
             ) from None
+
+
+def _add_progress_column(db: sqlite3.Connection) -> None:
+    """Additive migration, no format bump: ``in_flight.progress`` (JSON text, NULL until a run reports). A store
+    made before it gets the column when first opened; a tp2 from before it ignores the column."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(in_flight)")}
+    if "progress" not in columns:
+        db.execute("ALTER TABLE in_flight ADD COLUMN progress TEXT")
 
 
 def _settled(result: RunResult | None, max_attempts: int) -> bool:

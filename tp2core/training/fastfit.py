@@ -47,15 +47,18 @@ class FitPlan:
     epochs: int  # passes over the training set (fewer when training goes non-finite or a callback stops it)
     seed: int  # data order: epoch_order(seed, epoch)
     validation_data: tuple | None = None  # (x, y) evaluated after each epoch at batch_size, or None
+    initial_epoch: int = 0  # epochs already done (a resumed run: training.checkpoint), as Keras fit's
 
 
-def fit(model, x, y, plan: FitPlan, callbacks=()) -> dict[str, list[float]]:
+def fit(model, x, y, plan: FitPlan, callbacks=(), initial_state: list[np.ndarray] | None = None
+        ) -> dict[str, list[float]]:
     """Train a compiled Keras (TensorFlow backend) model; returns the history ``fit`` would (per-epoch lists).
 
     Callbacks get ``set_model``, ``on_train_begin``, ``on_epoch_begin``, ``on_test_begin`` (training time of the
     epoch ends), ``on_epoch_end(epoch, logs)`` and ``on_train_end``; ``on_train_batch_end(batch, {"loss": …})``
     only for the batch where training went non-finite (the running mean loss, as Keras logs it). Training
-    stops after that epoch's validation, as ``fit`` does when a callback sets ``stop_training``.
+    stops after that epoch's validation, as ``fit`` does when a callback sets ``stop_training``. A resumed run
+    passes ``initial_state`` (EpochLoop.snapshot's order) and ``plan.initial_epoch``; its history starts there.
     """
     loop = EpochLoop(model, plan.batch_size)
     train = loop.resident(x), loop.resident(np.asarray(y, np.int64))
@@ -67,13 +70,15 @@ def fit(model, x, y, plan: FitPlan, callbacks=()) -> dict[str, list[float]]:
     for callback in callbacks:
         callback.set_model(model)
     _call(callbacks, "on_train_begin")
+    if initial_state is not None:
+        loop.restore(initial_state)
     initial = loop.snapshot()
-    for epoch in range(plan.epochs):
+    for epoch in range(plan.initial_epoch, plan.epochs):
         _call(callbacks, "on_epoch_begin", epoch)
         stats = loop.train_epoch(*train, epoch_order(plan.seed, epoch, len(x)), checked=False)
         failed = stats["bad_step"] >= 0 or not loop.weights_finite()
         if failed:  # replay from the start with the per-step weight check, to stop at the exact batch
-            stats = _replay_checked(loop, train, initial, plan.seed, epoch)
+            stats = _replay_checked(loop, train, initial, plan.seed, epoch, plan.initial_epoch)
             bad = stats["bad_step"] if stats["bad_step"] >= 0 else stats["steps"] - 1
             _call(callbacks, "on_train_batch_end", bad, {"loss": stats["loss"]})
         logs = _epoch_logs(loop, stats, val, callbacks)
@@ -86,12 +91,13 @@ def fit(model, x, y, plan: FitPlan, callbacks=()) -> dict[str, list[float]]:
     return history
 
 
-def _replay_checked(loop: EpochLoop, train: tuple, initial: list[np.ndarray], seed: int, epoch: int) -> dict:
+def _replay_checked(loop: EpochLoop, train: tuple, initial: list[np.ndarray], seed: int, epoch: int,
+                    first: int = 0) -> dict:
     """Epoch ``epoch``'s stats replayed from the initial state with every weight checked each step: the earlier
     epochs as before (deterministic), then this one stopping at its first non-finite batch."""
     n = int(train[0].shape[0])
     loop.restore(initial)
-    for earlier in range(epoch):
+    for earlier in range(first, epoch):
         loop.train_epoch(*train, epoch_order(seed, earlier, n), checked=False)
     return loop.train_epoch(*train, epoch_order(seed, epoch, n), checked=True)
 

@@ -9,11 +9,12 @@ everything from ``seed`` and fills every RunResult field. A non-finite loss, wei
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -109,9 +110,11 @@ def train(
     threads: int | None = None,
     precision: str | None = None,
     on_epoch: OnEpoch | None = None,
+    checkpoint_dir: str | os.PathLike | None = None,
 ) -> RunResult:
     """Train one (variant, seed) under a profile on a dataset; see ``train_model``."""
-    return train_model(variant, seed, dataset, profile, threads=threads, precision=precision, on_epoch=on_epoch)[0]
+    return train_model(variant, seed, dataset, profile, threads=threads, precision=precision, on_epoch=on_epoch,
+                       checkpoint_dir=checkpoint_dir)[0]
 
 
 def train_model(
@@ -123,9 +126,11 @@ def train_model(
     threads: int | None = None,
     precision: str | None = None,
     on_epoch: OnEpoch | None = None,
+    checkpoint_dir: str | os.PathLike | None = None,
 ) -> tuple[RunResult, keras.Model]:
     """(RunResult, the trained keras.Model). ``on_epoch(epoch, logs)`` is called after each epoch (1-based);
-    the other arguments are ``make_spec``'s."""
+    with ``checkpoint_dir`` the run checkpoints there and resumes from its checkpoint (training.checkpoint,
+    TensorFlow only); the other arguments are ``make_spec``'s."""
     spec = make_spec(variant, seed, dataset, profile, threads=threads, precision=precision)
     configure_threads(spec.threads)  # before the first TF op in this process
     enable_determinism()  # TF: op determinism (TF32 off); torch: deterministic algorithms; JAX: see env.py
@@ -134,7 +139,7 @@ def train_model(
     keras.backend.clear_session()  # many runs per process: no graph state or layer-name counters (and it
     # resets Keras' dtype policy, so it comes before the precision's scope)
     with precision_scope(spec.precision):  # dtype policy and TF32: for building and for training
-        return _train_spec(spec, dataset, on_epoch)
+        return _train_spec(spec, dataset, on_epoch, checkpoint_dir)
 
 
 @dataclass(frozen=True)
@@ -166,18 +171,23 @@ def validation_set(variant, x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np
     return full_augmentation(x, y, seed + 1_000_003)
 
 
-def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch: OnEpoch | None) -> tuple[RunResult, keras.Model]:
+def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch: OnEpoch | None,
+                checkpoint_dir=None) -> tuple[RunResult, keras.Model]:
     variant = spec.variant  # as trained: the profile applied
     _require_backend(spec.backend)
     (x_train, y_train), (x_val, y_val), probe = _arrays(spec, dataset)
     model = _seeded_model(spec)
     grad_norms = {"init": gradient_norms(model, *probe)}
     w0 = np.array(_first_kernel(model), dtype=np.float64)  # a copy: the kernel is updated in place
-    monitor = _make_monitor(probe, on_epoch)
+    monitor = _make_monitor(probe, on_epoch, len(x_train))
     plan = FitPlan(variant.batch_size, variant.epochs, spec.seed, validation_data=(x_val, y_val))
+    callbacks, resume = _checkpointing(spec, checkpoint_dir, monitor, plan)
     started = time.perf_counter()
     with _failures_named(spec):
-        history = _fit(model, x_train, y_train, plan, [monitor])
+        history = _fit(model, x_train, y_train, replace(plan, initial_epoch=resume.epoch) if resume else plan,
+                       callbacks, resume.variables if resume else None)
+    if resume:  # the epochs before the checkpoint, then this process's
+        history = {k: resume.history.get(k, []) + v for k, v in history.items()}
     train_seconds = time.perf_counter() - started
     grad_norms.update(monitor.grad_norms)  # "epoch1", unless epoch 1 failed
     failure = monitor.failure or _non_finite_model(model, x_val, variant.batch_size)
@@ -297,14 +307,30 @@ def _first_line(exc: BaseException) -> str:
     return (getattr(exc, "message", None) or str(exc) or type(exc).__name__).splitlines()[0]
 
 
-def _fit(model: keras.Model, x, y, plan: FitPlan, callbacks: list) -> dict[str, list[float]]:
+def _checkpointing(spec: RunSpec, checkpoint_dir, monitor, plan: FitPlan):
+    """([monitor] or [monitor, checkpoint.Saver], the checkpoint.State to resume from or None)."""
+    if checkpoint_dir is None or spec.backend != "tensorflow":
+        return [monitor], None
+    from . import checkpoint
+
+    path = checkpoint.path_for(checkpoint_dir, spec.identity())
+    resume = checkpoint.load(path, spec.identity())
+    if resume is not None and not 0 < resume.epoch < plan.epochs:
+        resume = None
+    if resume is not None:
+        monitor.epoch_seconds[:] = resume.extra.get("epoch_seconds", [])
+        monitor.grad_norms.update(resume.extra.get("grad_norms", {}))
+    return [monitor, checkpoint.Saver(path, spec.identity(), monitor, history=resume and resume.history)], resume
+
+
+def _fit(model: keras.Model, x, y, plan: FitPlan, callbacks: list, initial_state=None) -> dict[str, list[float]]:
     """The one place that runs the optimiser. TensorFlow: tp2core.training.fastfit's compiled whole-epoch loop (data
     order ``fastfit.epoch_order(seed, epoch)``, fused Adam; measured 1.5-1.8x fit's images/s at batch 128 on CPU).
     JAX and torch: Keras' ``fit``, shuffled from the global seed set by keras.utils.set_random_seed."""
     import keras
 
     if keras.backend.backend() == "tensorflow":
-        return fastfit.fit(model, x, y, plan, callbacks)
+        return fastfit.fit(model, x, y, plan, callbacks, initial_state)
     fitted = model.fit(
         x,
         y,
@@ -394,7 +420,7 @@ def _all_finite():
     return _ALL_FINITE[0]
 
 
-def _make_monitor(probe, on_epoch):
+def _make_monitor(probe, on_epoch, images: int = 0):
     """Keras callback that stops at the first non-finite loss (naming epoch and batch), times epochs, and
     probes gradients after epoch 1. Built here so importing this module does not import Keras."""
     import keras
@@ -430,8 +456,10 @@ def _make_monitor(probe, on_epoch):
             self.on_test_begin()
             if epoch == 0 and self.failure is None:
                 self.grad_norms["epoch1"] = gradient_norms(self.model, *probe)
-            if on_epoch is not None:
-                on_epoch(epoch + 1, {k: float(v) for k, v in (logs or {}).items()})
+            if on_epoch is not None:  # plus the epoch's training images/s, for live progress
+                seconds = self.epoch_seconds[-1]
+                speed = {"images_per_second": images / seconds} if images and seconds else {}
+                on_epoch(epoch + 1, {k: float(v) for k, v in (logs or {}).items()} | speed)
 
     return Monitor()
 

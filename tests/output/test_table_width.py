@@ -1,0 +1,88 @@
+"""Terminal tables that fit (issue 17.4): essential columns by default, fitted to the terminal's width; every
+column with -v / --tp2-wide; the files keep every column."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from tp2core.output import tables
+from tp2core.output.session_files import markdown
+
+from runs_factory import make_run, meta
+
+LONG = "hidden-softmax-collapses-to-chance-when-the-hidden-layers-use-softmax-activations"
+
+
+def _judgement(name=LONG):
+    return {"claim": name, "verdict": "supported", "notes_figure": "1.00% vs 22.00% (notes, model0 vs softmax)",
+            "expected": {"verdict": "supported"},
+            "comparisons": [{"label": "model0-hidden-softmax < model0 by at least 5 accuracy points", "effect": -20.5,
+                             "unit": "points", "ci": [-22.25, -18.75], "p_a_gt_b": 0.0, "n_a": 3, "n_b": 3,
+                             "verdict": "supported"}]}
+
+
+def _inputs():
+    env = {**make_run().environment, "cpu": "Intel(R) Xeon(R) Platinum 8480C Processor with a very long name"}
+    runs = [make_run(v, s, 0.2 + s / 100) for v in ("model0", "model4") for s in (0, 1)]
+    return {**meta(), "environment": env}, runs, [_judgement(), _judgement("short")]
+
+
+class TestRenderTerminal:
+    @pytest.mark.parametrize("width", [80, 120])
+    def test_every_line_fits(self, width):
+        text = tables.render_terminal(*_inputs(), width=width)
+        too_long = [line for line in text.splitlines() if len(line) > width]
+        assert not too_long, "\n".join(too_long)
+
+    def test_essential_columns_by_default(self):
+        text = tables.render_terminal(*_inputs(), width=120)
+        for column in ("variant", "val acc % (mean ± sd)", "notes %", "s/run", "claim", "comparison", "effect",
+                       "95% CI", "verdict"):
+            assert column in text
+        for column in ("widths", "img/s", "scale vs notes", "P(A>B)", "expected"):
+            assert column not in text
+
+    def test_wide_shows_every_column(self):
+        text = tables.render_terminal(*_inputs(), width=80, wide=True)
+        for column in ("widths", "img/s", "scale vs notes", "P(A>B)", "expected", "claim verdict", LONG):
+            assert column in text
+
+    def test_markdown_keeps_every_column(self):
+        text = markdown(*_inputs(), missing=[])
+        for column in ("widths", "img/s", "scale vs notes", "P(A>B)", "expected", LONG):
+            assert column in text
+
+
+def test_fit_columns_abbreviates_the_widest_column():
+    rows = [{"claim": "x" * 100, "verdict": "supported"}]
+    text = tables.fit_columns(rows, 40, ("claim", "verdict"))
+    assert max(len(line) for line in text.splitlines()) <= 40
+    assert "…" in text and "supported" in text
+
+
+def test_plugin_layout_uses_terminal_width_and_verbosity(monkeypatch):
+    from tp2core.plugin import _table_layout
+
+    monkeypatch.setenv("COLUMNS", "77")
+    config = SimpleNamespace(getoption=lambda name: False, get_verbosity=lambda: 0)
+    assert _table_layout(config) == {"width": 77, "wide": False}
+    config.get_verbosity = lambda: 1
+    assert _table_layout(config)["wide"]
+
+
+def test_session_end_tables_fit_the_width(tmp_path):
+    """Controller.finish prints the fitted tables (what `pytest benchmarks` shows at the end)."""
+    from tp2core.controller import Controller
+    from tp2core.session import Options
+
+    m, runs, judgements = _inputs()
+    c = Controller(Options(store=str(tmp_path)))
+    c.add_meta(m)
+    for r in runs:
+        c.add_run(r, False)
+    for j in judgements:
+        c.add_judgement(j)
+    lines = "\n".join(c.finish(width=80).lines).splitlines()
+    assert "Claims:" in lines and max(len(line) for line in lines if not line.startswith("tp2:")) <= 80
