@@ -7,6 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from tp2core.claims.compare import compare
+from tp2core.claims.judgement import ComparisonResult, Judgement
 from tp2core.output import tables
 from tp2core.output.session_files import markdown
 
@@ -15,12 +17,14 @@ from runs_factory import make_run, meta
 LONG = "hidden-softmax-collapses-to-chance-when-the-hidden-layers-use-softmax-activations"
 
 
-def _judgement(name=LONG):
-    return {"claim": name, "verdict": "supported", "notes_figure": "1.00% vs 22.00% (notes, model0 vs softmax)",
-            "expected": {"verdict": "supported"},
-            "comparisons": [{"label": "model0-hidden-softmax < model0 by at least 5 accuracy points", "effect": -20.5,
-                             "unit": "points", "ci": [-22.25, -18.75], "p_a_gt_b": 0.0, "n_a": 3, "n_b": 3,
-                             "verdict": "supported"}]}
+def _judgement(name=LONG) -> Judgement:
+    result = compare([1.0, 1.5, 2.0], [21.0, 22.0, 23.5], "less", threshold=-5.0)
+    comparison = ComparisonResult(label="model0-hidden-softmax < model0 by at least 5 accuracy points",
+                                  metric="val_accuracy", unit="pts", relation="less", a="model1", b="model0",
+                                  constant=None, n_a=3, n_b=3, result=result, text="")
+    return Judgement(claim=name, statement="s.", notes_figure="1.00% vs 22.00% (notes, model0 vs softmax)",
+                     dataset="simulated", profile="smoke", verdict=result.verdict, comparisons=(comparison,),
+                     checks=(), sentence="x.")
 
 
 def _inputs():
@@ -39,19 +43,19 @@ class TestRenderTerminal:
     def test_essential_columns_by_default(self):
         text = tables.render_terminal(*_inputs(), width=120)
         for column in ("variant", "val acc % (mean ± sd)", "notes %", "s/run", "claim", "comparison", "effect",
-                       "95% CI", "verdict"):
+                       "interval", "verdict (Holm)"):
             assert column in text
-        for column in ("widths", "img/s", "scale vs notes", "P(A>B)", "expected"):
+        for column in ("widths", "img/s", "scale vs notes", "raw p", "Holm p", "perm. p"):
             assert column not in text
 
     def test_wide_shows_every_column(self):
         text = tables.render_terminal(*_inputs(), width=80, wide=True)
-        for column in ("widths", "img/s", "scale vs notes", "P(A>B)", "expected", "claim verdict", LONG):
+        for column in ("widths", "img/s", "scale vs notes", "raw p", "Holm p", "perm. p", "claim (Holm)", LONG):
             assert column in text
 
     def test_markdown_keeps_every_column(self):
         text = markdown(*_inputs(), missing=[])
-        for column in ("widths", "img/s", "scale vs notes", "P(A>B)", "expected", LONG):
+        for column in ("widths", "img/s", "scale vs notes", "raw p", "Holm p", "perm. p", LONG):
             assert column in text
 
 
@@ -83,6 +87,6 @@ def test_session_end_tables_fit_the_width(tmp_path):
     for r in runs:
         c.add_run(r, False)
     for j in judgements:
-        c.add_judgement(j)
+        c.add_judgement(j.to_dict())
     lines = "\n".join(c.finish(width=80).lines).splitlines()
     assert "Claims:" in lines and max(len(line) for line in lines if not line.startswith("tp2:")) <= 80

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import random
 import signal
-from dataclasses import replace
 
 import pytest
 

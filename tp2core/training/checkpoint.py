@@ -16,7 +16,6 @@ train from scratch as before.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import time
