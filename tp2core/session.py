@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .errors import ConfigError
+from .errors import ConfigError, RunFailed
 from .training.hardware import visible_gpu_count
 from .training.precision import check_precision
 from .training.runs import RunResult, RunSpec
@@ -30,6 +30,8 @@ class Options:
     gate: str | None = None  # reference JSON to gate against
     update_references: bool = False
     precision: str = "float32"  # float32 (the recipe) | tf32 | mixed_bfloat16: opt-in numerics (tp2core.training.precision)
+    executor: str = "local"  # local (each pytest process trains) | ray (the controller submits Ray tasks)
+    ray_address: str | None = None  # Ray cluster HOST:PORT; None = RAY_ADDRESS, else a local Ray instance
 
     def __post_init__(self) -> None:
         if self.seeds is not None and (
@@ -39,6 +41,8 @@ class Options:
         if self.profile != "auto":
             get_profile(self.profile)  # raises with the valid names
         check_precision(self.precision)
+        if self.executor not in ("local", "ray"):
+            raise ConfigError(f"'executor' must be 'local' or 'ray' (got {self.executor!r}); e.g. --tp2-executor ray.")
 
 
 def resolve_profile(name: str) -> Profile:
@@ -58,6 +62,8 @@ class Tp2Session:
     """Per-process state. ``run`` trains a (variant, seed) once across all processes, or reuses it."""
 
     options: Options = field(default_factory=Options)
+    # (variant, seed) → the exception its Ray task raised: such a cell fails its test rather than train here.
+    remote_errors: dict[tuple[str, int], str] = field(default_factory=dict)
 
     @cached_property
     def profile(self) -> Profile:
@@ -88,6 +94,9 @@ class Tp2Session:
     def _train_fn(self, variant_name: str, seed: int):
         def train_now() -> RunResult:
             from .training.train import train
+
+            if (variant_name, seed) in self.remote_errors:
+                raise RunFailed(f"{variant_name} seed {seed} raised on Ray: {self.remote_errors[variant_name, seed]}")
 
             return train(get_variant(variant_name), seed, self.dataset, self.profile, precision=self.options.precision)
 
