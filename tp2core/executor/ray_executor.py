@@ -98,7 +98,7 @@ def connect(address: str | None):
     if address is not None:
         _probe(address)
     try:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray.init(address=address or "local", include_dashboard=False, log_to_driver=False, configure_logging=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise ExecutorError(f"cannot connect to Ray at {address or 'a new local instance'!r} (--tp2-ray-address or "
                             f"RAY_ADDRESS): {exc}. Check `ray status` on the head node, or drop the option to start "
@@ -175,8 +175,8 @@ def run_on_ray(session, cells: list[Cell], *, address: str | None = None,
         pending = {}
         for cell in cells:  # Ray starts queued tasks in submission order: longest first
             spec = specs[cell]
-            ref = task.options(num_cpus=spec.threads, num_gpus=gpus, **(task_options or {})).remote(
-                spec.to_dict(), dataset_ref, expected)
+            options = {"num_cpus": spec.threads, "num_gpus": gpus, **(task_options or {})}
+            ref = task.options(**options).remote(spec.to_dict(), dataset_ref, expected)
             pending[ref] = cell
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
