@@ -7,6 +7,7 @@ Runs are the smoke profile on a tiny simulated archive (5 + 5 images per class),
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -162,3 +163,17 @@ def test_pytest_suite_under_ray_matches_serial(cluster, tiny_archive, cache, tmp
 def _accuracies(stdout: str) -> dict[str, str]:
     """'tp2 run model0 seed 1 val acc 2.40% …' progress lines → {'model0/1': '2.40%'}."""
     return {f"{v}/{s}": acc for v, s, acc in re.findall(r"tp2 run (\S+)\s+seed (\d+)\s+val acc\s+(\S+)", stdout)}
+
+
+def test_cli_run_on_ray_then_reused(cluster, tiny_archive, cache, tmp_path):
+    """`tp2 run model0 --executor ray --ray-address ADDR` trains on the cluster; the same command again reuses it."""
+    c, _ = cluster
+    cmd = [sys.executable, "-m", "tp2core.cli", "run", "model0", "--seed", "1", "--profile", "smoke", "--dataset",
+           str(tiny_archive), "--store", str(tmp_path / "store"), "--executor", "ray", "--ray-address", c.address]
+    env = {**os.environ, "TP2_CACHE": str(cache)}
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    second = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert first.returncode == 0 and first.stdout.strip().endswith("trained"), first.stdout + first.stderr[-2000:]
+    assert second.returncode == 0 and second.stdout.strip().endswith("reused"), second.stdout + second.stderr[-2000:]
+    accuracy = lambda out: re.search(r"val_accuracy=(\S+)", out)[1]  # noqa: E731
+    assert accuracy(first.stdout) == accuracy(second.stdout)

@@ -68,3 +68,15 @@ def test_plugin_usage_errors(pytester: pytest.Pytester, monkeypatch):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "pip install 'tp2[ray]'" in result.stderr.str()
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_cli_unreachable_address_names_the_cli_option(capsys, monkeypatch):
+    """`tp2 run model0 --executor ray --ray-address DEAD` exits 2 with one line naming --ray-address, no traceback."""
+    pytest.importorskip("ray")
+    from tp2core.cli import main
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert main(["run", "model0", "--executor", "ray", "--ray-address", f"127.0.0.1:{_free_port()}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tp2: error: Ray cluster at") and "--ray-address or RAY_ADDRESS" in err
+    assert "--tp2-" not in err
