@@ -177,3 +177,26 @@ def test_cli_run_on_ray_then_reused(cluster, tiny_archive, cache, tmp_path):
     assert second.returncode == 0 and second.stdout.strip().endswith("reused"), second.stdout + second.stderr[-2000:]
     accuracy = lambda out: re.search(r"val_accuracy=(\S+)", out)[1]  # noqa: E731
     assert accuracy(first.stdout) == accuracy(second.stdout)
+
+
+def test_exception_inside_training_is_reported_not_retried(cluster, tiny_archive, cache, tmp_path):
+    """A task raising inside training (here: a variant the node does not know) is one error, nothing stored; the
+    session then fails that cell's test with it instead of training it locally."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from tp2core.errors import RunFailed
+
+    real = _session(tiny_archive, cache, tmp_path / "store")
+
+    def unknown_variant_spec(variant, seed):
+        spec = real.spec(variant, seed)
+        return dataclasses.replace(spec, variant=dataclasses.replace(spec.variant, name="no-such-variant"))
+
+    session = SimpleNamespace(options=real.options, store=real.store, dataset=real.dataset, spec=unknown_variant_spec)
+    report = run_on_ray(session, [("model0", 0)])
+    assert list(report.errors) == [("model0", 0)] and "no-such-variant" in report.errors["model0", 0]
+    assert report.results == [] and real.store.all() == []
+    real.remote_errors.update(report.errors)
+    with pytest.raises(RunFailed, match="model0 seed 0 raised on Ray: ConfigError"):
+        real.run("model0", 0)
