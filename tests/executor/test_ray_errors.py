@@ -80,3 +80,14 @@ def test_cli_unreachable_address_names_the_cli_option(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert err.startswith("tp2: error: Ray cluster at") and "--ray-address or RAY_ADDRESS" in err
     assert "--tp2-" not in err
+
+
+def test_no_address_starts_a_new_local_ray(monkeypatch):
+    """Neither option nor RAY_ADDRESS: ray.init(address='local') — never silently join another running cluster."""
+    ray = pytest.importorskip("ray")
+    calls = []
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kw: calls.append(kw))
+    assert ray_executor.connect(None) == (ray, True)
+    assert calls[0]["address"] == "local" and calls[0]["log_to_driver"] is False
