@@ -200,3 +200,19 @@ def test_exception_inside_training_is_reported_not_retried(cluster, tiny_archive
     real.remote_errors.update(report.errors)
     with pytest.raises(RunFailed, match="model0 seed 0 raised on Ray: ConfigError"):
         real.run("model0", 0)
+
+
+def test_dataset_that_arrives_changed_is_refused(cluster, tiny_archive, cache, tmp_path):
+    """The task fingerprints the arrays it received: one flipped bit refuses the node before any training."""
+    import dataclasses
+
+    from tp2core.executor import ray_executor
+    from tp2core.executor.identity import node_identity
+
+    session = _session(tiny_archive, cache, tmp_path / "store")
+    ds = session.dataset
+    changed = dataclasses.replace(ds, x_train=ds.x_train.copy())
+    changed.x_train[0, 0, 0, 0] ^= 1
+    expected = node_identity() | {"dataset_fingerprint": ds.fingerprint}
+    out = ray_executor.train_task(session.spec("model0", 0).to_dict(), changed, expected)
+    assert "refused" in out and f"dataset_fingerprint: controller {ds.fingerprint!r}" in out["refused"]
