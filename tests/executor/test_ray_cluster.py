@@ -216,3 +216,39 @@ def test_dataset_that_arrives_changed_is_refused(cluster, tiny_archive, cache, t
     expected = node_identity() | {"dataset_fingerprint": ds.fingerprint}
     out = ray_executor.train_task(session.spec("model0", 0).to_dict(), changed, expected)
     assert "refused" in out and f"dataset_fingerprint: controller {ds.fingerprint!r}" in out["refused"]
+
+
+KILLED_DRIVER = """
+import sys
+from tp2core.executor.plan import plan
+from tp2core.executor.ray_executor import run_on_ray
+from tp2core.session import Options, Tp2Session
+
+archive, cache, store, address = sys.argv[1:5]
+cells = [(v, int(s)) for v, s in (c.split("/") for c in sys.argv[5:])]
+session = Tp2Session(Options(profile="smoke", dataset=archive, cache=cache, store=store, seeds=2, executor="ray",
+                             ray_address=address))
+run_on_ray(session, plan(session, cells), address=address, on_result=lambda r: print("STORED", flush=True))
+"""
+
+
+def test_controller_killed_then_rerun_reuses_finished_runs(cluster, tiny_archive, cache, tmp_path, local_reference):
+    """SIGKILL the controller after its first stored run: the rerun plans only the rest; all runs equal local."""
+    import signal
+
+    c, _ = cluster
+    store = tmp_path / "store"
+    driver = subprocess.Popen([sys.executable, "-c", KILLED_DRIVER, str(tiny_archive), str(cache), str(store),
+                               c.address, *(f"{v}/{s}" for v, s in CELLS)], stdout=subprocess.PIPE, text=True,
+                              cwd=tmp_path)
+    try:
+        assert driver.stdout.readline().strip() == "STORED"
+    finally:
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(timeout=60)
+    session = _session(tiny_archive, cache, store)
+    finished = {(r.spec.variant.name, r.spec.seed) for r in session.store.all()}
+    assert finished and plan(session, CELLS) == [cell for cell in CELLS if cell not in finished]
+    report = run_on_ray(session, plan(session, CELLS))
+    assert {(r.spec.variant.name, r.spec.seed) for r in report.results} == set(CELLS) - finished
+    assert {cell: _numbers(session.run(*cell)[0]) for cell in CELLS} == local_reference
