@@ -24,6 +24,10 @@ class StoreError(Tp2Error):
     """The results store cannot be opened, is corrupt, or has another format version."""
 
 
+class ExecutorError(Tp2Error):
+    """The chosen executor cannot run: Ray missing or unreachable, or a node that would mix identities."""
+
+
 class RunFailed(Tp2Error):
     """A training run failed (NaN/Inf loss, out of memory, …); never recorded as an accuracy."""
 

@@ -54,6 +54,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tp2-precision", default=None, metavar="NAME",
                     help="float32 (the recipe, default; also TP2_PRECISION) | tf32 | mixed_bfloat16: opt-in "
                          "numerics, part of every run's identity and named in every table")
+    group.addoption("--tp2-executor", default="local", choices=("local", "ray"),
+                    help="local: pytest processes train (with or without -n; default) | ray: the controller trains "
+                         "every missing run as Ray tasks before the tests (needs `pip install 'tp2[ray]'`)")
+    group.addoption("--tp2-ray-address", default=None, metavar="ADDR",
+                    help="Ray cluster HOST:PORT for --tp2-executor ray (default: RAY_ADDRESS, else a local Ray)")
     group.addoption("--tp2-update-references", action="store_true", default=False,
                     help="rewrite references/<dataset>-<profile>.json (or --tp2-gate FILE) from this session")
     group.addoption("--tp2-strict", action="store_true", default=False,
@@ -79,6 +84,8 @@ def _options(config: pytest.Config) -> Options:
         update_references=config.getoption("tp2_update_references"),
         strict=config.getoption("tp2_strict"),
         precision=training_precision() if precision is None else check_precision(precision, "--tp2-precision"),
+        executor=config.getoption("tp2_executor"),
+        ray_address=config.getoption("tp2_ray_address"),
     )
 
 
@@ -105,6 +112,7 @@ def pytest_configure(config: pytest.Config) -> None:
         pin_worker_device(worker["workerid"])
     config.stash[SESSION_KEY] = Tp2Session(options)
     if worker is None:
+        _check_executor(config, options)
         from .controller import Controller
 
         config.pluginmanager.register(ControllerHooks(config, Controller(options)), "tp2-controller")
@@ -119,6 +127,45 @@ def _preflight(config: pytest.Config, options: Options) -> None:
         check(options, suite=suite_active(config))
     except Tp2Error as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def _check_executor(config: pytest.Config, options: Options) -> None:
+    """Under Ray the controller trains everything before the tests; xdist workers would only compete with it."""
+    if options.executor == "ray" and getattr(config.option, "numprocesses", None):
+        raise pytest.UsageError("--tp2-executor ray trains on the Ray cluster from this process; drop -n "
+                                f"{config.option.numprocesses} (or use -n 0), or use --tp2-executor local with -n.")
+    if options.executor == "ray":
+        from .executor.ray_executor import check_ready
+
+        try:
+            check_ready(options.ray_address)  # Ray importable, the address reachable: before any collection
+        except Tp2Error as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+
+def train_on_executor(hooks: "ControllerHooks", items: list[pytest.Item]) -> None:
+    """--tp2-executor ray: plan every (variant, seed) the collected cells and claims need, train what the store
+    lacks as Ray tasks (progress line per run), so the tests then judge from the store."""
+    session = hooks.config.stash[SESSION_KEY]
+    if session.options.executor != "ray" or not suite_active(hooks.config) or hooks.config.option.collectonly:
+        return
+    from .executor.plan import needed_cells, plan
+    from .executor.ray_executor import run_on_ray
+
+    params = [item.callspec.params for item in items if hasattr(item, "callspec")]
+    claims = [p["claim"] for p in params if hasattr(p.get("claim"), "variants")]
+    cells = needed_cells([p["tp2_cell"] for p in params if "tp2_cell" in p],
+                         [v for claim in claims for v in claim.variants], session.seeds)
+    try:
+        report = run_on_ray(session, plan(session, cells), address=session.options.ray_address,
+                            on_result=lambda r: hooks.controller.add_run(r, False) and hooks._progress(r, False))
+    except Tp2Error as exc:
+        raise pytest.UsageError(str(exc)) from None
+    session.remote_errors.update(report.errors)
+    if report.results or report.errors:
+        tr = hooks.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is not None:
+            tr.write_line(report.summary())
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -276,6 +323,7 @@ class ControllerHooks:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.controller.expect(item.nodeid for item in session.items)
         self._start_live_progress()
+        train_on_executor(self, session.items)
 
     def _start_live_progress(self) -> None:
         """Runs in training (any worker) shown from the store's in-flight rows; not under -q."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .errors import ConfigError
+from .errors import ConfigError, RunFailed
 from .training.hardware import visible_gpu_count
 from .training.precision import check_precision
 from .training.runs import RunResult, RunSpec
@@ -31,6 +31,8 @@ class Options:
     update_references: bool = False
     strict: bool = False  # --tp2-strict: an inconclusive claim fails its test too
     precision: str = "float32"  # float32 (the recipe) | tf32 | mixed_bfloat16: opt-in numerics (tp2core.training.precision)
+    executor: str = "local"  # local (each pytest process trains) | ray (the controller submits Ray tasks)
+    ray_address: str | None = None  # Ray cluster HOST:PORT; None = RAY_ADDRESS, else a local Ray instance
 
     def __post_init__(self) -> None:
         if self.seeds is not None and (
@@ -40,6 +42,8 @@ class Options:
         if self.profile != "auto":
             get_profile(self.profile)  # raises with the valid names
         check_precision(self.precision)
+        if self.executor not in ("local", "ray"):
+            raise ConfigError(f"'executor' must be 'local' or 'ray' (got {self.executor!r}); e.g. --tp2-executor ray.")
 
 
 def resolve_profile(name: str) -> Profile:
@@ -60,6 +64,8 @@ class Tp2Session:
 
     options: Options = field(default_factory=Options)
     family_size: int = 1  # comparisons of every claim collected this session (Bonferroni divisor; plugin sets it)
+    # (variant, seed) → the exception its Ray task raised: such a cell fails its test rather than train here.
+    remote_errors: dict[tuple[str, int], str] = field(default_factory=dict)
 
     @cached_property
     def profile(self) -> Profile:
@@ -90,6 +96,9 @@ class Tp2Session:
     def _train_fn(self, variant_name: str, seed: int):
         def train_now() -> RunResult:
             from .training.train import train
+
+            if (variant_name, seed) in self.remote_errors:
+                raise RunFailed(f"{variant_name} seed {seed} raised on Ray: {self.remote_errors[variant_name, seed]}")
 
             return train(get_variant(variant_name), seed, self.dataset, self.profile, precision=self.options.precision,
                          on_epoch=self._progress_reporter(variant_name, seed), checkpoint_dir=self.checkpoint_dir)

@@ -23,6 +23,10 @@ def register(subparsers) -> None:
     run.add_argument("--store", help="results store directory (default: env TP2_STORE or .tp2)")
     run.add_argument("--precision", default=None, choices=tuple(PRECISIONS),
                      help="float32 (the recipe; default, or TP2_PRECISION) | tf32 | mixed_bfloat16 (opt-in numerics)")
+    run.add_argument("--executor", default="local", choices=("local", "ray"),
+                     help="local: train in this process (default) | ray: train as a Ray task (pip install 'tp2[ray]')")
+    run.add_argument("--ray-address", default=None, metavar="ADDR",
+                     help="Ray cluster HOST:PORT for --executor ray (default: RAY_ADDRESS, else a local Ray)")
     run.set_defaults(handler=run_command)
 
     runs = subparsers.add_parser("runs", help="list the runs in the results store")
@@ -37,6 +41,8 @@ def store_root(arg: str | None) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    if getattr(args, "executor", "local") == "ray":
+        return run_on_ray_command(args)
     from ..session import resolve_profile
     from ..training.train import make_spec, validate_seed
     from ..recipe.variants import get_variant
@@ -62,6 +68,35 @@ def run_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result, reused = Store(store_root(args.store)).get_or_train(spec, train_now)
     print(run_line(result, reused, time.perf_counter() - started))
+    return 0 if result.ok else 1
+
+
+def run_on_ray_command(args: argparse.Namespace) -> int:
+    """``tp2 run VARIANT --executor ray``: plan the one run, train it as a Ray task unless stored, print its line."""
+    from ..errors import ExecutorError
+    from ..executor.plan import plan
+    from ..executor.ray_executor import check_ready, run_on_ray
+    from ..session import Options, Tp2Session
+    from ..training.precision import training_precision
+    from ..training.train import validate_seed
+    from ..recipe.variants import get_variant
+
+    get_variant(args.variant)
+    seed = validate_seed(args.seed)
+    try:
+        check_ready(args.ray_address)
+    except ExecutorError as exc:  # the CLI's wording of the option
+        raise ExecutorError(str(exc).replace("--tp2-executor", "--executor").replace("--tp2-ray-address",
+                                                                                     "--ray-address")) from None
+    session = Tp2Session(Options(profile=args.profile, dataset=args.dataset, store=args.store,
+                                 precision=args.precision or training_precision(), executor="ray", ray_address=args.ray_address))
+    started = time.perf_counter()
+    report = run_on_ray(session, plan(session, [(args.variant, seed)]), address=args.ray_address)
+    if report.errors:
+        print(f"{args.variant} seed={seed} raised on Ray: {report.errors[args.variant, seed]}", file=sys.stderr)
+        return 1
+    result = session.store.get(session.spec(args.variant, seed).identity())
+    print(run_line(result, not report.results, time.perf_counter() - started))
     return 0 if result.ok else 1
 
 

@@ -1,0 +1,48 @@
+"""Planning for an executor: needed cells, the store's settled runs skipped, longest first."""
+
+from __future__ import annotations
+
+import dataclasses
+from types import SimpleNamespace
+
+from runs_factory import make_run
+
+from tp2core.executor.plan import needed_cells, plan
+from tp2core.recipe.costs import estimated_cost
+from tp2core.recipe.variants import get_profile
+from tp2core.store.database import Store
+
+
+def _session(tmp_path):
+    """The three things plan() uses: a store, spec(variant, seed) and the profile."""
+    return SimpleNamespace(store=Store(tmp_path / "store"), profile=get_profile("smoke"),
+                           spec=lambda v, s: make_run(v, s).spec)
+
+
+class TestNeededCells:
+    def test_union_of_cells_and_claim_variants_without_repeats(self):
+        """Explicit cells plus every seed of each claim variant, first occurrence order, no duplicates."""
+        got = needed_cells([("model1", 0)], ["model1", "model2", "model1"], [0, 1])
+        assert got == [("model1", 0), ("model1", 1), ("model2", 0), ("model2", 1)]
+
+
+class TestPlan:
+    def test_skips_stored_and_orders_longest_first(self, tmp_path):
+        """A stored ok run is not planned; the rest come longest (estimated cost) first."""
+        session = _session(tmp_path)
+        session.store.put(make_run("model5", 0))
+        cells = [("model0", 0), ("model5", 0), ("model5", 1), ("model2", 0)]
+        got = plan(session, cells)
+        assert ("model5", 0) not in got and len(got) == 3
+        costs = [estimated_cost(v, session.profile) for v, _ in got]
+        assert costs == sorted(costs, reverse=True)
+        assert got[-1] == ("model0", 0)
+
+    def test_failed_run_is_planned_until_it_failed_twice(self, tmp_path):
+        """As Store.get_or_train: one failed attempt is retried, two stand."""
+        session = _session(tmp_path)
+        failed = make_run("model0", 0, status="failed", failure="non-finite loss")
+        session.store.put(failed)
+        assert plan(session, [("model0", 0)]) == [("model0", 0)]
+        session.store.put(dataclasses.replace(failed, attempts=2))
+        assert plan(session, [("model0", 0)]) == []

@@ -1,0 +1,31 @@
+"""Which (variant, seed) runs an executor must train: the needed cells the store has not settled, longest first.
+
+No Ray and no TensorFlow import: planning is store look-ups and cost estimates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..recipe.costs import estimated_cost
+
+Cell = tuple[str, int]  # (variant name, seed)
+MAX_ATTEMPTS = 2  # as Store.get_or_train: a failed run is tried twice, then its failure stands
+
+
+def needed_cells(cells: Iterable[Cell], claim_variants: Iterable[str], seeds: Iterable[int]) -> list[Cell]:
+    """The union of explicit cells and every (variant, seed) of the claims' variants, without repeats."""
+    seeds = list(seeds)
+    wanted = list(cells) + [(v, s) for v in claim_variants for s in seeds]
+    return list(dict.fromkeys(wanted))
+
+
+def settled(stored, max_attempts: int = MAX_ATTEMPTS) -> bool:
+    """A stored run is final when it succeeded or has failed ``max_attempts`` times (Store.get_or_train's rule)."""
+    return stored is not None and (stored.ok or stored.attempts >= max_attempts)
+
+
+def plan(session, cells: Iterable[Cell]) -> list[Cell]:
+    """The cells ``session``'s store has not settled, longest first (estimated cost), then by variant and seed."""
+    missing = [c for c in dict.fromkeys(cells) if not settled(session.store.get(session.spec(*c).identity()))]
+    return sorted(missing, key=lambda c: (-estimated_cost(c[0], session.profile), c[0], c[1]))

@@ -1,0 +1,222 @@
+"""Train planned runs as Ray tasks; the controller keeps the store (nodes need no shared filesystem).
+
+One task per run, in a fresh worker process (``max_calls=1``: no Keras/TF state or GPU memory carries over),
+``num_gpus=1`` when the cluster has GPUs, ``num_cpus`` = the run's thread count. The prepared dataset is put into
+Ray's object store once; each task checks its fingerprint and the node's identity (``identity.refusal``) before
+training. A node lost mid-run makes Ray retry the task elsewhere (``max_retries``); an exception raised inside
+training is not retried (``retry_exceptions=False``). Results stream back with ``ray.wait`` and are stored as each
+arrives, so a killed controller's rerun reuses every finished run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from ..errors import ExecutorError
+from . import identity as node_identity
+from .plan import Cell
+
+MAX_RETRIES = 3  # retries after a lost node or killed worker; exceptions inside training are not retried
+CONNECT_TIMEOUT_S = 5.0  # TCP probe of --tp2-ray-address before ray.init (which would wait much longer)
+INSTALL_HINT = "--tp2-executor ray needs Ray: pip install 'tp2[ray]' (or pip install 'ray>=2.40')."
+
+
+@dataclass
+class RayReport:
+    """What a Ray phase did: stored results, runs whose task raised, and per-run timing (seconds)."""
+
+    results: list = field(default_factory=list)  # RunResult, in arrival order
+    errors: dict[Cell, str] = field(default_factory=dict)  # cell → the exception a task raised
+    wall_seconds: float = 0.0  # submit of the first task → last result stored
+    task_seconds: list[float] = field(default_factory=list)  # per run: task entry → return, on the node
+    overhead_seconds: list[float] = field(default_factory=list)  # per run: task_seconds − train_seconds
+    nodes: set[str] = field(default_factory=set)  # hostnames (node ids on one machine) that trained
+
+    def summary(self) -> str:
+        median = statistics.median(self.overhead_seconds) if self.overhead_seconds else 0.0
+        trained = sum(r.train_seconds for r in self.results)
+        return (f"tp2 ray: {len(self.results)} runs on {len(self.nodes)} node(s) in {self.wall_seconds:.1f} s wall, "
+                f"{trained:.1f} s training; median per-run task overhead {median:.2f} s"
+                + (f"; {len(self.errors)} task(s) raised" if self.errors else ""))
+
+
+def import_ray():
+    """The ``ray`` module, or ExecutorError with the install command."""
+    try:
+        import ray
+    except ImportError:
+        raise ExecutorError(INSTALL_HINT) from None
+    return ray
+
+
+def resolve_address(address: str | None) -> str | None:
+    """--tp2-ray-address, else Ray's own RAY_ADDRESS, else None (start a local Ray instance)."""
+    return address or os.environ.get("RAY_ADDRESS") or None
+
+
+def _probe(address: str) -> None:
+    """Fail fast on an unreachable HOST:PORT (or ray://HOST:PORT); 'auto' and 'local' are Ray's own lookups."""
+    if address in ("auto", "local"):
+        return
+    parsed = urlparse(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parsed.hostname, parsed.port or 6379
+    except ValueError:
+        host, port = None, None
+    if not host:
+        raise ExecutorError(f"--tp2-ray-address {address!r} is not HOST:PORT; e.g. --tp2-ray-address 10.0.0.5:6379 "
+                            f"(the address `ray start --head` printed), or unset it to start a local Ray.")
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise ExecutorError(
+            f"Ray cluster at {address!r} (--tp2-ray-address or RAY_ADDRESS) is unreachable: {exc.strerror or exc}. "
+            f"Start it with `ray start --head` on that machine, fix the address, or drop the option (and unset "
+            f"RAY_ADDRESS) to start a local Ray instance.") from None
+
+
+def check_ready(address: str | None) -> None:
+    """ExecutorError now (not after collection) when Ray is missing or the cluster address is unreachable."""
+    import_ray()
+    address = resolve_address(address)
+    if address is not None:
+        _probe(address)
+
+
+def connect(address: str | None):
+    """(ray, started): connect to ``address`` (see resolve_address) unless this process already is connected."""
+    ray = import_ray()
+    if ray.is_initialized():
+        return ray, False
+    address = resolve_address(address)
+    if address is not None:
+        _probe(address)
+    try:
+        ray.init(address=address or "local", include_dashboard=False, log_to_driver=False, configure_logging=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise ExecutorError(f"cannot connect to Ray at {address or 'a new local instance'!r} (--tp2-ray-address or "
+                            f"RAY_ADDRESS): {exc}. Check `ray status` on the head node, or drop the option to start "
+                            f"a local Ray instance.") from None
+    return ray, True
+
+
+def train_task(spec: dict, dataset, expected: dict) -> dict:
+    """The body of one Ray task (in a fresh worker process): refuse a mismatched node, else train one run.
+
+    Returns {"refused": message} or {"result": RunResult.to_dict(), "task_seconds": s}; a failure inside training
+    (NaN) is a failed RunResult, an exception propagates (Ray does not retry it).
+    """
+    started = time.perf_counter()
+    import ray
+
+    from ..data.dataset import array_fingerprint
+    from ..data.load import ARRAYS
+    from ..training.runs import RunSpec
+
+    host, node_id = socket.gethostname(), ray.get_runtime_context().get_node_id()
+    mine = node_identity.node_identity()
+    fingerprint = array_fingerprint(*(getattr(dataset, name) for name in ARRAYS))  # what arrived, not its label
+    refused = node_identity.refusal(host, node_id, expected, mine | {"dataset_fingerprint": fingerprint})
+    if refused:
+        return {"refused": refused}
+    run = RunSpec.from_dict(spec)
+    os.environ["TP2_THREADS"] = str(run.threads)  # what make_spec reads on this node, as on the controller
+    os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    from ..recipe.variants import get_variant
+    from ..training.train import train
+
+    result = train(get_variant(run.variant.name), run.seed, dataset, run.profile, threads=run.threads,
+                   precision=run.precision)
+    if result.identity != run.identity():
+        return {"refused": f"Ray node {host} ({node_id[:12]}) refused: it trained run {result.identity} for the "
+                           f"controller's {run.identity()} ({run.variant.name} seed {run.seed}); its variants or "
+                           f"profiles differ from the controller's tp2. Install the controller's tp2 on that node."}
+    result.environment.update(hostname=host, ray_node_id=node_id)
+    return {"result": result.to_dict(), "task_seconds": time.perf_counter() - started}
+
+
+_REMOTE = None
+
+
+def _remote(ray):
+    global _REMOTE
+    if _REMOTE is None:
+        _REMOTE = ray.remote(max_calls=1, max_retries=MAX_RETRIES, retry_exceptions=False)(train_task)
+    return _REMOTE
+
+
+def run_on_ray(session, cells: list[Cell], *, address: str | None = None,
+               on_result: Callable | None = None, task_options: dict | None = None) -> RayReport:
+    """Train ``cells`` (already planned, longest first) as Ray tasks; store each result as it arrives.
+
+    ``on_result(result)`` is called after each store write (the progress line). A refused node raises
+    ExecutorError and cancels the rest. ``task_options`` are extra ``.options()`` (e.g. resources) for tests.
+    """
+    from ..training.runs import RunResult
+
+    report = RayReport()
+    if not cells:
+        return report
+    specs = {cell: session.spec(*cell) for cell in cells}  # loads the dataset on the controller, once
+    ray, started = connect(session.options.ray_address)
+    try:
+        expected = node_identity.node_identity() | {"dataset_fingerprint": session.dataset.fingerprint}
+        dataset_ref = ray.put(session.dataset)
+        gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
+        task = _remote(ray)
+        t0 = time.perf_counter()
+        pending = {}
+        for cell in cells:  # Ray starts queued tasks in submission order: longest first
+            spec = specs[cell]
+            options = {"num_cpus": spec.threads, "num_gpus": gpus, **(task_options or {})}
+            ref = task.options(**options).remote(spec.to_dict(), dataset_ref, expected)
+            pending[ref] = cell
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            cell = pending.pop(done[0])
+            try:
+                payload = ray.get(done[0])
+            except ray.exceptions.RayError as exc:  # raised inside training, or retries exhausted
+                report.errors[cell] = _error_text(exc)
+                continue
+            if "refused" in payload:
+                for ref in pending:
+                    ray.cancel(ref, force=True)
+                raise ExecutorError(payload["refused"])
+            result = _store(session.store, RunResult.from_dict(payload["result"]))
+            report.results.append(result)
+            report.nodes.add(result.environment.get("ray_node_id", "?"))
+            report.task_seconds.append(payload["task_seconds"])
+            report.overhead_seconds.append(payload["task_seconds"] - result.train_seconds)
+            if on_result is not None:
+                on_result(result)
+        report.wall_seconds = time.perf_counter() - t0
+    finally:
+        if started:
+            ray.shutdown()
+    return report
+
+
+def _store(store, result):
+    """Put ``result``, counting attempts as Store.get_or_train does (a failed attempt before this one)."""
+    import dataclasses
+
+    previous = store.get(result.identity)
+    if previous is not None and not previous.ok:
+        result = dataclasses.replace(result, attempts=previous.attempts + 1)
+    store.put(result)
+    return result
+
+
+def _error_text(exc) -> str:
+    cause = getattr(exc, "cause", None)
+    if cause is not None:
+        return f"{type(cause).__name__}: {cause}"
+    return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
