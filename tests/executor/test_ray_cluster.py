@@ -26,7 +26,7 @@ from tp2core.training.runs import RECIPE_VERSION  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CELLS = [("model2", 0), ("model2", 1), ("model0", 0), ("model0", 1)]  # the `relu` claim's runs
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray-cluster")]  # one cluster, one worker
 
 
 @pytest.fixture(scope="module")
