@@ -97,8 +97,18 @@ class TestCompare:
         learned = [make_run("learn-probe", s, 0.36) for s in range(2)]
         ref = gate.build_reference(meta(), learned, [])
         at_chance = [make_run("learn-probe", s, 0.10) for s in range(2)]
-        (problem,) = gate.compare(ref, meta(), at_chance, [])
-        assert problem.startswith("variant learn-probe: mean val accuracy 10.00% left its reference band [34.00, 38.00]")
+        band, floor = gate.compare(ref, meta(), at_chance, [])
+        assert band.startswith("variant learn-probe: mean val accuracy 10.00% left its reference band [34.00, 38.00]")
+        assert floor.endswith("under 2× chance (20.0% on 10 classes): the trainer did not learn.")
+
+    def test_the_learn_floor_holds_even_inside_a_wide_band(self):
+        """Two noisy seeds make a wide band (here down to ~4%); a probe at chance still fails on the floor."""
+        learned = [make_run("learn-probe", 0, 0.25), make_run("learn-probe", 1, 0.45)]
+        ref = gate.build_reference(meta(), learned, [])
+        assert ref["variants"]["learn-probe"]["band"][0] < 12
+        problems = gate.compare(ref, meta(), [make_run("learn-probe", s, 0.12) for s in range(2)], [])
+        assert problems == ["variant learn-probe: mean val accuracy 12.00% is under 2× chance (20.0% on 10 classes): "
+                            "the trainer did not learn."]
 
 
 class TestLoad:

@@ -137,6 +137,7 @@ def compare(reference: dict, meta: dict, runs: list[RunResult], judgements: list
                 f"variant {name}: mean val accuracy {mean:.2f}% left its reference band [{lo:.2f}, {hi:.2f}] "
                 f"(reference {ref['mean']:.2f} ± {ref['sd']:.2f}, n={ref['n']})."
             )
+    problems += _not_learning(runs)
     have_cells = {f"{r.spec.variant.name} seed {r.spec.seed}" for r in runs if r.ok}
     missing = [c for c in reference.get("cells", []) if c not in have_cells]
     if missing:
@@ -147,4 +148,21 @@ def compare(reference: dict, meta: dict, runs: list[RunResult], judgements: list
             problems.append(f"claim {claim}: not judged in this session (reference verdict {ref_verdict}).")
         elif mismatch := claim_mismatch(reference, claim, verdicts[claim]):
             problems.append(mismatch)
+    return problems
+
+
+LEARN_FLOOR = 2.0  # a class-subset probe must reach at least twice chance: what "it learned" means to the gate
+
+
+def _not_learning(runs: list[RunResult]) -> list[str]:
+    """A variant trained on k classes (the learn probe) must average at least LEARN_FLOOR × chance (100/k %),
+    whatever its band: with 50 validation images a band from 2 seeds is wide, and a trainer that learns nothing
+    must fail the gate however the seeds fall."""
+    problems = []
+    for name, got in _accuracies([r for r in runs if r.spec.variant.classes]).items():
+        classes = next(r.spec.variant.classes for r in runs if r.spec.variant.name == name)
+        floor = LEARN_FLOOR * 100.0 / classes
+        if statistics.fmean(got) < floor:
+            problems.append(f"variant {name}: mean val accuracy {statistics.fmean(got):.2f}% is under "
+                            f"{LEARN_FLOOR:g}× chance ({floor:.1f}% on {classes} classes): the trainer did not learn.")
     return problems
