@@ -117,7 +117,7 @@ def judged_at(claim, profile: Profile | str) -> tuple[bool, str]:
         return False, f"not judged at this scale: {profile.budget_cuts[claim.name]}"
     if not profile.keeps_ratios:
         return True, f"{profile.name} is a machinery check: judged, but its ratios are not the notes'"
-    broken = [c for c in ratio_checks(claim.ratios, profile) if not c.ok]
+    broken = [c for c in ratio_checks(getattr(claim, "ratios", ()), profile) if not c.ok]
     if not broken:
         return True, f"every ratio within {TOLERANCE:.0%} of paper"
     parts = [f"{c.name} is {c.profile:.3g} here vs {c.paper:.3g} in paper" for c in broken]
