@@ -13,7 +13,9 @@ import shutil
 import sys
 from pathlib import Path
 
+from tp2core.claims.catalog import CLAIMS
 from tp2core.claims.judgement import Judgement
+from tp2core.recipe.plan import judged_at
 from tp2core.output import tables as table
 from tp2core.training.runs import RunResult
 
@@ -34,8 +36,15 @@ def block(report_dir: Path) -> str:
     lines = ["## Results (simulated data — not CIFAR-100)", ""]
     lines += [f"- {line}" for line in table.header_lines(meta)]
     lines += ["", table.render(rows), ""]
+    lines += [f"- **not judged at this scale**: `{c.name}` — {reason.removeprefix('not judged at this scale: ')}"
+              for c in CLAIMS if not (reason := judged_at(c, meta["profile"])[1]).startswith(("every", "smoke"))]
+    attribution = table.attribution_rows([Judgement.from_dict(j) for j in data["judgements"]])
+    if attribution:
+        lines += ["", "Attribution of model4 − model3 (each factor alone, from model3; accuracy points):", "",
+                  table.render(attribution), ""]
     lines += ["Variants (accuracy on the held-out split; the notes' single full-scale run beside it):", ""]
-    keep = ("variant", "n", "val acc % (mean ± sd)", "notes %", "epochs", "widths", "batch", "aug", "s/run", "img/s")
+    keep = ("variant", "n", "val acc % (mean ± sd)", "notes %", "epochs", "widths", "batch", "aug", "validation",
+            "s/run", "img/s")
     lines += [table.render([{k: r[k] for k in keep} for r in table.variant_rows(runs)]), ""]
     shown = [f for f in FIGURES if (report_dir / f).exists()]
     for name in shown:
