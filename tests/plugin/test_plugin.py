@@ -69,8 +69,9 @@ def test_bad_precision_is_a_usage_error(suite):
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
-def test_xdist_and_serial_give_identical_tables(suite):
+def test_xdist_and_serial_give_identical_tables(suite, monkeypatch):
     """-n 2 and -n 0 train the same cells to the same accuracies; results ride on the reports."""
+    monkeypatch.setenv("COLUMNS", "250")  # a wide terminal: the claim's full name is not abbreviated to fit
     parallel = suite("-n", "2", "-k", "relu-beats", store="s_parallel")
     serial = suite("-n", "0", "-k", "relu-beats", store="s_serial")
     assert parallel.ret == serial.ret == 0, parallel.stdout.str()[-3000:]

@@ -54,6 +54,8 @@ def test_unknown_argument_is_exit_2():
 
 def test_wheel_list_covers_keras_and_tp2_requirements():
     """Every requirement of keras and of tp2 (pyproject) is in scripts/gpu_wheels.txt (except jax, carried by the machine)."""
+    if int(metadata.version("keras").split(".")[1]) < 4:  # Keras 3.0-3.3 needed dm-tree; the list carries today's
+        pytest.skip(f"keras {metadata.version('keras')} installed: the list is for the current Keras 3 release")
     keras_needs = {re.split(r"[<>=!~ ;\[(]", r, maxsplit=1)[0].lower().replace("_", "-")
                    for r in metadata.requires("keras") or [] if "extra ==" not in r}
     tomllib = pytest.importorskip("tomllib")
