@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tp2core.training.backend import keras_backend_name
+
 from tp2core.errors import ConfigError
 from tp2core.preflight import check
 from tp2core.session import Options
@@ -18,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _reference(path: Path, **fields) -> str:
     ref = {"format": 1, "dataset": "simulated", "profile": "smoke", "precision": "float32",
-           "environment": {"keras_backend": "tensorflow"}, "variants": {}, "cells": [], "claims": {}} | fields
+           "environment": {"keras_backend": keras_backend_name()}, "variants": {}, "cells": [], "claims": {}} | fields
     path.write_text(json.dumps(ref))
     return str(path)
 
