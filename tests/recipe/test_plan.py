@@ -42,9 +42,9 @@ class TestRatios:
         """A claim cut for time is 'not judged at this scale' with its reason, and its only variant is not
         trained; variants other claims need still are."""
         quick = get_profile("quick")
-        judged, reason = plan.judged_at(CLAIMS_BY_NAME["thousand-epochs-help"], quick)
-        assert not judged and reason.startswith("not judged at this scale: model3-e1000")
-        assert plan.untrained_variants(CLAIMS, quick) == {"model3-e1000"}
+        judged, reason = plan.judged_at(CLAIMS_BY_NAME["more-data-not-more-steps"], quick)
+        assert not judged and reason.startswith("not judged at this scale: model4-e2000")
+        assert plan.untrained_variants(CLAIMS, quick) == {"model4-e2000", "model5-augval", "model2-b1024"}
         assert plan.untrained_variants(CLAIMS, "paper") == set()
 
     def test_broken_ratio_is_not_judged_with_reason(self):
