@@ -37,6 +37,7 @@ class Controller:
     runs: dict[str, RunResult] = field(default_factory=dict)  # identity → result
     reused: dict[str, bool] = field(default_factory=dict)
     judgements: dict[str, Judgement] = field(default_factory=dict)  # claim → its (unadjusted) judgement
+    not_judged: dict[str, str] = field(default_factory=dict)  # claim → why the profile does not judge it
     meta: dict = field(default_factory=dict)
     expected_cells: set[tuple[str, int]] = field(default_factory=set)
     expected_claims: set[str] = field(default_factory=set)
@@ -66,6 +67,10 @@ class Controller:
         j = Judgement.from_dict(judgement)
         self.judgements[j.claim] = j
 
+    def add_not_judged(self, record: dict) -> None:
+        """A claim the profile does not judge (recipe.plan.judged_at): reported, with its reason — not missing."""
+        self.not_judged[record["claim"]] = record["reason"]
+
     def adjusted_judgements(self) -> list[Judgement]:
         """Every judgement, Holm-adjusted over the session's measurable comparisons (the family)."""
         return adjust_session([self.judgements[c] for c in sorted(self.judgements)])
@@ -74,7 +79,7 @@ class Controller:
         """Cells and claims that were collected but never reported (crashed worker, interrupted session)."""
         seen_cells = {(r.spec.variant.name, r.spec.seed) for r in self.runs.values()}
         out = [f"{v} seed {s}" for v, s in sorted(self.expected_cells - seen_cells)]
-        out += [f"claim {c}" for c in sorted(self.expected_claims - set(self.judgements))]
+        out += [f"claim {c}" for c in sorted(self.expected_claims - set(self.judgements) - set(self.not_judged))]
         return out
 
     def results_json(self, judgements: list[Judgement]) -> str:
@@ -85,6 +90,7 @@ class Controller:
                 "judgements": [j.to_dict() for j in judgements],
                 "attribution": steps.attribution(judgements),
                 "missing": self.missing(),
+                "not_judged": [{"claim": c, "reason": r} for c, r in sorted(self.not_judged.items())],
             },
             indent=1,
             sort_keys=True,

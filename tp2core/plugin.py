@@ -362,6 +362,8 @@ class ControllerHooks:
                     self._progress(result, value["reused"])
             elif key == JUDGEMENT_KEY:
                 self.controller.add_judgement(value)
+            elif key == NOT_JUDGED_KEY:
+                self.controller.add_not_judged(value)
 
     def _progress(self, result, reused: bool) -> None:
         tr = self.config.pluginmanager.get_plugin("terminalreporter")

@@ -53,3 +53,22 @@ def test_a_claim_whose_ratios_the_profile_breaks_is_not_judged():
 
     with pytest.raises(pytest.skip.Exception, match=r"^wide-first-layer-hurts: not judged at this scale: width"):
         Tp2Fixture(_Broken(None), _Node()).assert_holds(CLAIMS_BY_NAME["wide-first-layer-hurts"])
+
+
+def test_a_not_judged_claim_reaches_the_controller_and_is_not_missing(tmp_path):
+    """The skip a not-judged claim reports carries its reason to the controller: results.json lists it under
+    "not_judged", and the session does not call it missing (a crashed worker's symptom)."""
+    import json
+    from types import SimpleNamespace
+
+    from tp2core.controller import Controller
+    from tp2core.plugin import NOT_JUDGED_KEY, ControllerHooks
+    from tp2core.session import Options
+
+    controller = Controller(Options(store=str(tmp_path / "store"), report_dir=str(tmp_path / "report")))
+    controller.expect(["benchmarks/test_ablation.py::test_claim[more-data-not-more-steps]"])
+    record = {"claim": "more-data-not-more-steps", "reason": "not judged at this scale: model4-e2000 …"}
+    ControllerHooks(None, controller).pytest_runtest_logreport(
+        SimpleNamespace(user_properties=[(NOT_JUDGED_KEY, record)]))
+    assert controller.missing() == []
+    assert json.loads(controller.results_json([]))["not_judged"] == [record]
