@@ -154,8 +154,7 @@ def train_on_executor(hooks: "ControllerHooks", items: list[pytest.Item]) -> Non
 
     params = [item.callspec.params for item in items if hasattr(item, "callspec")]
     claims = [p["claim"] for p in params if hasattr(p.get("claim"), "variants")]
-    cells = needed_cells([p["tp2_cell"] for p in params if "tp2_cell" in p],
-                         [v for claim in claims for v in claim.variants], session.seeds)
+    cells = needed_cells([p["tp2_cell"] for p in params if "tp2_cell" in p], claims, session.profile, session.seeds)
     try:
         report = run_on_ray(session, plan(session, cells), address=session.options.ray_address,
                             on_result=lambda r: hooks.controller.add_run(r, False) and hooks._progress(r, False))

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from runs_factory import make_run
 
+from tp2core.claims.catalog import CLAIMS_BY_NAME
 from tp2core.executor.plan import needed_cells, plan
 from tp2core.recipe.costs import estimated_cost
 from tp2core.recipe.variants import get_profile
@@ -22,8 +23,17 @@ def _session(tmp_path):
 class TestNeededCells:
     def test_union_of_cells_and_claim_variants_without_repeats(self):
         """Explicit cells plus every seed of each claim variant, first occurrence order, no duplicates."""
-        got = needed_cells([("model1", 0)], ["model1", "model2", "model1"], [0, 1])
+        claims = [SimpleNamespace(name="a", variants=("model1", "model2")), SimpleNamespace(name="b",
+                                                                                          variants=("model1",))]
+        got = needed_cells([("model1", 0)], claims, get_profile("smoke"), [0, 1])
         assert got == [("model1", 0), ("model1", 1), ("model2", 0), ("model2", 1)]
+
+    def test_a_claim_the_profile_does_not_judge_needs_no_runs(self):
+        """quick cuts more-data-not-more-steps: model4-e2000 is not planned; model5, which a judged claim
+        (full-augmentation-helps) also needs, still is."""
+        claims = [CLAIMS_BY_NAME["more-data-not-more-steps"], CLAIMS_BY_NAME["full-augmentation-helps"]]
+        got = {v for v, _ in needed_cells([], claims, get_profile("quick"), [0])}
+        assert got == {"model5", "model4", "model4-bugaug"}
 
 
 class TestPlan:

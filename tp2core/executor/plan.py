@@ -13,10 +13,17 @@ Cell = tuple[str, int]  # (variant name, seed)
 MAX_ATTEMPTS = 2  # as Store.get_or_train: a failed run is tried twice, then its failure stands
 
 
-def needed_cells(cells: Iterable[Cell], claim_variants: Iterable[str], seeds: Iterable[int]) -> list[Cell]:
-    """The union of explicit cells and every (variant, seed) of the claims' variants, without repeats."""
+def needed_cells(cells: Iterable[Cell], claims: Iterable, profile, seeds: Iterable[int]) -> list[Cell]:
+    """The union of explicit cells and every (variant, seed) of the claims ``profile`` judges, without repeats.
+
+    A claim the profile does not judge (recipe.plan.judged_at: a broken ratio or a budget cut) needs no runs:
+    its variants are trained only if another claim or an explicit cell needs them.
+    """
+    from ..recipe.plan import judged_at
+
     seeds = list(seeds)
-    wanted = list(cells) + [(v, s) for v in claim_variants for s in seeds]
+    variants = [v for claim in claims if judged_at(claim, profile)[0] for v in claim.variants]
+    wanted = list(cells) + [(v, s) for v in variants for s in seeds]
     return list(dict.fromkeys(wanted))
 
 
