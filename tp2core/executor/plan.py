@@ -19,11 +19,10 @@ def needed_cells(cells: Iterable[Cell], claims: Iterable, profile, seeds: Iterab
     A claim the profile does not judge (recipe.plan.judged_at: a broken ratio or a budget cut) needs no runs:
     its variants are trained only if another claim or an explicit cell needs them.
     """
-    from ..recipe.plan import judged_at
+    from ..recipe.plan import judged_variants
 
     seeds = list(seeds)
-    variants = [v for claim in claims if judged_at(claim, profile)[0] for v in claim.variants]
-    wanted = list(cells) + [(v, s) for v in variants for s in seeds]
+    wanted = list(cells) + [(v, s) for v in judged_variants(claims, profile) for s in seeds]
     return list(dict.fromkeys(wanted))
 
 

@@ -124,8 +124,11 @@ def judged_at(claim, profile: Profile | str) -> tuple[bool, str]:
     return False, f"not judged at this scale: {'; '.join(parts)} (more than {TOLERANCE:.0%} off)"
 
 
+def judged_variants(claims, profile: Profile | str) -> list[str]:
+    """The variants the claims judged under ``profile`` compare, in claim order (repeats kept)."""
+    return [v for c in claims if judged_at(c, profile)[0] for v in c.variants]
+
+
 def untrained_variants(claims, profile: Profile | str) -> set[str]:
     """Variants that only claims not judged under ``profile`` compare: nothing needs them, so nothing trains them."""
-    judged = [c for c in claims if judged_at(c, profile)[0]]
-    needed = {v for c in judged for v in c.variants}
-    return {v for c in claims for v in c.variants} - needed
+    return {v for c in claims for v in c.variants} - set(judged_variants(claims, profile))
