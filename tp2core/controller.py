@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .claims.claim import adjust_session
 from .claims.judgement import Judgement
+from .claims.regime import regime
 from .errors import Tp2Error
 from .output import session_files as steps
 from .session import Options, store_root
@@ -89,6 +90,7 @@ class Controller:
                 "runs": [r.to_dict() | {"reused": self.reused[i]} for i, r in self.runs.items()],
                 "judgements": [j.to_dict() for j in judgements],
                 "attribution": steps.attribution(judgements),
+                "regime": [ln.to_dict() for ln in regime(list(self.runs.values()))],
                 "missing": self.missing(),
                 "not_judged": [{"claim": c, "reason": r} for c, r in sorted(self.not_judged.items())],
             },

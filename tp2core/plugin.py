@@ -29,8 +29,11 @@ OUTCOMES = {
     "supported": ("supported", "S", "SUPPORTED"),
     "refuted": ("refuted", "R", "REFUTED"),
     "inconclusive": ("inconclusive", "I", "INCONCLUSIVE"),
+    # a model the claim presumes learned did not (tp2core.claims.regime), or the profile breaks a ratio the claim
+    # depends on / cuts it for its budget (recipe.plan): not judged at this scale
+    "not judged": ("not judged", "N", "NOT JUDGED"),
 }
-NOT_JUDGED = ("not judged", "N", "NOT JUDGED")  # the profile breaks a ratio the claim depends on (recipe.plan)
+NOT_JUDGED = OUTCOMES["not judged"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -29,7 +29,7 @@ def runs(variant, accs, **kw):
 
 
 LESS = Claim("collapse", "model1 is worse than model0.", "22% → 0.8%",
-             comparisons=(Comparison("model1", "model0", "less"),))
+             comparisons=(Comparison("model1", "model0", "less", learned=("model0",)),))
 
 
 def message(exc_info) -> str:
@@ -82,7 +82,8 @@ class TestClaim:
             ({"statement": " "}, "'statement' must be a non-empty sentence (got ' ')."),
             ({"comparisons": [Comparison("model1", "model0", "less")]},
              "'comparisons' must be a tuple of Comparison values (got [Comparison(a='model1', b='model0', "
-             "relation='less', metric='val_accuracy', threshold=0.0, margin=None, constant=None, label='', reason='')])."),
+             "relation='less', metric='val_accuracy', threshold=0.0, margin=None, constant=None, label='', reason='', "
+             "learned=None)])."),
             ({"comparisons": ()}, "'comparisons' must be non-empty when 'checks' is empty (a claim must measure something) (got ())."),
         ],
     )
@@ -165,7 +166,7 @@ class TestJudge:
 
     def test_refuted(self):
         """The opposite direction is refuted: measured, what the notes said, what to try."""
-        j = judge(LESS, {"model0": runs("model0", [0.01, 0.012]), "model1": runs("model1", [0.22, 0.23])},
+        j = judge(LESS, {"model0": runs("model0", [0.10, 0.102]), "model1": runs("model1", [0.22, 0.23])},
                   dataset=DS, profile=PROF)
         assert j.verdict == "refuted"
         assert j.sentence.endswith("→ refuted at α = 0.05, against the notes: model1 is worse than model0 "
@@ -262,7 +263,7 @@ class TestJudge:
         claim = CLAIMS_BY_NAME["softmax-gradient-vanishes"]
 
         def r(variant, seed, change, train_acc):
-            out = run(variant, seed, 0.01)
+            out = run(variant, seed, 0.2 if variant == "model0" else 0.01)  # the baseline learned (the premise)
             out.first_layer_weight_change, out.train_accuracy = change * (1 + seed / 10), train_acc
             return out
 
@@ -374,3 +375,64 @@ class TestCatalog:
             assert not hasattr(claim, "expect") and not hasattr(claim, "expectation")
             for c in claim.comparisons:
                 assert c.reason.startswith("the notes"), (claim.name, c.label)
+
+
+class TestLearningGuard:
+    """Issue 21: a comparison is judged only on models that learned (mean validation accuracy ≥ 3× chance)."""
+
+    EPOCHS = CLAIMS_BY_NAME["model4-worse-than-model3"]
+
+    def test_a_model_that_did_not_learn_makes_its_comparison_not_judged(self):
+        """quick's old model3 (2.77% at chance 1%) against a model4 that learned: not judged — never 'refuted'."""
+        store = {"model3": runs("model3", [0.01, 0.013, 0.060]), "model4": runs("model4", [0.14, 0.135, 0.148])}
+        j = judge(self.EPOCHS, store, dataset=DS, profile=PROF)
+        assert j.verdict == "not judged" and j.raw_verdict == "not judged"
+        c = j.comparisons[0]
+        assert c.verdict == "not judged" and c.result is None
+        assert c.not_judged.startswith("model3 did not learn at this scale (2.77%, chance 1%")
+        assert "→ not judged" in j.sentence and "model3 did not learn" in j.sentence
+
+    def test_models_that_learned_are_judged(self):
+        """The same comparison on models far above chance is tested as usual (here: supported)."""
+        store = {"model3": runs("model3", [0.22, 0.23, 0.225]), "model4": runs("model4", [0.14, 0.135, 0.148])}
+        j = judge(self.EPOCHS, store, dataset=DS, profile=PROF)
+        assert j.verdict == "supported" and j.comparisons[0].not_judged is None
+
+    def test_the_threshold_is_three_times_chance(self):
+        """2.9% does not count as learned on 100 classes, 3.1% does; a 10-class probe needs 30%."""
+        low = judge(self.EPOCHS, {"model3": runs("model3", [0.029, 0.029]), "model4": runs("model4", [0.2, 0.21])},
+                    dataset=DS, profile=PROF)
+        high = judge(self.EPOCHS, {"model3": runs("model3", [0.031, 0.031]), "model4": runs("model4", [0.2, 0.21])},
+                     dataset=DS, profile=PROF)
+        assert low.verdict == "not judged" and high.verdict != "not judged"
+
+    def test_a_collapse_that_is_the_claim_is_exempt(self):
+        """model1 at chance is the Primer Modelo claim: only the baseline must have learned."""
+        claim = CLAIMS_BY_NAME["hidden-softmax-collapses"]
+        learned = {"model0": runs("model0", [0.08, 0.09, 0.085]), "model1": runs("model1", [0.01, 0.01, 0.01])}
+        assert judge(claim, learned, dataset=DS, profile=PROF).verdict != "not judged"
+        flat = {"model0": runs("model0", [0.01, 0.012, 0.011]), "model1": runs("model1", [0.01, 0.01, 0.01])}
+        j = judge(claim, flat, dataset=DS, profile=PROF)
+        assert j.verdict == "not judged"
+        assert all(c.not_judged.startswith("model0 did not learn") for c in j.comparisons)
+
+    def test_not_judged_comparisons_stay_outside_holm(self):
+        """Holm runs over tested comparisons only; a not-judged one keeps its verdict after adjustment."""
+        flat = {"model3": runs("model3", [0.01, 0.012]), "model4": runs("model4", [0.2, 0.21])}
+        good = {"model3": runs("model3", [0.22, 0.23, 0.225]), "model4": runs("model4", [0.14, 0.135, 0.148])}
+        out = adjust_session([judge(self.EPOCHS, d, dataset=DS, profile=PROF) for d in (flat, good)])
+        assert out[0].holm_verdict == "not judged" and out[0].comparisons[0].verdict == "not judged"
+        assert out[1].comparisons[0].result.family_size == 1
+
+    def test_every_catalogue_comparison_states_its_premise(self):
+        """The premise is fixed in the catalogue: each comparison names the variants that must have learned."""
+        for claim in CLAIMS:
+            for c in claim.comparisons:
+                assert c.learned is not None, f"{claim.name}: {c.label} states no 'learned' premise"
+                assert set(c.learned) <= set(claim.variants)
+
+    def test_round_trip_keeps_the_premise(self):
+        store = {"model3": runs("model3", [0.01, 0.012]), "model4": runs("model4", [0.2, 0.21])}
+        j = judge(self.EPOCHS, store, dataset=DS, profile=PROF)
+        back = Judgement.from_dict(json.loads(json.dumps(j.to_dict())))
+        assert back.comparisons[0].not_judged == j.comparisons[0].not_judged and back.verdict == "not judged"

@@ -31,6 +31,11 @@ WEIGHT_REASON = ("the notes: 'el ajuste de pesos sea poco eficiente'; at least 1
 TRAIN_CHANCE_REASON = ("the notes: 0.8%, near chance; an optimisation failure keeps model1 near chance on its own "
                        "training set too (below 5 pts, as above)")
 ZERO_DROP = "threshold 0: any drop"
+# The learning guard's premises (tp2core.claims.regime), fixed before any run. An accuracy comparison of two models
+# needs both to have learned; model1's collapse *is* the Primer Modelo claims, so there only the baseline must have
+# learned ("a collapse" means nothing where the baseline sits at chance too); a gradient at initialisation and a
+# throughput need no learning at all.
+BASELINE_LEARNED = ("model0",)
 ZERO_GAIN = "threshold 0: any gain"
 
 CLAIMS: list[Claim] = [
@@ -41,9 +46,9 @@ CLAIMS: list[Claim] = [
         statement="Two hidden Dense(100, softmax) layers drop validation accuracy from the baseline to near chance.",
         notes_figure="22% → 0.8%",
         comparisons=(
-            Comparison("model1", "model0", "less", label="model1 < model0",
+            Comparison("model1", "model0", "less", label="model1 < model0", learned=BASELINE_LEARNED,
                        reason="the notes: 22% → 0.8%, a drop; threshold 0: any drop, its size is the second comparison's"),
-            Comparison("model1", None, "less", constant=CHANCE_CEILING,
+            Comparison("model1", None, "less", constant=CHANCE_CEILING, learned=BASELINE_LEARNED,
                        label=f"model1 < {CHANCE_CEILING:g} pts (near chance, 1 pt)", reason=CHANCE_REASON),
         ),
     ),
@@ -59,9 +64,11 @@ CLAIMS: list[Claim] = [
         notes_figure="explanation of 22% → 0.8% ('gradient flow')",
         comparisons=(
             Comparison("model1", "model0", "less", metric="first_layer_weight_change", threshold=WEIGHT_SHRINK,
-                       label="first-layer ‖ΔW‖/‖W₀‖: model1 ≤ model0 / 10", reason=WEIGHT_REASON),
+                       learned=BASELINE_LEARNED, label="first-layer ‖ΔW‖/‖W₀‖: model1 ≤ model0 / 10",
+                       reason=WEIGHT_REASON),
             Comparison("model1", None, "less", metric="train_accuracy", constant=CHANCE_CEILING,
-                       label=f"model1 train accuracy < {CHANCE_CEILING:g} pts", reason=TRAIN_CHANCE_REASON),
+                       learned=BASELINE_LEARNED, label=f"model1 train accuracy < {CHANCE_CEILING:g} pts",
+                       reason=TRAIN_CHANCE_REASON),
         ),
     ),
     # The architecture's part of the explanation, kept as a figure: at initialisation, before any optimiser acts,
@@ -74,7 +81,7 @@ CLAIMS: list[Claim] = [
         notes_figure="'gradient flow' (at initialisation)",
         comparisons=(
             Comparison("model1", "model0", "less", metric="first_layer_grad_norm", threshold=GRAD_SHRINK,
-                       label="first-layer grad norm: model1 ≤ model0 / 10", reason=GRAD_REASON),
+                       learned=(), label="first-layer grad norm: model1 ≤ model0 / 10", reason=GRAD_REASON),
         ),
     ),
     # Segundo Modelo: "Fueron removidas las capas sofmax. Agregue una capa relu" → 0.26 (baseline 0.22).
@@ -83,7 +90,7 @@ CLAIMS: list[Claim] = [
         ratios=('steps:model2/model0',),
         statement="Three ReLU hidden layers instead of hidden softmax beat the course baseline.",
         notes_figure="22% → 26%",
-        comparisons=(Comparison("model2", "model0", "greater", label="model2 > model0",
+        comparisons=(Comparison("model2", "model0", "greater", learned=("model2", "model0"), label="model2 > model0",
                                 reason="the notes: 22% → 26%, a gain; threshold 0: any gain"),),
     ),
     # Segundo Modelo: "Sin data augmentation --> 0.26 / Con data augmentation --> 0.26" (the bug: Quinto Modelo).
@@ -93,7 +100,7 @@ CLAIMS: list[Claim] = [
         statement="Augmenting a single batch, as the notes unknowingly did, leaves validation accuracy unchanged.",
         notes_figure="0.26 vs 0.26",
         comparisons=(
-            Comparison("model2-bugaug", "model2", "equivalent", margin=NOOP_MARGIN,
+            Comparison("model2-bugaug", "model2", "equivalent", learned=("model2-bugaug", "model2"), margin=NOOP_MARGIN,
                        label=f"model2-bugaug ≈ model2 (±{NOOP_MARGIN:g} pts)", reason=NOOP_REASON),
         ),
     ),
@@ -103,7 +110,7 @@ CLAIMS: list[Claim] = [
         ratios=('steps:model3/model2',),
         statement="Training 100 epochs instead of 10 improves validation accuracy.",
         notes_figure="0.26 → 0.2884",
-        comparisons=(Comparison("model3", "model2", "greater", label="model3 > model2",
+        comparisons=(Comparison("model3", "model2", "greater", learned=("model3", "model2"), label="model3 > model2",
                                 reason="the notes: 0.26 → 0.2884, a gain; threshold 0: any gain"),),
     ),
     # Cuarto Modelo: batch 1024, first layer 10K, more ReLU layers, 1000 epochs → 0.2374, "el overall
@@ -114,7 +121,7 @@ CLAIMS: list[Claim] = [
         statement="model4 (batch 1024, a 10,000-wide first layer, two more ReLU layers, 1000 epochs) is worse "
         "than model3.",
         notes_figure="0.2884 → 0.2374",
-        comparisons=(Comparison("model4", "model3", "less", label="model4 < model3",
+        comparisons=(Comparison("model4", "model3", "less", learned=("model4", "model3"), label="model4 < model3",
                                 reason="the notes: 0.2884 → 0.2374, 'empeoro'; threshold 0: any drop"),),
     ),
     # Cuarto Modelo: "concluí que el agregar capas con tantas neuronas 10K no tiene un buen impacto": the notes'
@@ -124,7 +131,8 @@ CLAIMS: list[Claim] = [
         ratios=("steps:model3-wide/model3", "width:model3-wide"),
         statement="A 10,000-wide first layer, all else as model3, is worse than model3.",
         notes_figure="0.2884 → 0.2374 (attributed to the 10K layer)",
-        comparisons=(Comparison("model3-wide", "model3", "less", label="model3-wide < model3",
+        comparisons=(Comparison("model3-wide", "model3", "less", learned=("model3-wide", "model3"),
+                                label="model3-wide < model3",
                                 reason="the notes: 'tantas neuronas 10K no tiene un buen impacto'; " + ZERO_DROP),),
     ),
     # The other three of model4's four changes, one arm each. Directions are the notes' own expectations, fixed
@@ -135,7 +143,8 @@ CLAIMS: list[Claim] = [
         ratios=("steps:model3-b1024/model3",),
         statement="Batch 1024 instead of 128, epoch-matched (100 epochs, 8× fewer steps), all else as model3, helps.",
         notes_figure="'puede traer beneficios a la hora de entrenar'",
-        comparisons=(Comparison("model3-b1024", "model3", "greater", label="model3-b1024 > model3",
+        comparisons=(Comparison("model3-b1024", "model3", "greater", learned=("model3-b1024", "model3"),
+                                label="model3-b1024 > model3",
                                 reason="the notes: batch 1024 'puede traer beneficios'; " + ZERO_GAIN),),
     ),
     Claim(
@@ -143,7 +152,8 @@ CLAIMS: list[Claim] = [
         ratios=("steps:model3-deep/model3",),
         statement="Two more Dense(1000, relu) layers, all else as model3, help.",
         notes_figure="'se agregaron mas capas relu intermedias'",
-        comparisons=(Comparison("model3-deep", "model3", "greater", label="model3-deep > model3",
+        comparisons=(Comparison("model3-deep", "model3", "greater", learned=("model3-deep", "model3"),
+                                label="model3-deep > model3",
                                 reason="the notes: 'Conviene poner capas intermedias con activaciones como RELU'; "
                                 + ZERO_GAIN),),
     ),
@@ -152,7 +162,8 @@ CLAIMS: list[Claim] = [
         ratios=("steps:model3-e1000/model3",),
         statement="1000 epochs instead of 100, all else as model3, help.",
         notes_figure="'Epochs 1000'",
-        comparisons=(Comparison("model3-e1000", "model3", "greater", label="model3-e1000 > model3",
+        comparisons=(Comparison("model3-e1000", "model3", "greater", learned=("model3-e1000", "model3"),
+                                label="model3-e1000 > model3",
                                 reason="the notes: 10 → 100 epochs 'se vio una mejora', then 1000; " + ZERO_GAIN),),
     ),
     # Cuarto/Quinto Modelo: "con data augmentation los resultados dieron mejores" (0.2394 vs 0.2374), then
@@ -164,7 +175,8 @@ CLAIMS: list[Claim] = [
         statement="Under the single-batch bug the augmented share grows with batch size, which is why "
         "augmentation seemed to help at batch 1024.",
         notes_figure="0.2374 vs 0.2394",
-        comparisons=(Comparison("model4-bugaug", "model4", "greater", label="model4-bugaug > model4",
+        comparisons=(Comparison("model4-bugaug", "model4", "greater", learned=("model4-bugaug", "model4"),
+                                label="model4-bugaug > model4",
                                 reason="the notes: 0.2374 vs 0.2394, 'dieron mejores'; threshold 0: any gain"),),
         checks=(AugmentedShareCheck(batch_sizes=(128, 1024)),),
     ),
@@ -175,9 +187,10 @@ CLAIMS: list[Claim] = [
         statement="Augmenting the whole training set, concatenated with the originals and shuffled, helps.",
         notes_figure="0.2374 → 0.30",
         comparisons=(
-            Comparison("model5", "model4", "greater", label="model5 > model4",
+            Comparison("model5", "model4", "greater", learned=("model5", "model4"), label="model5 > model4",
                        reason="the notes: 0.2374 → 0.30; threshold 0: any gain"),
-            Comparison("model5", "model4-bugaug", "greater", label="model5 > model4-bugaug",
+            Comparison("model5", "model4-bugaug", "greater", learned=("model5", "model4-bugaug"),
+                       label="model5 > model4-bugaug",
                        reason="the notes: 0.2394 (bug) → 0.30; the gain must not be the bug's"),
         ),
     ),
@@ -188,7 +201,8 @@ CLAIMS: list[Claim] = [
         ratios=("steps:model5/model4-e2000", "data:model5/model4-e2000", "width:model4"),
         statement="model5 beats model4 trained for the same number of optimizer steps: the gain is the data.",
         notes_figure="0.2374 → 0.30 ('el doble de datos')",
-        comparisons=(Comparison("model5", "model4-e2000", "greater", label="model5 > model4-e2000",
+        comparisons=(Comparison("model5", "model4-e2000", "greater", learned=("model5", "model4-e2000"),
+                                label="model5 > model4-e2000",
                                 reason="the notes credit 'el doble de datos', not the steps; " + ZERO_GAIN),),
     ),
     # Segundo Modelo: "Cambie el train y validation set a imagenes augmentated ... se augmentaron imagenes y luego
@@ -201,7 +215,7 @@ CLAIMS: list[Claim] = [
         "accuracy as validating on the clean held-out images.",
         notes_figure="0.30 (validated on augmented images)",
         comparisons=(
-            Comparison("model5-augval", "model5", "equivalent", margin=NOOP_MARGIN,
+            Comparison("model5-augval", "model5", "equivalent", learned=("model5-augval", "model5"), margin=NOOP_MARGIN,
                        label=f"model5-augval ≈ model5 (±{NOOP_MARGIN:g} pts)",
                        reason="the notes validated on augmented images ('Cambie … a imagenes augmentated'); ±2 pts as "
                               "for the no-op: below every change the notes treat as real (+2.84)"),
@@ -215,7 +229,7 @@ CLAIMS: list[Claim] = [
         statement="With the same network, batch 1024 trains more images per second than batch 128.",
         notes_figure="batch 128 → 1024 ('toma más imágenes por iteración')",
         comparisons=(
-            Comparison("model2-b1024", "model2", "greater", metric="images_per_second", threshold=0.0,
+            Comparison("model2-b1024", "model2", "greater", metric="images_per_second", threshold=0.0, learned=(),
                        label="images/s: model2-b1024 > model2",
                        reason="the notes: 'toma más imágenes por iteración'; threshold 0 (log10): any speed-up"),
         ),

@@ -63,7 +63,8 @@ class AugmentedShareCheck:
     Supported iff (1) the bug appends exactly min(b, N) images at every listed batch size, counted by running
     ``single_batch_bug``, (2) the share strictly grows with b, and (3) any bug runs' recorded training-set
     sizes equal N + min(b, N). Refuted otherwise: it is an exact fact, so there is no "inconclusive" unless
-    ``tp2core.recipe.augment`` cannot be imported.
+    ``tp2core.recipe.augment`` cannot be imported. A profile that keeps the notes' share on a training subset
+    sets b' to its scaled count (``evaluate``'s ``augments``), and the same three facts are checked with it.
     """
 
     batch_sizes: tuple[int, ...] = (128, 1024)  # the notes' two batch sizes (Segundo/Cuarto Modelo)
@@ -87,33 +88,37 @@ class AugmentedShareCheck:
         return "augmented share under the bug grows with batch " + " < ".join(map(str, self.batch_sizes))
 
     def evaluate(
-        self, n_train: int, *, recorded: Mapping[int, int] | None = None, count: CountFn | None = None
+        self, n_train: int, *, recorded: Mapping[int, int] | None = None, count: CountFn | None = None,
+        augments: Mapping[int, int] | None = None,
     ) -> CheckResult:
         """Check the fact for a training set of ``n_train`` images.
 
         recorded: batch size → training images a bug run actually trained on (RunResult.train_images).
         count: the image counter (default ``count_bug_images``); tests inject a broken one.
+        augments: batch size → images the bug is set to augment there (a profile that keeps the notes' share on
+        a subset scales it: Profile.bug_augments); missing = one whole batch, as the notes' code.
         """
         if isinstance(n_train, bool) or not isinstance(n_train, int) or n_train <= 0:
             raise ConfigError(f"'n_train' must be a positive int (got {n_train!r}).")
         count = count or count_bug_images
         # The count depends only on min(b, N): probe with max(b) + 1 images when N is larger (a few MB, not 150).
-        probe = min(n_train, max(self.batch_sizes) + 1)
+        k = {b: (augments or {}).get(b) or b for b in {*self.batch_sizes, *(recorded or {})}}
+        probe = min(n_train, max(k.values()) + 1)
         try:
-            added = {b: count(probe, b, self.seed) for b in self.batch_sizes}
+            added = {b: count(probe, k[b], self.seed) for b in self.batch_sizes}
         except ImportError as exc:
             return CheckResult(self.name, self.label, "inconclusive", f"could not count images ({exc})")
         shares = {b: added[b] / (n_train + added[b]) for b in self.batch_sizes}
         problems = [
-            f"batch {b} appends {added[b]:,} images, expected {min(b, n_train):,}"
+            f"batch {b} appends {added[b]:,} images, expected {min(k[b], n_train):,}"
             for b in self.batch_sizes
-            if added[b] != min(b, n_train)
+            if added[b] != min(k[b], n_train)
         ]
         seq = [shares[b] for b in self.batch_sizes]
         if not all(x < y for x, y in zip(seq, seq[1:])):
             problems.append("the share does not grow with the batch size")
         for b, got in sorted((recorded or {}).items()):
-            want = n_train + min(b, n_train)
+            want = n_train + min(k[b], n_train)
             if got != want:
                 problems.append(f"a batch-{b} bug run trained on {got:,} images, expected {want:,}")
         counts = ", ".join(f"+{added[b]:,} at batch {b} ({_pct(shares[b])})" for b in self.batch_sizes)

@@ -23,12 +23,17 @@ from ..errors import ConfigError, require
 from ..recipe import plan
 from .judgement import ALPHA, ComparisonResult, Judgement
 from .metrics import LOG_METRICS, METRIC_LABELS, METRICS, UNITS, excluded_runs, metric_values
+from .regime import premise_failure
 from ..training.runs import RunResult
 from ..recipe.variants import PROFILES, VARIANTS
 
 __all__ = ["Claim", "Comparison", "ComparisonResult", "Judgement", "adjust_session", "judge"]
 
 MIN_RUNS = 2  # usable runs per variant needed for a spread, hence a CI
+ACCURACY_METRICS = ("val_accuracy", "train_accuracy")
+# The learning guard (issue 21): a comparison is judged only when the variants it presumes learned did (mean
+# validation accuracy ≥ 3× chance, tp2core.claims.regime.LEARNED_MULTIPLE with its reason); otherwise it is about
+# the scale, not the notes: "not judged", never supported, refuted or inconclusive.
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -49,6 +54,10 @@ class Comparison:
     constant: float | None = None  # when b is None: the value a is compared with, in the metric's unit
     label: str = ""  # short text for tables; default built from the fields
     reason: str = ""  # why this direction and threshold/margin/constant, fixed before any run (the notes, a unit)
+    # The premise, fixed before any run: variants (of the claim) that must have learned — mean validation accuracy
+    # ≥ LEARNED_MULTIPLE × chance — for this comparison to be judged at all. None: every variant it compares on an
+    # accuracy metric; () for none (a collapse that *is* the claim, a gradient at initialisation, a throughput).
+    learned: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         names = tuple(VARIANTS)
@@ -70,10 +79,19 @@ class Comparison:
             require(self.constant is None, "constant", "None when 'b' names a variant", self.constant)
         require(isinstance(self.label, str), "label", "a string", self.label)
         require(isinstance(self.reason, str), "reason", "a string", self.reason)
+        require(self.learned is None or (isinstance(self.learned, tuple) and all(v in names for v in self.learned)),
+                "learned", f"None or a tuple of variant names from {names}", self.learned)
 
     @property
     def variants(self) -> tuple[str, ...]:
         return (self.a,) if self.b is None else (self.a, self.b)
+
+    @property
+    def must_learn(self) -> tuple[str, ...]:
+        """The variants whose learning is this comparison's premise (``learned``, resolved)."""
+        if self.learned is not None:
+            return self.learned
+        return self.variants if self.metric in ACCURACY_METRICS else ()
 
     def describe(self) -> str:
         """The label, or e.g. 'model1 < model0 (val accuracy)', 'model1 < 5 pts', 'model2-bugaug ≈ model2 ±2 pts'."""
@@ -124,8 +142,9 @@ class Claim:
 
     @property
     def variants(self) -> tuple[str, ...]:
-        """Every variant the claim needs, in first-mention order."""
-        return tuple(dict.fromkeys(v for c in self.comparisons for v in c.variants))
+        """Every variant the claim needs (compared, or whose learning a comparison presumes), in first-mention
+        order."""
+        return tuple(dict.fromkeys(v for c in self.comparisons for v in (*c.variants, *c.must_learn)))
 
 
 # --- judging ---------------------------------------------------------------------------------------------------
@@ -156,7 +175,9 @@ def judge(
                      f"runs of ({variant!r}, {dataset!r}, {profile!r}) only", got)
     comps = tuple(_compare(c, runs_by_variant) for c in claim.comparisons)
     n_train = _trained_images(runs_by_variant, profile)
-    checks = tuple(ch.evaluate(n_train, recorded=_bug_counts(runs_by_variant)) for ch in claim.checks)
+    recorded = _bug_counts(runs_by_variant)
+    checks = tuple(ch.evaluate(n_train, recorded=recorded, augments=_bug_augments(ch, recorded, profile))
+                   for ch in claim.checks)
     verdict = stats.combine([c.at_alpha(ALPHA / family_size) for c in comps] + [c.verdict for c in checks])
     sentence = _sentence(claim, comps, checks, verdict, family_size, profile)
     return Judgement(claim.name, claim.statement, claim.notes_figure, dataset, profile, verdict, comps, checks,
@@ -193,6 +214,8 @@ def _compare(c: Comparison, runs_by_variant: Mapping[str, list[RunResult]]) -> C
         parts = [f"{v}: {(a if v == c.a else b).size} of {len(runs_by_variant.get(v, []))} runs usable" for v in short]
         return ComparisonResult(**base, result=None,
                                 text=f"{label}: not measurable ({'; '.join(parts)}, need ≥ {MIN_RUNS})")
+    if why := premise_failure(c.must_learn, runs_by_variant):
+        return ComparisonResult(**base, result=None, text=f"{label}: not judged: {why}", not_judged=why)
     # log10 metrics are already log values (tp2core.claims.metrics), so the effect is a log10 ratio
     result = compare(a, b if b is not None else c.constant, c.relation, threshold=c.threshold, margin=c.margin,
                      alpha=ALPHA)
@@ -235,6 +258,10 @@ def _sentence(claim: Claim, comps, checks, verdict: str, family_size: int, profi
     if verdict == stats.REFUTED:
         hint = "compare the variant table, check the profile's scale factors or try the paper profile"
         return f"{measured} → refuted at {level}, against {notes}: {hint}."
+    if verdict == stats.NOT_JUDGED:
+        hint = "see the regime table; judge it at a scale whose models learn (quick or paper)"
+        return (f"{measured} → not judged: a model it needs did not learn, so any verdict would be about the scale, "
+                f"not {notes}; {hint}.")
     if any(not c.measurable for c in comps):
         hint = ("runs failed or lack the metric; fix the failure (see the runs' `failure`) and rerun"
                 if excluded else f"runs are missing; rerun so that every variant has ≥ {MIN_RUNS} seeds")
@@ -256,6 +283,13 @@ def _trained_images(runs_by_variant: Mapping[str, list[RunResult]], profile: str
                 return r.train_images
     per_class = PROFILES[profile].train_per_class if profile in PROFILES else None
     return 50_000 if per_class is None else per_class * 100
+
+
+def _bug_augments(check, recorded: Mapping[int, int], profile: str) -> dict[int, int]:
+    """batch size → images the profile's bug augments there (Profile.bug_augments; absent = one batch)."""
+    prof = PROFILES.get(profile)
+    sizes = {*check.batch_sizes, *recorded}
+    return {b: k for b in sizes if prof is not None and (k := prof.bug_augments(b)) is not None}
 
 
 def _bug_counts(runs_by_variant: Mapping[str, list[RunResult]]) -> dict[int, int]:

@@ -41,6 +41,9 @@ class ComparisonResult:
     text: str  # the measured phrase used in the sentence
     excluded: tuple[str, ...] = ()  # failed / incomplete runs left out, one phrase each
     epoch1_effect: float | None = None  # grad-norm metric only: the same effect at the end of epoch 1
+    # the unmet premise, e.g. "model3 did not learn at this scale (2.77%, chance 1%)": the comparison was not
+    # tested (result None) and its verdict is "not judged"; None when every variant it needs learned
+    not_judged: str | None = None
 
     @property
     def measurable(self) -> bool:
@@ -57,14 +60,18 @@ class ComparisonResult:
     @property
     def raw_verdict(self) -> str:
         """On its own, at alpha (no multiplicity adjustment)."""
-        return stats.INCONCLUSIVE if self.result is None else self.result.at_alpha(self.result.alpha)
+        return self.at_alpha(self.result.alpha) if self.result is not None else self.at_alpha(ALPHA)
 
     @property
     def verdict(self) -> str:
         """Holm-adjusted once the controller adjusted the session, else the raw verdict."""
+        if self.not_judged is not None:
+            return stats.NOT_JUDGED
         return stats.INCONCLUSIVE if self.result is None else self.result.verdict
 
     def at_alpha(self, alpha: float) -> str:
+        if self.not_judged is not None:
+            return stats.NOT_JUDGED
         return stats.INCONCLUSIVE if self.result is None else self.result.at_alpha(alpha)
 
     def seeds_needed(self, alpha: float) -> int | None:
@@ -83,7 +90,7 @@ class ComparisonResult:
         return {"label": self.label, "metric": self.metric, "unit": self.unit, "relation": self.relation,
                 "a": self.a, "b": self.b, "constant": self.constant, "n_a": self.n_a, "n_b": self.n_b,
                 "result": None if self.result is None else self.result.to_dict(), "text": self.text,
-                "excluded": list(self.excluded), "epoch1_effect": self.epoch1_effect,
+                "excluded": list(self.excluded), "epoch1_effect": self.epoch1_effect, "not_judged": self.not_judged,
                 "verdict": self.verdict}  # derived; for readers of results.json
 
     @classmethod
@@ -91,7 +98,8 @@ class ComparisonResult:
         return cls(label=d["label"], metric=d["metric"], unit=d["unit"], relation=d["relation"], a=d["a"],
                    b=d.get("b"), constant=d.get("constant"), n_a=d["n_a"], n_b=d["n_b"],
                    result=None if d.get("result") is None else CompareResult.from_dict(d["result"]),
-                   text=d["text"], excluded=tuple(d.get("excluded", ())), epoch1_effect=d.get("epoch1_effect"))
+                   text=d["text"], excluded=tuple(d.get("excluded", ())), epoch1_effect=d.get("epoch1_effect"),
+                   not_judged=d.get("not_judged"))
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ deterministic given its ``seed``, and imports nothing heavier than scipy. The st
 
 Verdicts of comparisons come from ``tp2core.claims.compare`` (Welch t / TOST, Holm); ``bootstrap_ci`` is the old
 percentile bootstrap, kept only so ``tp2core.claims.calibration`` can show in docs/statistics.md why it was
-replaced. Several parts of one claim combine as: refuted if any is refuted, supported if all are supported, else
-inconclusive (``combine``).
+replaced. Several parts of one claim combine as: refuted if any is refuted, else not judged if any part's premise
+failed (a model it needs did not learn), supported if all are supported, else inconclusive (``combine``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,11 @@ from ..errors import ConfigError
 SUPPORTED = "supported"
 REFUTED = "refuted"
 INCONCLUSIVE = "inconclusive"
+# A comparison whose premise failed (a variant it needs did not learn at this scale; tp2core.claims.claim) is not
+# tested at all: never supported, refuted or inconclusive.
+NOT_JUDGED = "not judged"
 VERDICTS = (SUPPORTED, REFUTED, INCONCLUSIVE)
+CLAIM_VERDICTS = (*VERDICTS, NOT_JUDGED)
 RELATIONS = ("greater", "less", "equivalent")
 STATISTICS = ("mean_difference", "mean")
 
@@ -130,16 +134,19 @@ def probability_of_improvement(a: Sequence[float] | np.ndarray, b: Sequence[floa
 
 
 def combine(verdicts: Iterable[str]) -> str:
-    """One verdict for a claim: refuted if any part is refuted, supported if all are, else inconclusive.
+    """One verdict for a claim: refuted if any part is refuted (a measured refutation stands), else not judged if
+    any part's premise failed, supported if all are supported, else inconclusive.
 
     An empty list is inconclusive (nothing was measured).
     """
     vs = list(verdicts)
     for v in vs:
-        if v not in VERDICTS:
-            raise ConfigError(f"verdict must be one of {VERDICTS} (got {v!r}).")
+        if v not in CLAIM_VERDICTS:
+            raise ConfigError(f"verdict must be one of {CLAIM_VERDICTS} (got {v!r}).")
     if REFUTED in vs:
         return REFUTED
+    if NOT_JUDGED in vs:
+        return NOT_JUDGED
     if vs and all(v == SUPPORTED for v in vs):
         return SUPPORTED
     return INCONCLUSIVE

@@ -9,6 +9,8 @@ import numpy as np
 
 IMAGE_SHAPE = (32, 32, 3)
 NUM_FINE = 100
+TRAIN_PER_CLASS = 500  # CIFAR-100's training split: 50,000 images
+TEST_PER_CLASS = 100  # its test split (the notes' validation set): 10,000 images
 # The one wording of "this is not CIFAR-100", for every header, table, report and CLI line.
 SIMULATED_NOTE = "NOTE: SIMULATED data in CIFAR-100's format — these are NOT CIFAR-100 results."
 

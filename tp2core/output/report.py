@@ -48,6 +48,8 @@ def write_report(*, meta: dict, runs: list[RunResult], judgements: list[dict], o
     blocks += [("h2", "Claims"), ("table", tables.claim_rows(judgements)) if judgements else
                ("p", "No claim was judged (no claim had runs of every variant it compares).")]
     blocks += [("h2", "Variants"), ("table", tables.variant_rows(runs)) if runs else ("p", "No runs.")]
+    if runs:
+        blocks += [("h2", "Regime"), ("p", tables.REGIME_TITLE), ("table", tables.regime_rows(runs))]
     blocks += _attribution_section(judgements, out)
     for j in sorted(judgements, key=lambda j: j.claim):
         blocks += _claim_section(j, by_variant, out)

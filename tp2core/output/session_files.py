@@ -76,6 +76,8 @@ def attribution(judgements: list) -> list[dict]:
 def markdown(meta: dict, runs: list, judgements: list, missing: list[str]) -> str:
     text = "# tp2 results\n\n" + "\n".join(f"- {line}" for line in tables.header_lines(meta)) + "\n\n"
     text += "## Variants\n\n" + tables.render(tables.variant_rows(runs)) + "\n"
+    if runs:
+        text += "\n## Regime\n\n" + tables.REGIME_TITLE + "\n\n" + tables.render(tables.regime_rows(runs)) + "\n"
     if judgements:
         text += "\n## Claims\n\n" + tables.render(tables.claim_rows(judgements)) + "\n"
         attribution = tables.attribution_rows(judgements)

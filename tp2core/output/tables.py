@@ -119,6 +119,24 @@ def _variant_row(name: str, group: list[RunResult]) -> dict:
     }
 
 
+def regime_rows(runs: list[RunResult]) -> list[dict]:
+    """One row per variant: where training left it (tp2core.claims.regime) — mean train and validation accuracy
+    beside chance and the notes' figure, whether it learned (the guard's test), the epoch of its best mean
+    validation accuracy — so a reader sees each model's phase (still climbing, at its peak, or past it)."""
+    from ..claims.regime import LEARNED_MULTIPLE, regime
+
+    rows = []
+    for ln in regime(runs):
+        pct = (lambda x: "—" if x is None else f"{100 * x:.2f}")
+        rows.append({
+            "variant": ln.variant, "n": str(ln.n), "train acc %": pct(ln.train_accuracy), "val acc %": pct(ln.val_accuracy),
+            "chance %": f"{100 * ln.chance:.3g}", "notes %": _notes_figure(ln.variant),
+            f"learned (≥ {LEARNED_MULTIPLE:g}× chance)": {True: "yes", False: "NO", None: "—"}[ln.learned],
+            "best val epoch": "—" if ln.best_epoch is None else f"{ln.best_epoch} of {ln.epochs}",
+        })
+    return rows
+
+
 def _notes_figure(name: str) -> str:
     try:
         acc = get_variant(name).notes_val_accuracy
@@ -242,6 +260,8 @@ def render(rows: list[dict], fmt: str = "github") -> str:
 def render_all(meta: dict, runs: list[RunResult], judgements: list[dict], fmt: str = "github") -> str:
     """Header + variant table + claim table as one text block (terminal or Markdown)."""
     parts = ["\n".join(header_lines(meta)), "", "Variants:", render(variant_rows(runs), fmt)]
+    if runs:
+        parts += ["", REGIME_TITLE, render(regime_rows(runs), fmt)]
     if judgements:
         parts += ["", "Claims:", render(claim_rows(judgements), fmt)]
         attribution = attribution_rows(judgements)
@@ -252,6 +272,9 @@ def render_all(meta: dict, runs: list[RunResult], judgements: list[dict], fmt: s
 
 # --- terminal layout: essential columns, fitted to the terminal's width (files keep every column) ----------------
 VARIANT_ESSENTIAL = ("variant", "device", "n", "val acc % (mean ± sd)", "validation", "notes %", "s/run")
+REGIME_ESSENTIAL = ("variant", "train acc %", "val acc %", "chance %", "notes %", "learned (≥ 3× chance)",
+                    "best val epoch")
+REGIME_TITLE = "Regime (did each model learn? a comparison is judged only on models that did):"
 CLAIM_ESSENTIAL = ("claim", "comparison", "effect", "interval", "verdict (Holm)")
 ATTRIBUTION_ESSENTIAL = ("factor", "effect (pts)", "interval", "verdict (Holm)")
 MIN_CELL = 8  # characters: an abbreviated cell never gets narrower than this
@@ -306,6 +329,8 @@ def render_terminal(meta: dict, runs: list[RunResult], judgements: list, *, widt
 
     head = [w for line in header_lines(meta) for w in textwrap.wrap(line, width, subsequent_indent="  ") or [""]]
     parts = ["\n".join(head), "", "Variants:", _fitted(variant_rows(runs), width, VARIANT_ESSENTIAL)]
+    if runs:
+        parts += ["", _abbreviate(REGIME_TITLE, width), _fitted(regime_rows(runs), width, REGIME_ESSENTIAL)]
     if judgements:
         parts += ["", "Claims:", _fitted(claim_rows(judgements), width, CLAIM_ESSENTIAL)]
         if attribution := attribution_rows(judgements):

@@ -53,6 +53,8 @@ def single_batch_bug(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -
     training images (all of them when the set is smaller). The augmented share therefore grows with the
     batch size: 128 of 50,000 (0.26%) at batch 128, 1,024 (2%) at batch 1024.
     Returns N + min(batch_size, N) images, originals first (the notes concatenated; fit shuffles per epoch).
+    A profile that scales the training set passes the scaled count (``Variant.augmented_by_bug``) as
+    ``batch_size``, so the share stays the notes'.
     """
     _check(x, y, seed)
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
@@ -70,7 +72,7 @@ def augment_for(variant, x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.nd
     if variant.augmentation == "full":
         return full_augmentation(x, y, seed)
     if variant.augmentation == "single_batch_bug":
-        return single_batch_bug(x, y, variant.batch_size, seed)
+        return single_batch_bug(x, y, variant.augmented_by_bug, seed)
     raise ConfigError(
         f"'augmentation' must be one of 'none', 'full', 'single_batch_bug' (got {variant.augmentation!r})."
     )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from ..data.dataset import TRAIN_PER_CLASS as CIFAR_TRAIN_PER_CLASS
 from .models import forward_macs
 from .variants import Profile, get_variant
-
-CIFAR_TRAIN_PER_CLASS = 500
 
 
 def estimated_cost(variant_name: str, profile: Profile) -> float:
@@ -15,5 +14,5 @@ def estimated_cost(variant_name: str, profile: Profile) -> float:
     if trained.augmentation == "full":
         n *= 2
     elif trained.augmentation == "single_batch_bug":
-        n += min(trained.batch_size, n)
+        n += min(trained.augmented_by_bug, n)
     return float(trained.epochs) * n * forward_macs(trained)

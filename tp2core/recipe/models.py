@@ -13,6 +13,11 @@ from .variants import Variant
 INPUT_FEATURES = IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2]  # 32*32*3 = 3072 after Flatten
 
 
+def input_features(variant: Variant) -> int:
+    """Inputs of the first Dense layer: 3072, or 3072 / p² after a p×p average pool (Variant.input_pool)."""
+    return INPUT_FEATURES // (variant.input_pool * variant.input_pool)
+
+
 def layer_names(variant: Variant) -> list[str]:
     """Names of the layers with weights, input side first: dense_1 … dense_k, output."""
     return [f"dense_{i}" for i in range(1, len(variant.hidden_units) + 1)] + ["output"]
@@ -20,7 +25,7 @@ def layer_names(variant: Variant) -> list[str]:
 
 def layer_shapes(variant: Variant) -> list[tuple[int, int]]:
     """(fan_in, fan_out) of each Dense layer, input side first: 3072 → hidden widths → 100."""
-    widths = [INPUT_FEATURES, *variant.hidden_units, NUM_FINE]
+    widths = [input_features(variant), *variant.hidden_units, NUM_FINE]
     return list(zip(widths, widths[1:]))
 
 
@@ -36,14 +41,18 @@ def forward_macs(variant: Variant) -> int:
 
 
 def build_model(variant: Variant):
-    """Input(32,32,3) → Flatten → Dense(u, act) per hidden layer → Dense(100, softmax). Not compiled.
+    """Input(32,32,3) → [AveragePooling2D(p) when the profile pools] → Flatten → Dense(u, act) per hidden layer →
+    Dense(100, softmax). Not compiled.
 
     Keras' default initialisers (Glorot-uniform kernels, zero biases): the notes' `Sequential` sets none.
     """
     import keras
 
     inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
-    h = keras.layers.Flatten(name="flatten")(inputs)
+    h = inputs
+    if variant.input_pool > 1:  # a scale lever (Profile.input_pool), not the notes': named in every table
+        h = keras.layers.AveragePooling2D(variant.input_pool, name="pool")(h)
+    h = keras.layers.Flatten(name="flatten")(h)
     for name, units, activation in zip(layer_names(variant), variant.hidden_units, variant.hidden_activations):
         h = keras.layers.Dense(units, activation=activation, name=name)(h)
     # float32 whatever the global dtype policy: under mixed_bfloat16 the softmax and the loss stay float32

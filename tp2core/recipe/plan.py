@@ -19,13 +19,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .costs import CIFAR_TRAIN_PER_CLASS
+from ..data.dataset import NUM_FINE as CLASSES
+from ..data.dataset import TEST_PER_CLASS as CIFAR_TEST_PER_CLASS
+from ..data.dataset import TRAIN_PER_CLASS as CIFAR_TRAIN_PER_CLASS
+from .models import input_features
 from .variants import PROFILES, Profile, Variant, get_profile, get_variant
 
 TOLERANCE = 0.10  # a ratio is kept when profile / paper is within ±10% (issue 14)
-CIFAR_TEST_PER_CLASS = 100
-CLASSES = 100
-INPUT_FEATURES = 32 * 32 * 3
 RATIO_KINDS = ("steps", "width", "share", "data", "batch")
 
 
@@ -59,9 +59,9 @@ def trained(variant: Variant | str, profile: Profile | str) -> Trained:
     v = profile.apply(variant)
     classes = v.classes or CLASSES  # a variant trained on k classes sees k classes' images
     n = classes * (profile.train_per_class or CIFAR_TRAIN_PER_CLASS)
-    images = {"none": n, "full": 2 * n, "single_batch_bug": n + min(v.batch_size, n)}[v.augmentation]
+    images = {"none": n, "full": 2 * n, "single_batch_bug": n + min(v.augmented_by_bug, n)}[v.augmentation]
     val = classes * (profile.test_per_class or CIFAR_TEST_PER_CLASS)
-    widths = (INPUT_FEATURES, *v.hidden_units, CLASSES)
+    widths = (input_features(v), *v.hidden_units, CLASSES)
     return Trained(
         name=v.name, epochs=v.epochs, batch_size=v.batch_size, widths=v.hidden_units, train_images=images,
         clean_train_images=n, validation_images=2 * val if v.validation == "augmented" else val,

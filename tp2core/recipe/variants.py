@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from ..data.dataset import TRAIN_PER_CLASS
 from ..errors import ConfigError, is_positive_int, require
 
 AUGMENTATIONS = ("none", "full", "single_batch_bug")
@@ -34,6 +35,9 @@ class Variant:
     optimizer: str = "adam"  # as a student's Keras script: model.compile(optimizer="adam")
     learning_rate: float = 1e-3  # Keras' Adam default; the notes don't state it (README: reconstructions)
     classes: int | None = None  # train and validate on k fine classes only (every 100/k-th); None = all 100
+    # A profile's scale levers (Profile.apply sets them; the notes' values are the defaults):
+    input_pool: int = 1  # average-pool the 32×32 image by this factor before Flatten (2: 16×16, 4× fewer inputs)
+    bug_images: int | None = None  # single_batch_bug only: images the bug augments; None = one batch (the notes')
     notes_val_accuracy: float | None = None  # the notes' single-run validation accuracy (fraction)
     notes_section: str = ""  # where in the notes this model is described
     description: str = ""  # one line for tables and reports
@@ -69,6 +73,15 @@ class Variant:
         )
         require(self.classes is None or (is_positive_int(self.classes) and 2 <= self.classes <= 100),
                 "classes", "None or an int in [2, 100]", self.classes)
+        require(self.input_pool in (1, 2, 4), "input_pool", "1, 2 or 4 (32 px divided by it)", self.input_pool)
+        require(self.bug_images is None or is_positive_int(self.bug_images), "bug_images",
+                "None or a positive int", self.bug_images)
+
+    @property
+    def augmented_by_bug(self) -> int:
+        """Images the single-batch bug appends (before capping at the training set's size): one batch, or the
+        profile's scaled count that keeps the notes' augmented share."""
+        return self.bug_images if self.bug_images is not None else self.batch_size
 
 
 # --- The notes' models --------------------------------------------------------------------------------------
@@ -282,12 +295,17 @@ class Profile:
     # claims not judged under this profile, each with its reason (its time budget, or a figure the scale cannot
     # give): "not judged at this scale"
     budget_cuts: dict[str, str] = field(default_factory=dict)
+    input_pool: int = 1  # average-pool the image p×p before the first layer (Variant.input_pool); 1 = the notes'
+    # True: on a training subset the single-batch bug augments batch × (subset / 50,000) images, so its augmented
+    # share stays the notes' (128 of 50,000 = 0.26%, 1,024 = 2.0%); False: one whole batch, as the notes' code
+    keep_bug_share: bool = False
 
     def __post_init__(self) -> None:
         for name in ("train_per_class", "test_per_class", "max_width"):
             value = getattr(self, name)
             require(value is None or is_positive_int(value), name, "a positive int or None", value)
         require(is_positive_int(self.seeds), "seeds", "a positive int", self.seeds)
+        require(self.input_pool in (1, 2, 4), "input_pool", "1, 2 or 4", self.input_pool)
         for name in ("epochs", "batch_sizes", "widths"):
             mapping = getattr(self, name)
             require(
@@ -302,8 +320,17 @@ class Profile:
         units = tuple(self.widths.get(u, u) for u in variant.hidden_units)
         if self.max_width is not None:
             units = tuple(min(u, self.max_width) for u in units)
+        batch = self.batch_sizes.get(variant.batch_size, variant.batch_size)
+        bug = self.bug_augments(batch) if variant.augmentation == "single_batch_bug" else None
         return replace(variant, epochs=self.epochs.get(variant.epochs, variant.epochs), hidden_units=units,
-                       batch_size=self.batch_sizes.get(variant.batch_size, variant.batch_size))
+                       batch_size=batch, input_pool=self.input_pool, bug_images=bug)
+
+    def bug_augments(self, batch_size: int) -> int | None:
+        """Images the single-batch bug appends at this (trained) batch size: None = one whole batch (the notes'
+        code); with ``keep_bug_share`` on a subset, batch × subset / 50,000, so the share stays the notes'."""
+        if not self.keep_bug_share or self.train_per_class is None:
+            return None
+        return max(1, round(batch_size * self.train_per_class / TRAIN_PER_CLASS))
 
     def scale_note(self, variant: Variant) -> str:
         """Human-readable scale factors for tables, e.g. 'epochs 1000→32 (×0.032), width 10000→1500'."""
@@ -315,6 +342,11 @@ class Profile:
             parts.append(f"widths {_widths(variant)}→{_widths(trained)}")
         if trained.batch_size != variant.batch_size:
             parts.append(f"batch {variant.batch_size}→{trained.batch_size}")
+        if trained.input_pool > 1:
+            side = 32 // trained.input_pool
+            parts.append(f"input pooled 32×32→{side}×{side}")
+        if trained.bug_images is not None:
+            parts.append(f"bug augments {trained.bug_images} images (the notes' share)")
         if self.train_per_class is not None:
             parts.append(f"train {self.train_per_class}/class")
         if self.test_per_class is not None:

@@ -40,8 +40,10 @@ class RunSpec:
     def identity(self) -> str:
         """Content hash (hex, 20 chars) of every field plus RECIPE_VERSION."""
         payload = dataclasses.asdict(self)
-        if payload["variant"].get("classes") is None:  # added later with default None: old identities unchanged
-            del payload["variant"]["classes"]
+        # fields added later with a default: dropped while at it, so older identities stay unchanged
+        for name, default in (("classes", None), ("input_pool", 1), ("bug_images", None)):
+            if payload["variant"].get(name, default) == default:
+                payload["variant"].pop(name, None)
         payload["recipe_version"] = RECIPE_VERSION
         blob = json.dumps(payload, sort_keys=True, default=list).encode()
         return hashlib.sha256(blob).hexdigest()[:20]
