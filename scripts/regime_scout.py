@@ -5,7 +5,9 @@ epoch of the best validation accuracy and the fit time. It prints no verdict: a 
 learn and what they cost (issue 21's R1 and R4), never by which way a claim comes out.
 
     PYTHONPATH=. python scripts/regime_scout.py --train-per-class 100 --epoch-div 10 --width-div 10 --pool 2 \
-        --variants model0,model2,model3,model4 --seeds 0 --jobs 2
+        --variants model0,model2,model3,model4 --seeds 0 --jobs 2 [--out docs/regime.md]
+
+``--out`` appends the candidate's table to a Markdown file (docs/regime.md holds the measurements that chose quick).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import concurrent.futures as cf
 import json
 import multiprocessing
 import os
+import platform
 import time
-from dataclasses import replace
+from pathlib import Path
 
 
 def candidate(args) -> "object":
@@ -60,14 +63,31 @@ def main() -> None:
     p.add_argument("--variants", default="model0,model2,model3,model4")
     p.add_argument("--seeds", default="0")
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--out", type=Path, help="append this candidate's table to a Markdown file")
     args = p.parse_args()
     print(f"# {candidate(args)}", flush=True)
     cells = [(v, int(s)) for v in args.variants.split(",") for s in args.seeds.split(",")]
     ctx = multiprocessing.get_context("spawn")
+    rows = []
     with cf.ProcessPoolExecutor(args.jobs, mp_context=ctx, initializer=_init) as pool:
         for fut in cf.as_completed([pool.submit(_train, args, v, s) for v, s in cells]):
-            print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in fut.result().items()}),
-                  flush=True)
+            rows.append({k: round(v, 2) if isinstance(v, float) else v for k, v in fut.result().items()})
+            print(json.dumps(rows[-1]), flush=True)
+    if args.out:
+        with args.out.open("a") as f:
+            f.write(markdown(args, sorted(rows, key=lambda r: (cells.index((r["variant"], r["seed"]))))))
+
+
+def markdown(args, rows: list[dict]) -> str:
+    """One candidate: its scale and a row per run."""
+    title = (f"{args.train_per_class} train / {args.test_per_class} val images per class, epochs ÷{args.epoch_div}, "
+             f"widths ÷{args.width_div}, input pooled ×{args.pool}, batch and Adam as the notes, bug share kept")
+    lines = [f"### {title}", "", f"`{args.dataset}` data; {platform.processor() or platform.machine()}, 1 thread a run, "
+             f"{args.jobs} runs at once.", "",
+             "| variant | seed | train acc % | val acc % | best val epoch | fit s |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r['variant']} | {r['seed']} | {r['train']:.2f} | {r['val']:.2f} | {r['best_epoch']} of "
+              f"{r['epochs']} | {r['fit_s']:.1f} |" for r in rows]
+    return "\n".join(lines) + "\n\n"
 
 
 if __name__ == "__main__":

@@ -38,13 +38,16 @@ def block(report_dir: Path) -> str:
     lines += ["", table.render(rows), ""]
     lines += [f"- **not judged at this scale**: `{c.name}` — {reason.removeprefix('not judged at this scale: ')}"
               for c in CLAIMS if not (reason := judged_at(c, meta["profile"])[1]).startswith(("every", "smoke"))]
+    lines += ["", "Regime (did each model learn? a comparison is judged only on models that did — mean validation "
+              "accuracy ≥ 3× chance; train vs validation accuracy and the epoch of the best validation accuracy "
+              "show each model's phase):", "", table.render(table.regime_rows(runs)), ""]
     attribution = table.attribution_rows([Judgement.from_dict(j) for j in data["judgements"]])
     if attribution:
         lines += ["", "Attribution of model4 − model3 (each factor alone, from model3; accuracy points):", "",
                   table.render(attribution), ""]
     lines += ["Variants (accuracy on the held-out split; the notes' single full-scale run beside it):", ""]
-    keep = ("variant", "n", "val acc % (mean ± sd)", "notes %", "epochs", "widths", "batch", "aug", "validation",
-            "s/run", "img/s")
+    keep = ("variant", "n", "val acc % (mean ± sd)", "notes %", "epochs", "input", "widths", "batch", "aug",
+            "validation", "train imgs", "s/run", "img/s")
     lines += [table.render([{k: r[k] for k in keep} for r in table.variant_rows(runs)]), ""]
     shown = [f for f in FIGURES if (report_dir / f).exists()]
     for name in shown:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from runs_factory import make_run, meta
 
 from tp2core.controller import Controller
@@ -83,3 +85,20 @@ class TestFinish:
         c.add_run(make_run("model0", 0), reused=False)
         outcome = c.finish()
         assert outcome.failed and any("pass --tp2-report DIR" in line for line in outcome.lines)
+
+
+def test_results_json_and_tables_carry_the_regime(tmp_path):
+    """Issue 21: results.json 'regime' has each variant's mean train/val accuracy, chance and learned; tables.md a
+    Regime section; a model at chance is 'learned': false."""
+    c = controller(tmp_path, gate=None)
+    c.add_meta(meta())
+    for seed in (0, 1):
+        c.add_run(make_run("model0", seed, acc=0.2), reused=False)
+        c.add_run(make_run("model1", seed, acc=0.01), reused=False)
+    c.finish()
+    report = tmp_path / "report"
+    regime = {r["variant"]: r for r in json.loads((report / "results.json").read_text())["regime"]}
+    assert regime["model0"]["learned"] is True and regime["model1"]["learned"] is False
+    assert regime["model0"]["val_accuracy"] == pytest.approx(0.2) and regime["model0"]["chance"] == 0.01
+    assert regime["model0"]["train_accuracy"] == pytest.approx(0.3) and regime["model0"]["best_epoch"] == 2
+    assert "## Regime" in (report / "tables.md").read_text()

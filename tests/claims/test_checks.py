@@ -56,6 +56,15 @@ class TestAugmentedShareCheck:
         bad = check.evaluate(3000, recorded={1024: 6000})
         assert bad.verdict == "refuted" and "a batch-1024 bug run trained on 6,000 images, expected 4,024" in bad.detail
 
+    def test_a_profile_that_keeps_the_share_checks_its_scaled_counts(self):
+        """Issue 21: on 20,000 images quick's bug augments 51 / 410 (the notes' 0.26% / 2.0%): supported with those
+        counts, refuted when the bug still appends whole batches."""
+        check, augments = AugmentedShareCheck(), {128: 51, 1024: 410}
+        good = check.evaluate(20_000, augments=augments, recorded={128: 20_051, 1024: 20_410})
+        assert good.verdict == "supported" and good.values["added"] == {"128": 51, "1024": 410}
+        whole = check.evaluate(20_000, augments=augments, count=lambda n, b, seed: 128 if b == 51 else 1024)
+        assert whole.verdict == "refuted" and "batch 128 appends 128 images, expected 51" in whole.detail
+
     def test_inconclusive_when_augment_is_missing(self):
         """Without tp2core.recipe.augment the check cannot count: inconclusive, saying why."""
 

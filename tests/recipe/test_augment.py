@@ -174,3 +174,16 @@ class TestAugmentFor:
         """A negative seed names the parameter."""
         with pytest.raises(ConfigError, match=r"^'seed' must be a non-negative int \(got -1\)\.$"):
             full_augmentation(random_images(2), np.zeros(2), seed=-1)
+
+
+def test_a_scaled_bug_appends_the_variants_count_not_a_whole_batch():
+    """Issue 21: under a profile that keeps the notes' share, the bug appends Variant.augmented_by_bug images."""
+    from tp2core.recipe.augment import augment_for
+    from tp2core.recipe.variants import get_profile, get_variant
+
+    x = np.zeros((500, 32, 32, 3), np.uint8)
+    y = np.arange(500) % 100
+    quick = get_profile("quick").apply(get_variant("model2-bugaug"))
+    assert quick.augmented_by_bug == 51
+    assert len(augment_for(quick, x, y, seed=0)[0]) == 500 + 51
+    assert len(augment_for(get_variant("model2-bugaug"), x, y, seed=0)[0]) == 500 + 128

@@ -45,9 +45,18 @@ class TestParameterCounts:
         assert counts["dense_2"] == 10_000 * 1000 + 1000  # 10,001,000
         assert sum(counts.values()) == 43_834_100
 
-    def test_quick_profile_scales_width(self):
-        """Under 'quick' model4's first layer is 10000 ÷ 20 = 500 wide: 3072*500+500 parameters."""
-        assert parameter_counts(PROFILES["quick"].apply(MODEL4))["dense_1"] == 3072 * 500 + 500
+    def test_quick_profile_scales_width_and_pools_the_input(self):
+        """Under 'quick' model4's first layer is 10000 ÷ 10 = 1000 wide on a 16×16×3 pooled image: 768*1000+1000."""
+        assert parameter_counts(PROFILES["quick"].apply(MODEL4))["dense_1"] == 768 * 1000 + 1000
+
+    @pytest.mark.parametrize("name", ["model0", "model1", "model4", "model5"])
+    def test_equals_built_model_at_quick(self, name):
+        """The pooled quick models: arithmetic counts equal the built model's, which has the 'pool' layer."""
+        keras.backend.clear_session()
+        variant = PROFILES["quick"].apply(VARIANTS[name])
+        model = build_model(variant)
+        assert built_counts(model) == parameter_counts(variant)
+        assert model.get_layer("pool").output.shape[1:] == (16, 16, 3)
 
     @pytest.mark.parametrize("name", list(VARIANTS))
     def test_equals_built_model(self, name):

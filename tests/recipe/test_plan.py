@@ -99,3 +99,41 @@ def test_relative_change_by_hand():
     assert relative_change(np.array([1.0, 0.0]), np.array([1.0, 1.0])) == pytest.approx(1.0)
     assert relative_change(np.array([3.0, 4.0]), np.array([6.0, 8.0])) == pytest.approx(1.0)
     assert relative_change(np.array([3.0, 4.0]), np.array([3.0, 4.0])) == 0.0
+
+
+class TestQuickRegime:
+    """Issue 21: quick keeps the notes' batch sizes and learning rate, scales the data, keeps the bug's share and
+    pools the input; the notes' own claims are all judged there."""
+
+    NOTES_CLAIMS = ("hidden-softmax-collapses", "softmax-gradient-vanishes", "relu-beats-course-baseline",
+                    "single-batch-augmentation-is-noop", "more-epochs-help", "model4-worse-than-model3",
+                    "bug-share-grows-with-batch", "full-augmentation-helps")
+
+    def test_the_notes_claims_are_all_judged_at_quick(self):
+        """R3: every claim of the notes themselves is judged at quick (only single-factor arms may be cut)."""
+        for name in self.NOTES_CLAIMS:
+            judged, reason = plan.judged_at(CLAIMS_BY_NAME[name], "quick")
+            assert judged, (name, reason)
+
+    def test_batch_sizes_and_learning_rate_are_the_notes(self):
+        for name in ("model0", "model2", "model3", "model4", "model5"):
+            q, p = get_profile("quick").apply(get_variant(name)), get_variant(name)
+            assert (q.batch_size, q.learning_rate) == (p.batch_size, p.learning_rate)
+
+    def test_the_bug_augments_the_notes_share_of_the_subset(self):
+        """20,000 images: 128 × 0.4 = 51 and 1024 × 0.4 = 410 augmented, 0.26% and 2.05% as in the notes."""
+        assert plan.trained("model2-bugaug", "quick").train_images == 20_000 + 51
+        assert plan.trained("model4-bugaug", "quick").train_images == 20_000 + 410
+        assert plan.ratio_value("share:model2-bugaug", "quick") == pytest.approx(128 / 50_000, rel=0.01)
+        assert plan.trained("model2-bugaug", "paper").train_images == 50_000 + 128  # paper: one whole batch
+
+    def test_pooled_input_shrinks_the_first_layer_only(self):
+        """16×16×3 = 768 inputs at quick: model4's first layer 768 × 1000 (+ bias); the width ratio is kept."""
+        t = plan.trained("model4", "quick")
+        assert t.widths == (1000, 100, 100, 100, 100)
+        assert t.parameters == 768 * 1000 + 1000 + 1000 * 100 + 100 + 3 * (100 * 100 + 100) + 100 * 100 + 100
+        assert plan.trained("model4", "paper").parameters == 43_834_100
+
+    def test_a_variant_as_trained_names_its_levers(self):
+        note = get_profile("quick").scale_note(get_variant("model4-bugaug"))
+        assert "input pooled 32×32→16×16" in note and "bug augments 410 images" in note

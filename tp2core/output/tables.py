@@ -104,6 +104,7 @@ def _variant_row(name: str, group: list[RunResult]) -> dict:
         "min–max %": f"{min(accs):.2f}–{max(accs):.2f}" if accs else "—",
         "notes %": _notes_figure(name),
         "epochs": trained.epochs,
+        "input": _input(trained),
         "widths": "-".join(str(u) for u in trained.hidden_units),
         "batch": trained.batch_size,
         "aug": trained.augmentation,
@@ -117,6 +118,12 @@ def _variant_row(name: str, group: list[RunResult]) -> dict:
         "scale vs notes": _scale_note(group[0]),
         "failed": "; ".join(f"seed {r.spec.seed}: {r.failure}" for r in group if not r.ok) or "",
     }
+
+
+def _input(variant) -> str:
+    """'32×32', or '16×16 (pooled)' where the profile average-pools the image (a scale lever, not the notes')."""
+    side = 32 // getattr(variant, "input_pool", 1)
+    return f"{side}×{side}" + (" (pooled)" if side != 32 else "")
 
 
 def regime_rows(runs: list[RunResult]) -> list[dict]:
@@ -182,7 +189,7 @@ def claim_rows(judgements: list) -> list[dict]:
                     "interval": f"[{_num(r.low)}, {_num(r.high)}] ({_level(r)})" if r else "—",
                     "raw p": _p(r.decision_p) if r else "—",
                     "Holm p": _p(r.p_adjusted) if r and r.p_adjusted is not None else "—",
-                    "verdict (Holm)": c.verdict,
+                    "verdict (Holm)": _verdict(c),
                     "perm. p": _perm(r) if r else "—",
                     "n": f"{c.n_a}+{c.n_b}" if c.b is not None else f"{c.n_a}",
                     "seeds needed": _seeds(c, j) if c.verdict == "inconclusive" else "—",
@@ -196,6 +203,14 @@ def claim_rows(judgements: list) -> list[dict]:
                          "claim (Holm)": (j.holm_verdict or "—") if not comps else "",
                          "pytest": j.verdict if not comps else ""})
     return rows
+
+
+def _verdict(c) -> str:
+    """The comparison's verdict; a not-judged one says which model did not learn (the regime table has the rest)."""
+    if c.not_judged is None:
+        return c.verdict
+    who = [part.split(" did not learn")[0] for part in c.not_judged.split("; ")]
+    return f"not judged: {', '.join(who)} did not learn"
 
 
 def _level(r) -> str:
@@ -238,7 +253,7 @@ def attribution_rows(judgements: list) -> list[dict]:
         r = c.result
         rows.append({"factor": factor, "arm": c.label, "effect (pts)": _num(c.effect if r else None),
                      "interval": f"[{_num(r.low)}, {_num(r.high)}] ({_level(r)})" if r else "—",
-                     "n": f"{c.n_a}+{c.n_b}", "verdict (Holm)": c.verdict})
+                     "n": f"{c.n_a}+{c.n_b}", "verdict (Holm)": _verdict(c)})
     return rows
 
 
