@@ -345,7 +345,10 @@ class ControllerHooks:
                 tr.ensure_newline()
                 tr.write_line(text)
 
-        self.poller = Poller(store_root(self.controller.options), write).start()
+        from .store.database import Store
+
+        root = store_root(self.controller.options)
+        self.poller = Poller(lambda: Store(root), write).start()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids) -> None:

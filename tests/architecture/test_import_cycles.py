@@ -98,3 +98,23 @@ def test_imports_inside_functions_are_edges(tmp_path):
     graph = import_graph(pkg)
     assert "tp2core.sub.b" in graph["tp2core.a"] and "tp2core.a" in graph["tp2core.sub.b"]
     assert find_cycle(graph) is not None
+
+
+def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The module graph collapsed to tp2core's sub-packages (tp2core.claims, tp2core.store, …; top-level modules
+    stay themselves): an edge A → B when any module of A imports any module of B."""
+    def package(module: str) -> str:
+        return ".".join(module.split(".")[:2])
+
+    out: dict[str, set[str]] = {}
+    for importer, targets in graph.items():
+        out.setdefault(package(importer), set()).update(
+            package(t) for t in targets if package(t) != package(importer))
+    return out
+
+
+def test_tp2core_packages_have_no_import_cycle():
+    """Issue 24: one package per concern, layered — no two packages import each other, even through others
+    (training/progress once imported store/ while store/ imports training/runs)."""
+    cycle = find_cycle(package_graph(import_graph()))
+    assert cycle is None, "package import cycle: " + " → ".join(cycle)

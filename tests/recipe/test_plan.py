@@ -69,7 +69,8 @@ class TestVariantsCommand:
         data = json.loads(capsys.readouterr().out)
         assert data["profile"] == "quick"
         assert set(data["variants"][0]) == {"name", "epochs", "batch_size", "widths", "train_images",
-                                            "optimizer_steps", "parameters", "augmentation", "validation"}
+                                            "optimizer_steps", "parameters", "augmentation", "validation", "input"}
+        assert data["variants"][0]["input"] == [16, 16, 3]  # quick pools the image 2×2 (issue 21)
         claim = next(c for c in data["claims"] if c["name"] == "hidden-softmax-collapses")
         assert claim["compares"][1] == {"a": "model1", "b": None, "metric": "accuracy"}
         assert set(claim) == {"name", "judged", "reason", "compares", "ratios"}

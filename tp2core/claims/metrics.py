@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError
+from ..recipe.models import FIRST_LAYER
 from ..training.runs import RunResult
 
 METRICS = ("val_accuracy", "first_layer_grad_norm", "images_per_second", "first_layer_weight_change",
@@ -39,7 +40,6 @@ METRIC_LABELS = {
     "first_layer_grad_norm": "log10 first-layer grad norm at init",
     "images_per_second": "log10 images/s",
 }
-FIRST_LAYER = "dense_1"  # Keras' name of the first hidden Dense layer (tp2core.recipe.models)
 GRAD_MOMENT = "init"  # which RunResult.grad_norms entry is judged; "epoch1" is reported beside it
 GRAD_FLOOR = 1e-30  # a norm below this counts as vanished (avoids log10(0) = -inf)
 # Throughput is only judged from runs with at least this much steady (post-warm-up) training time: a

@@ -46,8 +46,10 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     profile = get_profile(args.profile)
     print(f"profile {profile.name}: {profile.description}")
-    head = ("variant", "epochs", "batch", "widths", "train imgs", "validation", "steps", "params", "augmentation")
-    rows = [(v["name"], v["epochs"], v["batch_size"], "-".join(map(str, v["widths"])), v["train_images"],
+    head = ("variant", "epochs", "batch", "input", "widths", "train imgs", "validation", "steps", "params",
+            "augmentation")
+    rows = [(v["name"], v["epochs"], v["batch_size"], "×".join(map(str, v["input"][:2])),
+             "-".join(map(str, v["widths"])), v["train_images"],
              f"{v['validation']['images']} {v['validation']['kind']}", v["optimizer_steps"], v["parameters"],
              v["augmentation"]) for v in data["variants"]]
     _table(head, rows)

@@ -19,7 +19,6 @@ import os
 import pickle
 import struct
 import tarfile
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ import numpy as np
 from . import render_v1, render_v2
 from .cifar_format import OFFICIAL_FILENAME, SIMULATED_MARKER, TOP_DIR, _reconstruct
 from ..errors import ConfigError, DataError
+from ..fileio import atomic_file
 
 GENERATOR_VERSION = 2  # the default; bump (and add a renderer) when the images change meaning
 GENERATORS = {1: render_v1, 2: render_v2}  # version → module with make_classes(rng) and render_images(...)
@@ -128,21 +128,16 @@ def dumps_py2(obj: object) -> bytes:
 
 
 def write_tar_gz(path: Path, members: dict[str, bytes], top: str = TOP_DIR, compresslevel: int = 6) -> Path:
-    """A reproducible ``top/<member>`` tar.gz (fixed times, owners, modes), written to a temp file then renamed."""
+    """A reproducible ``top/<member>`` tar.gz (fixed times, owners, modes), written atomically (fileio.atomic_file:
+    temp file, fsync, rename)."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            gz_args = {"mtime": FIXED_MTIME, "compresslevel": compresslevel}  # no name, fixed time: reproducible
-            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, **gz_args) as gz:
-                with tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-                    tar.addfile(_info(top + "/", tarfile.DIRTYPE, 0, 0o755))
-                    for name, data in members.items():
-                        tar.addfile(_info(f"{top}/{name}", tarfile.REGTYPE, len(data), 0o644), io.BytesIO(data))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as raw:
+        gz_args = {"mtime": FIXED_MTIME, "compresslevel": compresslevel}  # no name, fixed time: reproducible
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, **gz_args) as gz:
+            with tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+                tar.addfile(_info(top + "/", tarfile.DIRTYPE, 0, 0o755))
+                for name, data in members.items():
+                    tar.addfile(_info(f"{top}/{name}", tarfile.REGTYPE, len(data), 0o644), io.BytesIO(data))
     return path
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..recipe.costs import estimated_cost
+from ..store.database import settled
 
 Cell = tuple[str, int]  # (variant name, seed)
-MAX_ATTEMPTS = 2  # as Store.get_or_train: a failed run is tried twice, then its failure stands
 
 
 def needed_cells(cells: Iterable[Cell], claims: Iterable, profile, seeds: Iterable[int]) -> list[Cell]:
@@ -24,11 +24,6 @@ def needed_cells(cells: Iterable[Cell], claims: Iterable, profile, seeds: Iterab
     seeds = list(seeds)
     wanted = list(cells) + [(v, s) for v in judged_variants(claims, profile) for s in seeds]
     return list(dict.fromkeys(wanted))
-
-
-def settled(stored, max_attempts: int = MAX_ATTEMPTS) -> bool:
-    """A stored run is final when it succeeded or has failed ``max_attempts`` times (Store.get_or_train's rule)."""
-    return stored is not None and (stored.ok or stored.attempts >= max_attempts)
 
 
 def plan(session, cells: Iterable[Cell]) -> list[Cell]:

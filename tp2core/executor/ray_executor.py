@@ -205,12 +205,10 @@ def run_on_ray(session, cells: list[Cell], *, address: str | None = None,
 
 
 def _store(store, result):
-    """Put ``result``, counting attempts as Store.get_or_train does (a failed attempt before this one)."""
-    import dataclasses
+    """Put ``result``, counting attempts as Store.get_or_train does (store.database.counted)."""
+    from ..store.database import counted
 
-    previous = store.get(result.identity)
-    if previous is not None and not previous.ok:
-        result = dataclasses.replace(result, attempts=previous.attempts + 1)
+    result = counted(result, store.get(result.identity))
     store.put(result)
     return result
 

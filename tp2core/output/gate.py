@@ -145,7 +145,7 @@ def compare(reference: dict, meta: dict, runs: list[RunResult], judgements: list
     verdicts = {j.claim: j.verdict for j in judgements}
     for claim, ref_verdict in reference.get("claims", {}).items():
         if claim not in verdicts:
-            problems.append(f"claim {claim}: not judged in this session (reference verdict {ref_verdict}).")
+            problems.append(f"claim {claim}: missing from this session (reference verdict {ref_verdict}).")
         elif mismatch := claim_mismatch(reference, claim, verdicts[claim]):
             problems.append(mismatch)
     return problems

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from ..data.dataset import TRAIN_PER_CLASS as CIFAR_TRAIN_PER_CLASS
 from .models import forward_macs
+from .plan import trained as as_trained
 from .variants import Profile, get_variant
 
 
 def estimated_cost(variant_name: str, profile: Profile) -> float:
-    """Multiply-adds over the whole run (forward only; backward is ~2× and the same for all)."""
-    trained = profile.apply(get_variant(variant_name))
-    n = (trained.classes or 100) * (profile.train_per_class or CIFAR_TRAIN_PER_CLASS)
-    if trained.augmentation == "full":
-        n *= 2
-    elif trained.augmentation == "single_batch_bug":
-        n += min(trained.augmented_by_bug, n)
-    return float(trained.epochs) * n * forward_macs(trained)
+    """Multiply-adds over the whole run (forward only; backward is ~2× and the same for all): epochs × the images a
+    variant trains on (recipe.plan.trained, the one count of them) × forward MACs per image."""
+    t = as_trained(variant_name, profile)
+    return float(t.epochs) * t.train_images * forward_macs(profile.apply(get_variant(variant_name)))

@@ -18,6 +18,9 @@ def input_features(variant: Variant) -> int:
     return INPUT_FEATURES // (variant.input_pool * variant.input_pool)
 
 
+FIRST_LAYER = "dense_1"  # the first hidden Dense layer's name (layer_names): where the gradient/weight probes look
+
+
 def layer_names(variant: Variant) -> list[str]:
     """Names of the layers with weights, input side first: dense_1 … dense_k, output."""
     return [f"dense_{i}" for i in range(1, len(variant.hidden_units) + 1)] + ["output"]

@@ -44,9 +44,11 @@ class Trained:
     optimizer_steps: int  # epochs × ceil(train_images / batch_size)
     parameters: int  # trainable, kernels + biases
     augmentation: str
+    input_shape: tuple[int, int, int] = (32, 32, 3)  # what the first layer sees: (16, 16, 3) when the profile pools
 
     def to_dict(self) -> dict:
         return {"name": self.name, "epochs": self.epochs, "batch_size": self.batch_size, "widths": list(self.widths),
+                "input": list(self.input_shape),
                 "train_images": self.train_images, "optimizer_steps": self.optimizer_steps,
                 "parameters": self.parameters, "augmentation": self.augmentation,
                 "validation": {"kind": self.validation, "images": self.validation_images}}
@@ -67,6 +69,7 @@ def trained(variant: Variant | str, profile: Profile | str) -> Trained:
         clean_train_images=n, validation_images=2 * val if v.validation == "augmented" else val,
         validation=v.validation, optimizer_steps=v.epochs * math.ceil(images / v.batch_size),
         parameters=sum(a * b + b for a, b in zip(widths, widths[1:])), augmentation=v.augmentation,
+        input_shape=(32 // v.input_pool, 32 // v.input_pool, 3),
     )
 
 

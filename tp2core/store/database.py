@@ -33,6 +33,7 @@ DB_NAME = "runs.sqlite"
 BUSY_TIMEOUT_S = 60.0  # how long a writer waits for another writer's transaction before "database is locked"
 HEARTBEAT_S = 30.0  # how often a training process refreshes its in-flight row
 STALE_AFTER_S = 600.0  # an in-flight row without a heartbeat for this long is reported stale (C10)
+MAX_ATTEMPTS = 2  # a failed run is tried twice, then its failure stands (settled)
 _HOST = socket.gethostname()
 
 _SCHEMA = """
@@ -115,7 +116,7 @@ class Store:
             yield
 
     def get_or_train(
-        self, spec: RunSpec, train_fn: Callable[[], RunResult], *, max_attempts: int = 2
+        self, spec: RunSpec, train_fn: Callable[[], RunResult], *, max_attempts: int = MAX_ATTEMPTS
     ) -> tuple[RunResult, bool]:
         """The stored result of ``spec`` (reused=True) or ``train_fn()``'s, stored first (reused=False).
 
@@ -125,19 +126,19 @@ class Store:
         _check_attempts(max_attempts)
         identity = spec.identity()
         stored = self.get(identity)
-        if _settled(stored, max_attempts):
+        if settled(stored, max_attempts):
             return stored, True
         with self.lock(identity):
             return self._train_locked(spec, identity, train_fn, max_attempts)
 
     def try_get_or_train(
-        self, spec: RunSpec, train_fn: Callable[[], RunResult], *, max_attempts: int = 2
+        self, spec: RunSpec, train_fn: Callable[[], RunResult], *, max_attempts: int = MAX_ATTEMPTS
     ) -> tuple[RunResult, bool] | None:
         """As ``get_or_train``, but None at once if another process is training this identity now."""
         _check_attempts(max_attempts)
         identity = spec.identity()
         stored = self.get(identity)
-        if _settled(stored, max_attempts):
+        if settled(stored, max_attempts):
             return stored, True
         held = locks.try_hold(locks.lock_path(self.lock_dir, identity))
         if held is None:
@@ -197,7 +198,7 @@ class Store:
 
     def _train_locked(self, spec: RunSpec, identity: str, train_fn, max_attempts: int) -> tuple[RunResult, bool]:
         stored = self.get(identity)  # re-check: another process may have finished while we waited
-        if _settled(stored, max_attempts):
+        if settled(stored, max_attempts):
             return stored, True
         now = time.time()
         with self._write() as db:
@@ -209,9 +210,7 @@ class Store:
                 result = train_fn()
             if not isinstance(result, RunResult) or result.identity != identity:
                 raise ValueError(f"train_fn must return the RunResult of run {identity} (got {result!r:.120}).")
-            if stored is not None:  # a failed attempt before this one
-                result = dataclasses.replace(result, attempts=stored.attempts + 1)
-            self.put(result)
+            self.put(counted(result, stored))
         except BaseException:
             with suppress(StoreError):  # the original error matters more than a failed cleanup
                 with self._write() as db:
@@ -326,8 +325,17 @@ def _add_progress_column(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE in_flight ADD COLUMN progress TEXT")
 
 
-def _settled(result: RunResult | None, max_attempts: int) -> bool:
+def settled(result: RunResult | None, max_attempts: int = MAX_ATTEMPTS) -> bool:
+    """The retry rule, in one place: a stored run is final when it succeeded or has failed ``max_attempts`` times
+    (get_or_train, executor planning and the Ray executor all ask this)."""
     return result is not None and (result.ok or result.attempts >= max_attempts)
+
+
+def counted(result: RunResult, previous: RunResult | None) -> RunResult:
+    """``result`` with its attempt number: one more than a stored failed attempt of the same run, if any."""
+    if previous is not None and not previous.ok:
+        return dataclasses.replace(result, attempts=previous.attempts + 1)
+    return result
 
 
 def _check_attempts(max_attempts: int) -> None:

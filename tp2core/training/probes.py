@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import fastfit
+from ..recipe.models import FIRST_LAYER
 
 if TYPE_CHECKING:
     import keras
 
-FIRST_LAYER = "dense_1"  # tp2core.recipe.models.layer_names: the first hidden Dense layer
 
 
 def finite_or_none(value: float | None) -> float | None:

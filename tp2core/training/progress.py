@@ -85,13 +85,14 @@ def _duration(seconds) -> str:
 
 
 class Poller:
-    """The controller's side: a daemon thread reading ``Store.progress()`` under ``store_root`` and handing each
-    line of ``lines`` to ``write`` (the terminal reporter's). Its own Store: sqlite connections stay in a thread."""
+    """The controller's side: a daemon thread reading ``Store.progress()`` and handing each line of ``lines`` to
+    ``write`` (the terminal reporter's). ``open_store`` opens its own Store inside the thread (sqlite connections
+    stay in a thread); taking it as an argument keeps training/ from importing store/ (which imports training/)."""
 
-    def __init__(self, store_root, write: Callable[[str], None]) -> None:
+    def __init__(self, open_store: Callable[[], object], write: Callable[[str], None]) -> None:
         import threading
 
-        self.store_root, self.write = store_root, write
+        self.open_store, self.write = open_store, write
         self.every_s = every_s(PRINT_EVERY_S)
         self.printed: dict[str, tuple[float, dict]] = {}
         self._stop = threading.Event()
@@ -111,12 +112,11 @@ class Poller:
 
     def _loop(self) -> None:
         from ..errors import StoreError
-        from ..store.database import Store
 
         store = None
         while not self._stop.wait(max(0.2, min(self.every_s, REFRESH_S))):
             try:
-                store = store or Store(self.store_root)
+                store = store or self.open_store()
                 self.poll_once(store)
             except StoreError:
                 pass  # progress is a courtesy: a busy or missing store never disturbs the session
