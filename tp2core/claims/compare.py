@@ -230,20 +230,22 @@ def _permutation_p(x: np.ndarray, y: np.ndarray, relation: str, threshold: float
     return min(1.0, 2.0 * min(tost, outside))
 
 
-def holm(p_values: Sequence[float]) -> np.ndarray:
-    """Holm step-down adjusted p-values, shape (m,): adj_(i) = max_{j<=i} min(1, (m - j + 1)·p_(j)) in sorted order.
+def holm(p_values) -> np.ndarray:
+    """Holm step-down adjusted p-values along the last axis (shape of the input; leading axes are independent
+    families, e.g. simulated experiments): adj_(i) = max_{j<=i} min(1, (m - j + 1)·p_(j)) in sorted order.
 
     Rejecting where adj < alpha controls the family-wise error at alpha (Holm 1979). Hand example:
     p = [0.01, 0.04, 0.03] → sorted 0.01, 0.03, 0.04 × 3, 2, 1 = 0.03, 0.06, 0.04 → running max 0.03, 0.06, 0.06.
     """
     p = np.asarray(p_values, dtype=float)
-    if p.ndim != 1 or not np.all((p >= 0) & (p <= 1)):
-        raise ConfigError(f"'p_values' must be a 1-D sequence of numbers in [0, 1] (got {np.asarray(p_values).tolist()!r}).")
-    order = np.argsort(p, kind="stable")
-    m = p.size
-    adjusted_sorted = np.maximum.accumulate(np.minimum(1.0, (m - np.arange(m)) * p[order]))
-    out = np.empty(m)
-    out[order] = adjusted_sorted
+    if p.ndim < 1 or not np.all((p >= 0) & (p <= 1)):
+        raise ConfigError(f"'p_values' must be a sequence of numbers in [0, 1] (got {p.tolist()!r}).")
+    order = np.argsort(p, axis=-1, kind="stable")
+    m = p.shape[-1]
+    ranked = np.take_along_axis(p, order, axis=-1)
+    adjusted_sorted = np.maximum.accumulate(np.minimum(1.0, (m - np.arange(m)) * ranked), axis=-1)
+    out = np.empty_like(p)
+    np.put_along_axis(out, order, adjusted_sorted, axis=-1)
     return out
 
 

@@ -132,32 +132,60 @@ def evaluate(
                       decision_p, codes)
 
 
-def sd_upper_bound(sd: float, df: float, confidence: float = SD_CONFIDENCE) -> float:
+def power_at(n, effect, sd_a, sd_b, relation: str, *, threshold: float = 0.0, margin: float | None = None,
+             alpha: float = 0.05) -> np.ndarray:
+    """Power of the verdict the effect points to at n seeds per arm, if the true effect and sds are these (arrays
+    broadcast; ``sd_b`` None: against a constant): beyond the threshold on the effect's side (directional), for
+    equivalent "supported" when |effect| < margin, else "refuted". Noncentral t, Welch–Satterthwaite df at equal
+    n; for TOST the Bonferroni lower bound P(both pass) >= P(first) + P(second) - 1."""
+    from scipy.stats import nct, t as student_t
+
+    n, effect, sd_a = (np.asarray(v, dtype=float) for v in (n, effect, sd_a))
+    var_b = 0.0 if sd_b is None else np.square(np.asarray(sd_b, dtype=float))
+    var = np.square(sd_a) + var_b
+    se = np.sqrt(var / n)
+    df = n - 1.0 if sd_b is None else var**2 * (n - 1.0) / (np.square(sd_a) ** 2 + np.square(var_b))
+    if relation in ("greater", "less"):
+        return nct.sf(student_t.ppf(1 - alpha / 2, df), df, np.abs(effect - threshold) / se)
+    q = student_t.ppf(1 - alpha / 2, df)
+    inside = nct.sf(q, df, (effect + margin) / se) + nct.cdf(-q, df, (effect - margin) / se) - 1.0
+    outside = nct.sf(student_t.ppf(1 - alpha / 4, df), df, (np.abs(effect) - margin) / se)
+    return np.where(np.abs(effect) < margin, np.maximum(inside, 0.0), outside)
+
+
+def plan_seeds(effect, sd_a, sd_b, relation: str, *, threshold: float = 0.0, margin: float | None = None,
+               alpha: float = 0.05, power: float = 0.8, max_seeds: int = 1000, pilot_df=None) -> np.ndarray:
+    """``seeds_for_power`` on arrays (effect, sds, pilot_df broadcast): int array, 0 where no plan exists."""
+    effect, sd_a = np.asarray(effect, dtype=float), np.asarray(sd_a, dtype=float)
+    sd_b = None if sd_b is None else np.asarray(sd_b, dtype=float)
+    if pilot_df is not None:
+        scale = sd_upper_bound(1.0, np.asarray(pilot_df, dtype=float))
+        sd_a, sd_b = sd_a * scale, None if sd_b is None else sd_b * scale
+    var = np.square(sd_a) + (0.0 if sd_b is None else np.square(sd_b))
+    at_boundary = np.abs(effect) == margin if relation == "equivalent" else effect == threshold
+    shape = np.broadcast_shapes(effect.shape, np.shape(var), np.shape(at_boundary))
+    defined = np.broadcast_to((var > 0) & ~at_boundary, shape)
+    safe_sd_a = np.where(defined, sd_a, 1.0)  # undefined entries get a harmless stand-in, masked at the end
+
+    def enough(n) -> np.ndarray:
+        return power_at(n, effect, safe_sd_a, sd_b if sd_b is None else np.where(defined, sd_b, 1.0), relation,
+                        threshold=threshold, margin=margin, alpha=alpha) >= power
+
+    reachable = defined & enough(np.full(shape, max_seeds))
+    low, high = np.ones(shape, dtype=int), np.full(shape, max_seeds)  # power grows with n: low is not enough, high is
+    while np.any(high - low > 1):
+        mid = (low + high) // 2
+        ok = enough(np.maximum(mid, 2)) & (mid >= 2)
+        low, high = np.where(ok, low, mid), np.where(ok, mid, high)
+    return np.where(reachable, high, 0)
+
+
+def sd_upper_bound(sd, df, confidence: float = SD_CONFIDENCE):
     """One-sided ``confidence`` upper bound of a standard deviation estimated with ``df`` degrees of freedom:
     sd·sqrt(df / χ²_{1-confidence}(df)) (×3.08 at df 2, ×1.94 at df 4, ×1.40 at df 10 for 90%)."""
     from scipy.stats import chi2
 
-    return sd * float(np.sqrt(df / chi2.ppf(1.0 - confidence, df)))
-
-
-def power_at(n, effect: float, sd_a: float, sd_b: float | None, relation: str, *, threshold: float = 0.0,
-             margin: float | None = None, alpha: float = 0.05) -> np.ndarray:
-    """Power of the verdict the effect points to at n seeds per arm (array), if the true effect and sds are these:
-    "supported" beyond the threshold on the effect's side (directional; "refuted" on the other side, which has the
-    same power), for equivalent "supported" when |effect| < margin, else "refuted". Noncentral t, Welch–
-    Satterthwaite df at equal n; for TOST the Bonferroni lower bound P(both pass) >= P(first) + P(second) - 1."""
-    from scipy.stats import nct, t as student_t
-
-    n = np.asarray(n, dtype=float)
-    var = sd_a**2 + (0.0 if sd_b is None else sd_b**2)
-    se = np.sqrt(var / n)
-    df = n - 1.0 if sd_b is None else var**2 * (n - 1.0) / (sd_a**4 + sd_b**4)
-    if relation in ("greater", "less"):
-        return nct.sf(student_t.ppf(1 - alpha / 2, df), df, abs(effect - threshold) / se)
-    if abs(effect) < margin:
-        q = student_t.ppf(1 - alpha / 2, df)
-        return np.maximum(0.0, nct.sf(q, df, (effect + margin) / se) + nct.cdf(-q, df, (effect - margin) / se) - 1.0)
-    return nct.sf(student_t.ppf(1 - alpha / 4, df), df, (abs(effect) - margin) / se)
+    return sd * np.sqrt(df / chi2.ppf(1.0 - confidence, df))
 
 
 def seeds_for_power(
@@ -172,17 +200,9 @@ def seeds_for_power(
     ``max_seeds``. ``sd_b`` None: one arm against a constant.
 
     Why the upper bound: at 2–3 seeds the observed sd is uncertain by a factor of 2–3, and planning with it gave
-    half the promised power (issue 22); with the bound, a plan from a 3+3 pilot reaches its power in about 90% of
-    pilots when the true effect is the stated one (docs/statistics.md, "Seed plans").
+    about half the promised power (issue 22); with the bound, a plan from a 3+3 pilot reaches its power in about
+    90% of pilots when the true effect is the stated one (docs/statistics.md, "Seed plans").
     """
-    var = sd_a**2 + (0.0 if sd_b is None else sd_b**2)
-    at_boundary = abs(effect) == margin if relation == "equivalent" else effect == threshold
-    if not var > 0 or at_boundary:
-        return None
-    if pilot_df is not None:
-        scale = sd_upper_bound(1.0, pilot_df)
-        sd_a, sd_b = sd_a * scale, None if sd_b is None else sd_b * scale
-    n = np.arange(2, max_seeds + 1)
-    achieved = power_at(n, effect, sd_a, sd_b, relation, threshold=threshold, margin=margin, alpha=alpha)
-    enough = np.flatnonzero(achieved >= power)
-    return int(n[enough[0]]) if enough.size else None
+    n = int(plan_seeds(effect, sd_a, sd_b, relation, threshold=threshold, margin=margin, alpha=alpha, power=power,
+                       max_seeds=max_seeds, pilot_df=pilot_df))
+    return n or None
