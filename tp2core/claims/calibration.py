@@ -31,6 +31,7 @@ import numpy as np
 
 from . import welch
 from .compare import holm
+from .metrics import binomial_se
 from .stats import RELATIONS
 
 THRESHOLD = 0.5  # directional threshold, in sd_diff ("greater" uses +0.5, "less" -0.5): exercises the shift
@@ -222,12 +223,6 @@ def family_error(family: Family, *, trials: int, seed: int, alpha: float = 0.05)
 
 
 # --- quantised accuracies: the spread floor --------------------------------------------------------------------
-def binomial_se(accuracy_pts: float, images: int) -> float:
-    """Standard error, in points, of an accuracy measured on ``images`` validation images (the spread floor)."""
-    p = min(max(accuracy_pts / 100.0, 1.0 / images), 1.0 - 1.0 / images)
-    return 100.0 * math.sqrt(p * (1.0 - p) / images)
-
-
 QUANTISED_RULES = ("zero spread follows the point (before issue 22)", "zero spread → inconclusive, no floor",
                    "sd floored at the binomial s.e. (claims)")
 

@@ -249,25 +249,33 @@ def holm(p_values) -> np.ndarray:
     return out
 
 
-def adjust_verdicts(results: Sequence[CompareResult], alpha: float | None = None) -> list[CompareResult]:
+def adjust_verdicts(results: Sequence[CompareResult], alpha: float | None = None, *,
+                    family_size: int | None = None) -> list[CompareResult]:
     """The family's results with Holm-adjusted verdicts, in the input order.
 
-    The family is every comparison judged in the session. Holm runs over each result's ``decision_p``; a
-    result keeps its "supported"/"refuted" iff its adjusted p < alpha, else becomes "inconclusive". Intervals
-    and raw p-values are unchanged (tables show the raw p beside the adjusted verdict); ``p_adjusted`` and
-    ``family_size`` are set. ``alpha`` defaults to the results' common alpha.
+    Holm runs over each result's ``decision_p``, plus p = 1 for every member of a ``family_size`` family that has no
+    result here (no usable runs, not measurable, not judged): such a member never rejects, and the family — hence
+    every verdict — does not depend on which runs happen to be stored. A result keeps its "supported"/"refuted"
+    iff its adjusted p < alpha, else becomes "inconclusive". Intervals and raw p-values are unchanged;
+    ``p_adjusted`` and ``family_size`` are set. ``alpha`` defaults to the results' common alpha.
     """
     results = list(results)
     if not all(isinstance(r, CompareResult) for r in results):
         raise ConfigError(f"'results' must be CompareResult values (got {[type(r).__name__ for r in results]}).")
+    m = len(results) if family_size is None else family_size
+    if isinstance(m, bool) or not isinstance(m, int) or m < len(results):
+        raise ConfigError(f"'family_size' must be an int >= the {len(results)} results (got {family_size!r}); "
+                          "it counts every comparison of the family, with or without a result.")
     if alpha is None:
         alphas = {r.alpha for r in results}
         if len(alphas) > 1:
             raise ConfigError(f"'alpha' must be given when the results' alphas differ (got {sorted(alphas)}).")
         alpha = alphas.pop() if alphas else 0.05
-    adjusted = holm([r.decision_p for r in results])
+    if not results:
+        return []
+    adjusted = holm([r.decision_p for r in results] + [1.0] * (m - len(results)))
     return [replace(r, verdict=_side(r) if p < alpha else INCONCLUSIVE, p_adjusted=float(p),
-                    family_size=len(results)) for r, p in zip(results, adjusted)]
+                    family_size=m) for r, p in zip(results, adjusted)]
 
 
 def _finite_number(x: object) -> bool:
