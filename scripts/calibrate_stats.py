@@ -118,7 +118,7 @@ def render_extra(extra: dict, trials: int) -> list[str]:
         c = r["cell"]
         out.append(f"| {c.noise} | {c.design} | {c.n} | {_pct(r['false_supported'], trials)} | "
                    f"{_pct(r['false_refuted'], trials)} | ≤ 2.5% | {_flag(r, trials)} |")
-    out += ["", "Cells **above** here are the t test's known weakness under right skew at 2–5 seeds against a "
+    out += ["", "Cells **above** here are the t test's known weakness under right skew at 2–10 seeds against a "
             "constant or an arm with a larger spread: the mean of a few skewed draws is skewed, so one tail of t is "
             "too light. tp2 keeps t (the exact permutation test cannot reach α below 4 seeds per arm) and, from 4 "
             "seeds per arm, marks every supported/refuted verdict whose exact permutation p is ≥ α as "
@@ -150,7 +150,7 @@ def render_extra(extra: dict, trials: int) -> list[str]:
             f"{', '.join(str(n) for n in sk['seeds'])} seeds), not per-seed values, and two values are symmetric by "
             f"construction: the pooled skewness of per-seed accuracies is {observed} from them. For the quick "
             "references (3 seeds × ~30 variants) the pooled-residual skewness would fall, 90% of the time, in: "
-            f"{ranges}. The smoke references sit at chance (about 1%, floored at 0 and quantised to 0.1 pts on 1,000 "
+            f"{ranges}. The smoke references sit at chance (about 1%, floored at 0 and quantised to 0.2 pts on 500 "
             "images): that is the quantised-accuracy row, which the floor covers; models that learned are judged "
             "on quick or paper, whose seed noise the normal row describes until per-seed values in a reference "
             "say otherwise (rerun this script after `--tp2-update-references` stores them)."]
