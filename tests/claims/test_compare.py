@@ -150,6 +150,19 @@ class TestSeedsNeeded:
         assert welch.seeds_for_power(r.effect, r.sd_a, r.sd_b, "greater") == 11 and r.seeds_needed == 48
 
 
+class TestStrictInput:
+    @pytest.mark.parametrize("a,b,message", [
+        ([True, False, True], [1.0, 2.0], r"^'a' must be a 1-D sequence of numbers, one per seed \(got \[True, False, True\]: booleans\)"),
+        (["0.3", "0.4"], [1.0, 2.0], r"^'a' must be a 1-D sequence of numbers, one per seed \(got \['0.3', '0.4'\]: non-numbers\)"),
+        ([1.0, 2.0], True, r"^'b' must be a sequence of numbers or one number \(got True\)"),
+        ([1e308, -1e308], [0, 1], r"^'a' and 'b' must be small enough for a finite mean and variance"),
+    ])
+    def test_issue_22_repros_raise_naming_the_argument(self, a, b, message):
+        """Booleans, strings and an overflowing variance are refused (issue 22), never a NaN in a result."""
+        with pytest.raises(ValueError, match=message):
+            compare(a, b, "greater")
+
+
 class TestValidation:
     @pytest.mark.parametrize("kwargs,message", [
         (dict(a=[1.0], b=B, relation="greater"), r"^'a' must have at least two values, one per seed \(got 1: \[1.0\]\)"),
