@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .claims.claim import adjust_session
 from .claims.judgement import Judgement
 from .claims.regime import regime
 from .errors import Tp2Error
@@ -73,8 +72,9 @@ class Controller:
         self.not_judged[record["claim"]] = record["reason"]
 
     def adjusted_judgements(self) -> list[Judgement]:
-        """Every judgement, Holm-adjusted over the session's measurable comparisons (the family)."""
-        return adjust_session([self.judgements[c] for c in sorted(self.judgements)])
+        """Every judgement, by claim. Each arrives Holm-adjusted over the fixed family (tp2core.claims.family), so
+        the tables say what the pytest outcome said: nothing is re-adjusted here."""
+        return [self.judgements[c] for c in sorted(self.judgements)]
 
     def missing(self) -> list[str]:
         """Cells and claims that were collected but never reported (crashed worker, interrupted session)."""
@@ -102,7 +102,7 @@ class Controller:
         return Path(self.options.report_dir or Path(store_root(self.options)) / "report")
 
     def finish(self, dataset=None, width: int = 120, wide: bool = False) -> Outcome:
-        """Holm over the session, then tables (``width`` columns; every column when ``wide``), session files,
+        """Tables (``width`` columns; every column when ``wide``), session files,
         gate, references, figures — plain steps, in order."""
         out = Outcome()
         runs, judgements, missing = list(self.runs.values()), self.adjusted_judgements(), self.missing()

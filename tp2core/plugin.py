@@ -193,13 +193,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("tp2_cell", cells, ids=[f"{v}-seed{s}" for v, s in cells])
 
 
-@pytest.hookimpl(trylast=True)  # after -k/-m deselection: the family is what this session judges
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection: which claims this session collected
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Training cells first, longest first (so two workers finish together), then the claims; and the size of
-    the session's family of comparisons (the Bonferroni divisor of each claim test's outcome).
+    """Training cells first, longest first (so two workers finish together), then the claims; the fixed family's
+    size (every comparison the profile judges, whatever -k selected: tp2core.claims.family) and the collected
+    claims, whose runs every claim test trains or waits for before judging the family.
 
     Deterministic (a pure function of the collected items), as xdist requires of every worker's collection.
     """
+    from .claims.catalog import CLAIMS
+    from .claims.family import family_size, members
     from .recipe.costs import estimated_cost
 
     def key(item: pytest.Item):
@@ -209,14 +212,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return (1, 0, 0)
 
     items.sort(key=key)  # stable: claims keep their file order
-    # The session's family: every comparison of every collected claim, known here on every worker alike.
+    session = config.stash[SESSION_KEY]
     claims = {item.callspec.params["claim"].name: item.callspec.params["claim"] for item in items
               if getattr(item, "callspec", None) and hasattr(item.callspec.params.get("claim"), "comparisons")}
-    from .recipe.plan import judged_at
-
-    profile = config.stash[SESSION_KEY].profile
-    judged = [c for c in claims.values() if judged_at(c, profile)[0]]  # a claim not judged is outside the family
-    config.stash[SESSION_KEY].family_size = max(1, sum(len(c.comparisons) for c in judged))
+    session.collected_claims = members(list(claims.values()), session.profile)
+    session.family_size = family_size(CLAIMS, session.profile)
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):

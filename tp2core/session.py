@@ -63,7 +63,11 @@ class Tp2Session:
     """Per-process state. ``run`` trains a (variant, seed) once across all processes, or reuses it."""
 
     options: Options = field(default_factory=Options)
-    family_size: int = 1  # comparisons of every claim collected this session (Bonferroni divisor; plugin sets it)
+    family_size: int = 1  # comparisons in the fixed Holm family (tp2core.claims.family; the plugin sets it)
+    # claims collected this session (after -k): their runs are trained or waited for before any claim is judged,
+    # so every worker judges the family on the same runs; the plugin sets it
+    collected_claims: list = field(default_factory=list)
+    _family_cache: dict = field(default_factory=dict, repr=False)
     # (variant, seed) → the exception its Ray task raised: such a cell fails its test rather than train here.
     remote_errors: dict[tuple[str, int], str] = field(default_factory=dict)
 
@@ -145,16 +149,31 @@ class Tp2Session:
         return {cell: done[cell] for cell in cells}
 
     def judge(self, claim) -> tuple[object, list[tuple[RunResult, bool]]]:
-        """(Judgement, the (result, reused) runs it used): every run the claim needs, trained or reused."""
-        from .claims.claim import judge
+        """(Judgement, the (result, reused) runs it used). The verdict is Holm over the fixed family
+        (tp2core.claims.family): this claim's runs and those of every collected claim are trained or reused; the
+        other family members are read from the store as they are (absent runs: p = 1), so a ``-k`` run, a full run
+        and ``tp2 report`` on the same store agree."""
+        from .claims.catalog import CLAIMS
+        from .claims.family import judge_family
 
         cells = self.runs_for(claim.variants)
+        catalogue = list(CLAIMS) if claim in CLAIMS else [*CLAIMS, claim]  # a claim of one's own joins the family
+        collected = {v for c in self.collected_claims for v in c.variants} - set(claim.variants)
+        known = {**cells, **self.runs_for(sorted(collected))}
         by_variant: dict[str, list[RunResult]] = {}
-        for (variant, _seed), (result, _reused) in cells.items():
+        for (variant, _seed), (result, _reused) in known.items():
             by_variant.setdefault(variant, []).append(result)
+        for variant in {v for c in catalogue for v in c.variants} - set(by_variant):
+            stored = [self.store.get(self.spec(variant, s).identity()) for s in self.seeds]
+            if any(r is not None for r in stored):
+                by_variant[variant] = [r for r in stored if r is not None]
         meta = self.meta()
-        judgement = judge(claim, by_variant, dataset=meta["dataset"], profile=meta["profile"],
-                          family_size=max(self.family_size, len(claim.comparisons), 1))
+        key = (meta["dataset"], meta["profile"], tuple(c.name for c in catalogue),
+               tuple(sorted(r.identity for runs in by_variant.values() for r in runs)))
+        if key not in self._family_cache:
+            self._family_cache[key] = judge_family(catalogue, by_variant, dataset=meta["dataset"],
+                                                   profile=meta["profile"])
+        judgement = next(j for j in self._family_cache[key] if j.claim == claim.name)
         return judgement, list(cells.values())
 
     @cached_property

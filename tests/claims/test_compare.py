@@ -53,30 +53,52 @@ class TestWelch:
         assert (l.low, l.high, l.p_value) == pytest.approx((-g.high, -g.low, g.p_value))
         assert l.verdict == g.verdict == "refuted"
 
-    def test_zero_spread_follows_the_point(self):
-        """Every seed identical (smoke runs at chance): se 0, interval = point, verdict follows the point."""
+    def test_zero_spread_reaches_no_verdict(self):
+        """Every seed identical (smoke runs at chance): se 0, so no verdict — p's 1 and the reason in spread_note
+        (issue 22: [25.01, 25.01] vs [25.0, 25.0] used to be "supported, p = 0")."""
         same = compare([1.0, 1.0], [1.0, 1.0], "greater")
         assert (same.low, same.high, same.se, same.verdict, same.decision_p) == (0.0, 0.0, 0.0, "inconclusive", 1.0)
-        assert same.seeds_needed is None and same.permutation_p == 1.0
-        assert compare([1.0, 1.0], [3.0, 3.0], "less").verdict == "supported"
-        assert compare([0.1, 0.1, 0.1], 0.1, "greater").verdict == "inconclusive"  # mean is exactly 0.1
+        assert same.seeds_needed is None and same.permutation_p == 1.0 and "no seed-to-seed spread" in same.spread_note
+        for a, b, relation in [([25.01, 25.01], [25.0, 25.0], "greater"), ([1.0, 1.0], [3.0, 3.0], "less"),
+                               ([0.1, 0.1, 0.1], 0.1, "greater"), ([0.5, 0.5], 0.0, "equivalent")]:
+            r = compare(a, b, relation, margin=1.0 if relation == "equivalent" else None)
+            assert (r.verdict, r.decision_p, r.p_value, r.p_refute) == ("inconclusive", 1.0, 1.0, 1.0)
         one_flat = compare([2.0, 2.0, 2.0], [0.0, 1.0, 2.0], "greater")  # df falls back to n_b - 1
-        assert one_flat.df == pytest.approx(2.0)
+        assert one_flat.df == pytest.approx(2.0) and one_flat.spread_note is None
+
+    def test_resolution_floors_each_arm(self):
+        """resolution floors each arm's sd: [25.01, 25.01] vs [25.0, 25.0] at a 0.43-pt resolution has se 0.43."""
+        r = compare([25.01, 25.01], [25.0, 25.0], "greater", resolution=0.43)
+        assert r.se == pytest.approx(0.43) and r.verdict == "inconclusive" and (r.sd_a, r.sd_b) == (0.0, 0.0)
+        assert r.spread_note.startswith("sd of arm a floored at its resolution 0.43 (observed 0)")
+        wide = compare([1.0, 3.0], [0.0, 0.0], "greater", resolution=(0.1, 0.5))
+        assert wide.se == pytest.approx(math.sqrt(2.0 / 2 + 0.25 / 2)) and wide.resolution == (0.1, 0.5)
+        with pytest.raises(ValueError, match=r"^'resolution' must be None, a non-negative finite number"):
+            compare(A, B, "greater", resolution=-1.0)
 
 
 class TestEquivalence:
     def test_supported_inside(self):
-        """90% Welch interval of [4,5,6] − [1,2,3] is 3 ± 2.132·0.8165 = [1.26, 4.74] ⊂ (−5, 5)."""
-        r = compare(A, B, "equivalent", margin=5.0)
-        half = sps.t.ppf(0.95, 4) * math.sqrt(2 / 3)
+        """95% Welch interval of [4,5,6] − [1,2,3] is 3 ± 2.776·0.8165 = [0.73, 5.27] ⊂ (−6, 6): TOST at α/2."""
+        r = compare(A, B, "equivalent", margin=6.0)
+        half = sps.t.ppf(0.975, 4) * math.sqrt(2 / 3)
         assert (r.low, r.high) == pytest.approx((3 - half, 3 + half))
-        assert r.verdict == "supported" and r.p_value < 0.05 == r.alpha
-        assert r.p_value == pytest.approx(sps.t.cdf((3 - 5) / math.sqrt(2 / 3), 4))  # the binding side
+        assert r.verdict == "supported" and r.p_value < 0.025 and r.decision_p == pytest.approx(2 * r.p_value)
+        assert r.p_value == pytest.approx(sps.t.cdf((3 - 6) / math.sqrt(2 / 3), 4))  # the binding side
+        assert compare(A, B, "equivalent", margin=5.0).verdict == "inconclusive"  # p 0.035: inside at 90% only
 
     def test_refuted_outside(self):
-        """[1.26, 4.74] lies entirely above margin 1: refuted."""
-        r = compare(A, B, "equivalent", margin=1.0)
-        assert r.verdict == "refuted" and r.p_refute < 0.05
+        """Refuted when the 97.5% interval lies wholly outside ±margin: 2·min of the one-sided p's < α/2."""
+        r = compare(A, B, "equivalent", margin=0.1)
+        assert r.p_refute == pytest.approx(2 * sps.t.sf((3 - 0.1) / math.sqrt(2 / 3), 4))
+        assert r.verdict == "refuted" and r.p_refute < 0.025 and r.decision_p == pytest.approx(2 * r.p_refute)
+        assert compare(A, B, "equivalent", margin=1.0).verdict == "inconclusive"  # p_refute 0.056: not at α/2
+
+    def test_issue_repro_margin_is_not_a_free_pass(self):
+        """Issue 22: [0..4] vs 0.4 at margin 0.01 was 'refuted' (decision_p 0.044); now both sides share α."""
+        r = compare([0, 1, 2, 3, 4], 0.4, "equivalent", margin=0.01)
+        assert r.verdict == "inconclusive" and r.decision_p > 0.05
+        assert compare([0, 1, 2, 3, 4], 0.4, "greater").verdict == "inconclusive"
 
     def test_inconclusive_straddling(self):
         """[1.26, 4.74] straddles margin 3: inconclusive, with a seeds_needed plan."""
@@ -92,7 +114,7 @@ class TestPermutation:
         assert permutation.permutation_pvalues(A, B) == (0.05, 1.0)
         r = compare(A, B, "greater")
         assert r.permutation_p == 0.10 == r.min_permutation_p and r.permutation_can_reach_alpha is False
-        assert compare(A, B, "equivalent", margin=5.0).min_permutation_p == 0.05
+        assert compare(A, B, "equivalent", margin=5.0).min_permutation_p == 0.10  # decision_p's scale: 2 sides
 
     @pytest.mark.parametrize("na,nb", [(2, 3), (4, 4), (5, 3)])
     def test_equals_scipy_exact(self, na, nb):
@@ -123,7 +145,22 @@ class TestSeedsNeeded:
         """A reached verdict needs no plan; an inconclusive one gets seeds per arm."""
         assert compare(A, B, "greater").seeds_needed is None
         assert compare([0.0, 1.0, 2.0], [0.5, 1.0, 1.5], "greater").seeds_needed is None  # effect exactly 0
-        assert compare([1.0, 2.2, 3.0], [0.5, 1.0, 1.5], "greater").seeds_needed == 11  # t = 1.65 at 3+3
+        # t = 1.65 at 3+3: 11 seeds if the sds were known, 48 with the sds at their 90% upper bound (df 3.2)
+        r = compare([1.0, 2.2, 3.0], [0.5, 1.0, 1.5], "greater")
+        assert welch.seeds_for_power(r.effect, r.sd_a, r.sd_b, "greater") == 11 and r.seeds_needed == 48
+
+
+class TestStrictInput:
+    @pytest.mark.parametrize("a,b,message", [
+        ([True, False, True], [1.0, 2.0], r"^'a' must be a 1-D sequence of numbers, one per seed \(got \[True, False, True\]: booleans\)"),
+        (["0.3", "0.4"], [1.0, 2.0], r"^'a' must be a 1-D sequence of numbers, one per seed \(got \['0.3', '0.4'\]: non-numbers\)"),
+        ([1.0, 2.0], True, r"^'b' must be a sequence of numbers or one number \(got True\)"),
+        ([1e308, -1e308], [0, 1], r"^'a' and 'b' must be small enough for a finite mean and variance"),
+    ])
+    def test_issue_22_repros_raise_naming_the_argument(self, a, b, message):
+        """Booleans, strings and an overflowing variance are refused (issue 22), never a NaN in a result."""
+        with pytest.raises(ValueError, match=message):
+            compare(a, b, "greater")
 
 
 class TestValidation:
@@ -190,6 +227,18 @@ class TestCalibration:
         """No cell's boundary false-verdict rate exceeds its promise by more than 3 Monte-Carlo s.e."""
         rows = calibration.simulate(trials=self.TRIALS, seed=0, with_power=False, method=calibration.welch_method)
         assert calibration.excesses(rows, self.TRIALS) == []
+
+    def test_equivalence_margins_and_mixed_families_keep_the_promise(self):
+        """Issue 22: at every margin (0.01, 0.1, 1, 3 sd_diff) each false equivalence verdict ≤ 2.5%, and Holm over
+        families mixing directional and equivalence comparisons keeps P(any false verdict) ≤ 5% (+ 3 MC s.e.).
+        The rule before issue 22 (no doubling; refute sides at α each) failed both: 6–10% false refuted."""
+        trials = 4000  # 3 MC s.e. of 2.5% is 0.74 points; of 5%, 1.03
+        cells = [c for c in calibration.MARGIN_CELLS if c.n in (3, 5)]
+        rows = calibration.simulate(cells, trials=trials, seed=1, with_power=False)
+        assert calibration.excesses(rows, trials) == []
+        for family in calibration.FAMILIES:
+            fwer, _ = calibration.family_error(family, trials=trials, seed=1)
+            assert fwer <= 0.05 + 3 * calibration.mc_se(0.05, trials), family.name
 
     def test_simulation_runs_compare_code(self):
         """The simulation's rule is compare()'s: same verdict, interval and p on each simulated trial."""

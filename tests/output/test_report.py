@@ -259,5 +259,5 @@ class TestCli:
         assert (out / "report.md").is_file() and (out / "report.html").is_file()
         assert len(list(out.glob("*.png"))) >= 5
         md = (out / "report.md").read_text()
-        assert "## Claim hidden-softmax-collapses" in md and "claims not judged" in md  # model3… not stored
+        assert "## Claim hidden-softmax-collapses" in md and "claims not reported" in md  # model3… not stored
         assert "Dataset section skipped" in md and "archive-cccccccccccc" in md

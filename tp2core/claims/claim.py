@@ -22,7 +22,7 @@ from .compare import compare
 from ..errors import ConfigError, require
 from ..recipe import plan
 from .judgement import ALPHA, ComparisonResult, Judgement
-from .metrics import LOG_METRICS, METRIC_LABELS, METRICS, UNITS, excluded_runs, metric_values
+from .metrics import LOG_METRICS, METRIC_LABELS, METRICS, UNITS, excluded_runs, metric_values, resolution
 from .regime import premise_failure
 from ..training.runs import RunResult
 from ..recipe.variants import PROFILES, VARIANTS
@@ -158,16 +158,16 @@ def judge(
     profile: str,
     family_size: int = 1,
 ) -> Judgement:
-    """Judge ``claim`` on the runs of one (dataset, profile).
+    """Judge ``claim`` on the runs of one (dataset, profile), Holm over a family of ``family_size`` comparisons of
+    which only this claim's have results here (the others enter with p = 1; tp2core.claims.family judges the whole
+    family at once).
 
-    Each comparison is judged by ``compare`` at ALPHA on its own; the claim's ``verdict`` (the pytest outcome)
-    judges each at ALPHA / ``family_size`` (Bonferroni over the session's comparisons, known at collection).
     Runs of another dataset, profile or variant than the key they are filed under are a caller bug (mixing
     them would silently compare unlike things) and raise ConfigError.
     """
     require(isinstance(claim, Claim), "claim", "a Claim", claim)
     require(isinstance(family_size, int) and not isinstance(family_size, bool) and family_size >= 1,
-            "family_size", "a positive int (comparisons in the session)", family_size)
+            "family_size", "a positive int (comparisons in the family)", family_size)
     for variant, runs in runs_by_variant.items():
         for r in runs:
             got = (r.spec.variant.name, r.spec.dataset_name, r.spec.profile)
@@ -178,24 +178,31 @@ def judge(
     recorded = _bug_counts(runs_by_variant)
     checks = tuple(ch.evaluate(n_train, recorded=recorded, augments=_bug_augments(ch, recorded, profile))
                    for ch in claim.checks)
-    verdict = stats.combine([c.at_alpha(ALPHA / family_size) for c in comps] + [c.verdict for c in checks])
-    sentence = _sentence(claim, comps, checks, verdict, family_size, profile)
-    return Judgement(claim.name, claim.statement, claim.notes_figure, dataset, profile, verdict, comps, checks,
-                     sentence, family_size=family_size)
+    unadjusted = Judgement(claim.name, claim.statement, claim.notes_figure, dataset, profile, stats.INCONCLUSIVE,
+                           comps, checks, "", family_size=family_size)
+    return adjust_session([unadjusted], family_size=max(family_size, len(comps)))[0]
 
 
-def adjust_session(judgements: list[Judgement], alpha: float = ALPHA) -> list[Judgement]:
-    """Holm over every measurable comparison of every judgement (the session's family); each judgement comes
-    back with adjusted comparisons and its ``holm_verdict``. Not-measurable comparisons stay inconclusive."""
+def adjust_session(judgements: list[Judgement], alpha: float = ALPHA, *, family_size: int | None = None
+                   ) -> list[Judgement]:
+    """Holm over every comparison of every judgement, in a family of ``family_size`` (default: the comparisons
+    given): a comparison without a result (not measurable, not judged) and a family member not among these
+    judgements enter with p = 1. Each judgement comes back with adjusted comparisons, its verdict (``verdict`` =
+    ``holm_verdict``) and its sentence."""
     from .compare import adjust_verdicts
 
+    total = sum(len(j.comparisons) for j in judgements)
+    m = total if family_size is None else family_size
+    require(isinstance(m, int) and not isinstance(m, bool) and m >= total, "family_size",
+            f"an int >= the {total} comparisons given", family_size)
     family = [(i, k) for i, j in enumerate(judgements) for k, c in enumerate(j.comparisons) if c.measurable]
-    adjusted = adjust_verdicts([judgements[i].comparisons[k].result for i, k in family], alpha)
+    adjusted = adjust_verdicts([judgements[i].comparisons[k].result for i, k in family], alpha, family_size=m)
     new = {pos: res for pos, res in zip(family, adjusted)}
     out = []
     for i, j in enumerate(judgements):
         comps = tuple(replace(c, result=new[(i, k)]) if (i, k) in new else c for k, c in enumerate(j.comparisons))
-        out.append(j.adjusted(comps))
+        done = j.adjusted(comps, family_size=m, lacking=m - len(family))
+        out.append(replace(done, sentence=_sentence(done)))
     return out
 
 
@@ -218,12 +225,19 @@ def _compare(c: Comparison, runs_by_variant: Mapping[str, list[RunResult]]) -> C
         return ComparisonResult(**base, result=None, text=f"{label}: not judged: {why}", not_judged=why)
     # log10 metrics are already log values (tp2core.claims.metrics), so the effect is a log10 ratio
     result = compare(a, b if b is not None else c.constant, c.relation, threshold=c.threshold, margin=c.margin,
-                     alpha=ALPHA)
+                     alpha=ALPHA, resolution=_floor(c.metric, runs_a, a, runs_b, b))
     epoch1 = None
     if c.metric == "first_layer_grad_norm" and b is not None:
         a1, b1 = metric_values(runs_a, c.metric, "epoch1"), metric_values(runs_b, c.metric, "epoch1")
         epoch1 = float(np.mean(a1) - np.mean(b1)) if a1.size and b1.size else None
     return ComparisonResult(**base, result=result, text=_measured_text(c, result, epoch1), epoch1_effect=epoch1)
+
+
+def _floor(metric: str, runs_a, a, runs_b, b) -> tuple[float, float]:
+    """Each arm's sd floor: the resolution of its metric on the images the profile validates on (issue 22)."""
+    prof = PROFILES.get(runs_a[0].spec.profile) if runs_a else None
+    per_class = None if prof is None else prof.test_per_class
+    return (resolution(runs_a, metric, a, per_class), 0.0 if b is None else resolution(runs_b, metric, b, per_class))
 
 
 def _measured_text(c: Comparison, r, epoch1) -> str:
@@ -233,7 +247,7 @@ def _measured_text(c: Comparison, r, epoch1) -> str:
     prefix = "" if c.metric == "val_accuracy" else f"{METRIC_LABELS[c.metric]}: "
     ratio = f" (×{10 ** r.effect:.3g})" if c.metric in LOG_METRICS else ""
     unit_txt = " pts" if unit == "pts" else ""
-    level = round(100 * (1 - 2 * r.alpha if c.relation == "equivalent" else 1 - r.alpha))
+    level = round(100 * (1 - r.alpha))
     text = (f"{prefix}{c.a} − {rhs} = {_n(r.effect)}{unit_txt}{ratio} [{level}% CI {_n(r.low)}, {_n(r.high)}], "
             f"p = {r.p_value:.2g} over {r.n_a}{'+' + str(r.n_b) if c.b else ''} seeds")
     if c.relation == "equivalent":
@@ -245,14 +259,17 @@ def _measured_text(c: Comparison, r, epoch1) -> str:
     return text
 
 
-def _sentence(claim: Claim, comps, checks, verdict: str, family_size: int, profile: str) -> str:
+def _sentence(j: Judgement) -> str:
     """What was measured, what the notes said, what to try next."""
+    comps, checks, verdict, m = j.comparisons, j.checks, j.verdict, j.family_size
     measured = "; ".join([c.text for c in comps] + [f"{c.label}: {c.detail}" for c in checks]) or "nothing measured"
     excluded = list(dict.fromkeys(e for c in comps for e in c.excluded))  # a run shared by comparisons counts once
     if excluded:
         measured += f" (excluded {len(excluded)} run(s): {'; '.join(excluded)})"
-    level = f"α = {ALPHA:g}" + (f"/{family_size} (Bonferroni over the session's comparisons)" if family_size > 1 else "")
-    notes = f"the notes: {claim.statement[0].lower()}{claim.statement[1:].rstrip('.')} ({claim.notes_figure})"
+    level = f"α = {ALPHA:g}" + (f", Holm over the {m} comparisons the profile judges" if m > 1 else "")
+    if m > 1 and j.lacking:
+        level += f" ({j.lacking} without a usable result, counted with p = 1)"
+    notes = f"the notes: {j.statement[0].lower()}{j.statement[1:].rstrip('.')} ({j.notes_figure})"
     if verdict == stats.SUPPORTED:
         return f"{measured} → supported at {level}, as {notes}."
     if verdict == stats.REFUTED:
@@ -262,17 +279,21 @@ def _sentence(claim: Claim, comps, checks, verdict: str, family_size: int, profi
         hint = "see the regime table; judge it at a scale whose models learn (quick or paper)"
         return (f"{measured} → not judged: a model it needs did not learn, so any verdict would be about the scale, "
                 f"not {notes}; {hint}.")
-    if any(not c.measurable for c in comps):
-        hint = ("runs failed or lack the metric; fix the failure (see the runs' `failure`) and rerun"
-                if excluded else f"runs are missing; rerun so that every variant has ≥ {MIN_RUNS} seeds")
-    else:
-        needed = [c.seeds_needed(ALPHA / family_size) for c in comps
-                  if c.at_alpha(ALPHA / family_size) == stats.INCONCLUSIVE]
-        more = "" if profile == "paper" else " or the paper profile"
-        hint = (f"a new, pre-registered run with --tp2-seeds {max(needed)} (80% power at the observed spread)"
-                f"{more}" if needed and None not in needed else
-                f"more seeds{more} (the observed effect sits at the threshold: no seed count is planned)")
-    return f"{measured} → inconclusive at {level} ({notes}): try {hint}."
+    return f"{measured} → inconclusive at {level} ({notes}): try {_hint(j, excluded)}."
+
+
+def _hint(j: Judgement, excluded: list[str]) -> str:
+    """What to try after an inconclusive verdict: fix or add runs, or a planned number of seeds."""
+    more = "" if j.profile == "paper" else " or the paper profile"
+    if any(not c.measurable for c in j.comparisons):
+        return ("runs failed or lack the metric; fix the failure (see the runs' `failure`) and rerun" if excluded
+                else f"runs are missing; rerun so that every variant has ≥ {MIN_RUNS} seeds")
+    open_ = [c for c in j.comparisons if c.verdict == stats.INCONCLUSIVE]
+    needed = [c.seeds_needed(ALPHA / j.family_size) for c in open_]
+    if needed and None not in needed:
+        return (f"a new, pre-registered run with --tp2-seeds {max(needed)} (80% power at α/{j.family_size} if the "
+                f"true effect is the observed one, the sd at its 90% upper bound from these seeds){more}")
+    return f"more seeds{more} (no spread, or the observed effect sits at the threshold: no seed count is planned)"
 
 
 def _trained_images(runs_by_variant: Mapping[str, list[RunResult]], profile: str) -> int:

@@ -2,11 +2,11 @@
 sentence. Typed values inside tp2; ``to_dict``/``from_dict`` only at the edges (pytest report transport,
 results.json, the CLI).
 
-Three verdicts of one claim, from strictest family to none:
-- ``verdict``: the pytest outcome, each comparison judged at alpha / ``family_size`` (Bonferroni over every
-  comparison of the claims collected in the session — known at collection, so a worker can decide alone);
-- ``holm_verdict``: the tables' "verdict (Holm)", set by the controller once every judgement has arrived
-  (``claim.adjust_session``); Holm is uniformly more powerful than Bonferroni, so it never says less;
+Two verdicts of one claim:
+- ``verdict``: Holm over the fixed family — every comparison of every claim the profile judges
+  (tp2core.claims.family), ``family_size`` of them — decides the pytest outcome, the tables, results.json and
+  ``tp2 report`` alike (issue 22); members without usable runs enter Holm with p = 1. ``holm_verdict`` is the same
+  word, kept for readers of results.json and references written before;
 - ``raw_verdict``: each comparison on its own at alpha (no multiplicity control), shown for reference.
 """
 
@@ -25,8 +25,8 @@ ALPHA = 0.05  # family-wise error of a session's verdicts (README: "How claims a
 @dataclass(frozen=True)
 class ComparisonResult:
     """One comparison: what it compares (a, b or constant, metric) and what it measured. ``result`` is None when
-    it was not measurable (an arm with fewer than two usable runs): then it stays inconclusive and outside the
-    Holm family."""
+    it was not measurable (an arm with fewer than two usable runs) or not judged: then it stays inconclusive (or
+    not judged) and enters the Holm family with p = 1, so it never rejects and the family stays fixed."""
 
     label: str
     metric: str
@@ -75,23 +75,30 @@ class ComparisonResult:
         return stats.INCONCLUSIVE if self.result is None else self.result.at_alpha(alpha)
 
     def seeds_needed(self, alpha: float) -> int | None:
-        """Seeds per arm a new, pre-registered run needs for 80% power at level ``alpha`` (at the observed effect
-        and spread, this claim's threshold or margin); None when undefined (tp2core.claims.welch.seeds_for_power)."""
+        """Seeds per arm a new, pre-registered run needs for 80% power at level ``alpha`` if the true effect is the
+        observed one, with each arm's sd (floored at its resolution) raised to its 90% upper confidence bound from
+        these seeds; None when undefined (tp2core.claims.welch.seeds_for_power)."""
         from .compare import POWER
         from .welch import seeds_for_power
 
         r = self.result
-        if r is None:
+        if r is None or r.se == 0:
             return None
-        return seeds_for_power(r.effect, r.sd_a, r.sd_b, r.relation, threshold=r.threshold, margin=r.margin,
-                               alpha=alpha, power=POWER)
+        sd_b = None if r.sd_b is None else max(r.sd_b, r.resolution[1])
+        return seeds_for_power(r.effect, max(r.sd_a, r.resolution[0]), sd_b, r.relation, threshold=r.threshold,
+                               margin=r.margin, alpha=alpha, power=POWER, pilot_df=r.df)
+
+    @property
+    def robust(self) -> bool | None:
+        """False when the exact permutation test disagrees with a supported/refuted verdict (CompareResult.robust)."""
+        return None if self.result is None else self.result.robust
 
     def to_dict(self) -> dict:
         return {"label": self.label, "metric": self.metric, "unit": self.unit, "relation": self.relation,
                 "a": self.a, "b": self.b, "constant": self.constant, "n_a": self.n_a, "n_b": self.n_b,
                 "result": None if self.result is None else self.result.to_dict(), "text": self.text,
                 "excluded": list(self.excluded), "epoch1_effect": self.epoch1_effect, "not_judged": self.not_judged,
-                "verdict": self.verdict}  # derived; for readers of results.json
+                "verdict": self.verdict, "robust": self.robust}  # verdict and robust derived; for readers
 
     @classmethod
     def from_dict(cls, d: dict) -> "ComparisonResult":
@@ -111,22 +118,25 @@ class Judgement:
     notes_figure: str
     dataset: str
     profile: str
-    verdict: str  # the pytest outcome: comparisons at ALPHA / family_size (Bonferroni), combined with the checks
+    verdict: str  # Holm over the fixed family (comparisons) combined with the checks: pytest outcome and tables
     comparisons: tuple[ComparisonResult, ...]
     checks: tuple[CheckResult, ...]
     sentence: str
-    family_size: int = 1  # comparisons in the session's family (Bonferroni divisor of the pytest outcome)
-    holm_verdict: str | None = None  # the table's verdict after Holm over the session (controller); None before
+    family_size: int = 1  # comparisons in the fixed Holm family (every comparison the profile judges)
+    holm_verdict: str | None = None  # = verdict once adjusted over the family (claim.adjust_session); None before
+    lacking: int = 0  # family members without a usable result (no runs, not measurable, not judged): p = 1
 
     @property
     def raw_verdict(self) -> str:
         """Each comparison on its own at ALPHA, combined with the checks (no multiplicity control)."""
         return stats.combine([c.raw_verdict for c in self.comparisons] + [c.verdict for c in self.checks])
 
-    def adjusted(self, comparisons: tuple[ComparisonResult, ...]) -> "Judgement":
-        """This judgement with Holm-adjusted comparisons and the claim verdict they combine to."""
+    def adjusted(self, comparisons: tuple[ComparisonResult, ...], family_size: int, lacking: int) -> "Judgement":
+        """This judgement with Holm-adjusted comparisons and the claim verdict they combine to (sentence not
+        rebuilt: tp2core.claims.claim.adjust_session does that)."""
         holm = stats.combine([c.verdict for c in comparisons] + [c.verdict for c in self.checks])
-        return replace(self, comparisons=comparisons, holm_verdict=holm)
+        return replace(self, comparisons=comparisons, verdict=holm, holm_verdict=holm, family_size=family_size,
+                       lacking=lacking)
 
     def to_dict(self) -> dict:
         """Plain JSON types only, for transport on pytest reports and results.json."""
@@ -134,6 +144,7 @@ class Judgement:
             "claim": self.claim, "statement": self.statement, "notes_figure": self.notes_figure,
             "dataset": self.dataset, "profile": self.profile, "verdict": self.verdict,
             "raw_verdict": self.raw_verdict, "holm_verdict": self.holm_verdict, "family_size": self.family_size,
+            "lacking": self.lacking,
             "comparisons": [c.to_dict() for c in self.comparisons],
             "checks": [c.to_dict() for c in self.checks], "sentence": self.sentence,
         }
@@ -145,5 +156,5 @@ class Judgement:
             profile=d["profile"], verdict=d["verdict"],
             comparisons=tuple(ComparisonResult.from_dict(c) for c in d["comparisons"]),
             checks=tuple(CheckResult.from_dict(c) for c in d["checks"]), sentence=d["sentence"],
-            family_size=d.get("family_size", 1), holm_verdict=d.get("holm_verdict"),
+            family_size=d.get("family_size", 1), holm_verdict=d.get("holm_verdict"), lacking=d.get("lacking", 0),
         )

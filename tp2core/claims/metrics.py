@@ -91,3 +91,25 @@ def excluded_runs(variant: str, runs: list[RunResult], metric: str) -> list[str]
         elif metric_value(r, metric) is None:
             out.append(f"{variant} seed {r.spec.seed} has no {metric} recorded")
     return out
+
+
+def binomial_se(accuracy_pts: float, images: int) -> float:
+    """Standard error, in points, of an accuracy measured on ``images`` images: the finest difference such a
+    measurement resolves (issue 22: a comparison's spread is floored at it). The accuracy is clipped to
+    [1/images, 1 - 1/images] so that an arm at 0% or 100% still has a floor of about one image."""
+    p = min(max(accuracy_pts / 100.0, 1.0 / images), 1.0 - 1.0 / images)
+    return 100.0 * math.sqrt(p * (1.0 - p) / images)
+
+
+def resolution(runs: list[RunResult], metric: str, values: np.ndarray, test_per_class: int | None) -> float:
+    """The floor of one arm's sd for ``metric``, in its unit: the binomial standard error of the arm's mean accuracy
+    on the images it was measured on (validation: ``test_per_class`` × classes, None = CIFAR's 100 per class;
+    train: the run's training images); 0 for other metrics (their zero spread is refused by compare())."""
+    ok = [r for r in runs if r.ok]
+    if metric not in ("val_accuracy", "train_accuracy") or not ok or values.size == 0:
+        return 0.0
+    if metric == "val_accuracy":
+        images = (test_per_class or 100) * (ok[0].spec.variant.classes or 100)
+    else:
+        images = min(r.train_images for r in ok) or 0
+    return binomial_se(float(np.mean(values)), images) if images > 0 else 0.0

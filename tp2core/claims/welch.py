@@ -7,8 +7,14 @@ Arrays hold one seed per entry along the **last** axis; every leading axis is a 
 Why not only ``scipy.stats.ttest_ind(equal_var=False)``/``ttest_1samp``: they are the same formulas (the tests
 check equality to machine precision) but ttest_ind has no null difference other than 0, neither gives a TOST,
 and both return NaN when every seed of an arm gave the same value, which smoke runs do (1.00% accuracy, chance,
-for every seed). Here a zero-spread arm contributes zero variance; when the whole standard error is 0 the
-interval is the point and the verdict follows the point (documented in docs/statistics.md).
+for every seed). Here each arm's sd is floored at ``floor`` (the measurement's resolution, e.g. the binomial
+standard error of an accuracy; tp2core.claims.claim), and a comparison whose standard error is still 0 reaches no
+verdict: both p-values are 1 (docs/statistics.md, "Zero spread").
+
+One rule for every relation (issue 22): the claimed side's p (``p_value``) and the refuting side's p (``p_refute``)
+are each tested at alpha/2, so at the boundary each false verdict has probability ≤ alpha/2 and any false verdict
+≤ alpha; ``decision_p`` = 2·min(p_value, p_refute) is < alpha exactly when a verdict is reached, and is a valid p
+of "the effect is on the boundary", so Holm over decision_p bounds the family at alpha.
 """
 
 from __future__ import annotations
@@ -17,140 +23,186 @@ from typing import NamedTuple
 
 import numpy as np
 
-RELATIONS = ("greater", "less", "equivalent")
+from .stats import RELATIONS  # noqa: F401  (re-exported: the vocabulary has one owner, tp2core.claims.stats)
+
 SUPPORTED_CODE, REFUTED_CODE, INCONCLUSIVE_CODE = 1, -1, 0  # verdict codes in arrays
+SD_CONFIDENCE = 0.9  # seeds_for_power plans with the sd's one-sided 90% upper confidence bound from the pilot
 
 
 class Evaluation(NamedTuple):
     """Per-trial results, each of the batch shape (...)."""
 
     effect: np.ndarray  # mean(a) - mean(b), or mean(a) - b
-    se: np.ndarray  # Welch standard error of the effect
+    se: np.ndarray  # Welch standard error of the effect (arm sds floored at `floor`)
     df: np.ndarray  # Welch–Satterthwaite degrees of freedom (n_a - 1 against a constant)
-    low: np.ndarray  # interval of the effect: (1 - alpha) for greater/less, (1 - 2 alpha) for equivalent
+    low: np.ndarray  # two-sided (1 - alpha) interval of the effect, every relation
     high: np.ndarray
-    p_value: np.ndarray  # one-sided p of the claimed side (TOST p for equivalent); see compare.CompareResult
-    p_refute: np.ndarray  # one-sided p of the refuting side
+    p_value: np.ndarray  # p of the claimed side (TOST p for equivalent); 1 when se is 0
+    p_refute: np.ndarray  # p of the refuting side (for equivalent: Bonferroni over both sides); 1 when se is 0
+    decision_p: np.ndarray  # 2·min(p_value, p_refute), capped at 1: a verdict iff < alpha
     verdict: np.ndarray  # SUPPORTED_CODE | REFUTED_CODE | INCONCLUSIVE_CODE, int8
 
 
-def _mean_var(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and unbiased variance over the last axis; an arm of identical values has exactly its value and 0."""
-    constant = np.ptp(x, axis=-1) == 0
-    mean = np.where(constant, x[..., 0], x.mean(axis=-1))
-    var = np.where(constant, 0.0, x.var(axis=-1, ddof=1))
-    return mean, var
+def _mean_var(x: np.ndarray, floor: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and unbiased variance over the last axis, the sd floored at ``floor``; an arm of identical values has
+    exactly its value (no round-off) and variance floor²."""
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values: a non-finite result compare() refuses
+        constant = np.ptp(x, axis=-1) == 0
+        mean = np.where(constant, x[..., 0], x.mean(axis=-1))
+        var = np.where(constant, 0.0, x.var(axis=-1, ddof=1))
+    return mean, np.maximum(var, np.square(floor))
 
 
-def welch(a: np.ndarray, b: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def welch(a: np.ndarray, b: np.ndarray | float, floor: tuple = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(effect, se, df)`` of mean(a) - mean(b) (Welch) or mean(a) - b (one-sample t, df = n_a - 1).
 
-    a: (..., n_a) with n_a >= 2; b: (..., n_b) with n_b >= 2, or a float. When both arms have zero spread the
-    Welch–Satterthwaite df is 0/0; it is set to n_a + n_b - 2 (irrelevant: the interval has width 0).
+    a: (..., n_a) with n_a >= 2; b: (..., n_b) with n_b >= 2, or a float. ``floor``: (floor of sd_a, of sd_b),
+    each a float or broadcastable to the batch. When both variances are 0 the Welch–Satterthwaite df is 0/0; it
+    is set to n_a + n_b - 2 (irrelevant: no verdict is reached at se 0).
     """
     a = np.asarray(a, dtype=float)
     n_a = a.shape[-1]
-    mean_a, var_a = _mean_var(a)
+    mean_a, var_a = _mean_var(a, floor[0])
     if np.ndim(b) == 0:
         v = var_a / n_a
         return mean_a - float(b), np.sqrt(v), np.full(np.shape(mean_a), n_a - 1.0)
     b = np.asarray(b, dtype=float)
     n_b = b.shape[-1]
-    mean_b, var_b = _mean_var(b)
+    mean_b, var_b = _mean_var(b, floor[1])
     va, vb = var_a / n_a, var_b / n_b
     se2 = va + vb
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         df = se2**2 / (va**2 / (n_a - 1) + vb**2 / (n_b - 1))
     df = np.where(se2 > 0, df, n_a + n_b - 2.0)
     return mean_a - mean_b, np.sqrt(se2), df
 
 
 def _t(distance: np.ndarray, se: np.ndarray) -> np.ndarray:
-    """distance / se, with ±inf (or 0 for a zero distance) when se is 0: the point decides."""
+    """distance / se; 0 where se is 0 (those trials get p = 1 and no verdict in ``evaluate``)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        at_point = np.where(distance == 0, 0.0, np.sign(distance) * np.inf)
-        return np.where(se > 0, distance / np.where(se > 0, se, 1.0), at_point)
+        return np.where(se > 0, distance / np.where(se > 0, se, 1.0), 0.0)
 
 
 def verdict_codes(low, high, relation: str, threshold: float = 0.0, margin: float | None = None) -> np.ndarray:
-    """The verdict rule on intervals ``(low, high)`` of the effect, as codes (int8, shape of low).
-
-    greater: supported iff low > threshold, refuted iff high < threshold; less mirrors it; equivalent:
-    supported iff -margin < low and high < margin, refuted iff low > margin or high < -margin. An interval
-    touching the threshold is inconclusive.
-    """
+    """The interval form of the directional rule, as codes (int8, shape of low): supported iff low > threshold
+    ("greater"; high < threshold for "less"), refuted iff the interval lies wholly on the other side. Used for the
+    bootstrap contrast in the calibration (directional cells only); ``evaluate`` decides from p-values."""
     low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
     if relation == "greater":
         sup, ref = low > threshold, high < threshold
     elif relation == "less":
         sup, ref = high < threshold, low > threshold
     else:
-        sup, ref = (low > -margin) & (high < margin), (low > margin) | (high < -margin)
+        raise ValueError(f"'relation' must be 'greater' or 'less' for the interval rule (got {relation!r}).")
     return np.where(sup, SUPPORTED_CODE, np.where(ref, REFUTED_CODE, INCONCLUSIVE_CODE)).astype(np.int8)
 
 
 def evaluate(
     a: np.ndarray, b: np.ndarray | float, relation: str, *, threshold: float = 0.0, margin: float | None = None,
-    alpha: float = 0.05,
+    alpha: float = 0.05, floor: tuple = (0.0, 0.0),
 ) -> Evaluation:
     """Welch interval, p-values and verdict of each trial. a: (..., n_a); b: (..., n_b) or a float.
 
-    greater/less: two-sided (1 - alpha) interval, so a verdict either way is a one-sided test at alpha/2
-    (supported iff p_value < alpha/2). equivalent: TOST at alpha, i.e. the (1 - 2 alpha) interval
-    (supported iff p_value < alpha; refuted iff p_refute < alpha). Arguments are not validated here
-    (compare() does); this is the inner loop of the calibration simulation.
+    greater/less: p_value and p_refute are the one-sided p's at the threshold (H0 effect <= / >= threshold).
+    equivalent: p_value is the TOST p (the larger of the one-sided p's of H0 effect <= -margin and effect >=
+    margin); p_refute is 2·min of the one-sided p's of H0 effect <= margin and effect >= -margin (Bonferroni over
+    the two ways to lie outside, so a tiny margin cannot double the false refutations). Every relation: supported
+    iff p_value < alpha/2 (greater: the 95% interval lies above the threshold; equivalent: inside ±margin),
+    refuted iff p_refute < alpha/2 (equivalent: the 97.5% interval lies wholly outside ±margin). Arguments are not
+    validated here (compare() does); this is the inner loop of the calibration simulation.
     """
     from scipy.stats import t as student_t  # lazy: importing tp2core.claims stays cheap
 
-    effect, se, df = welch(a, b)
+    effect, se, df = welch(a, b, floor)
+    half = student_t.ppf(1.0 - alpha / 2.0, df) * se
     if relation in ("greater", "less"):
-        half = student_t.ppf(1.0 - alpha / 2.0, df) * se
         t = _t(effect - threshold, se)
         p_above, p_below = student_t.sf(t, df), student_t.cdf(t, df)  # H0: effect <= / >= threshold
         p_value, p_refute = (p_above, p_below) if relation == "greater" else (p_below, p_above)
     else:
-        half = student_t.ppf(1.0 - alpha, df) * se
         t_low, t_high = _t(effect + margin, se), _t(effect - margin, se)
         p_value = np.maximum(student_t.sf(t_low, df), student_t.cdf(t_high, df))  # H0: |effect| >= margin
-        p_refute = np.minimum(student_t.cdf(t_low, df), student_t.sf(t_high, df))  # H0: effect in [-m, m]
-    low, high = effect - half, effect + half
-    codes = verdict_codes(low, high, relation, threshold, margin)
-    return Evaluation(effect, se, df, low, high, np.asarray(p_value), np.asarray(p_refute), codes)
+        p_refute = np.minimum(1.0, 2.0 * np.minimum(student_t.cdf(t_low, df), student_t.sf(t_high, df)))
+    testable = se > 0
+    p_value, p_refute = np.where(testable, p_value, 1.0), np.where(testable, p_refute, 1.0)
+    codes = np.where(p_value < alpha / 2, SUPPORTED_CODE, np.where(p_refute < alpha / 2, REFUTED_CODE,
+                                                                    INCONCLUSIVE_CODE)).astype(np.int8)
+    decision_p = np.minimum(1.0, 2.0 * np.minimum(p_value, p_refute))
+    return Evaluation(effect, se, df, effect - half, effect + half, np.asarray(p_value), np.asarray(p_refute),
+                      decision_p, codes)
+
+
+def power_at(n, effect, sd_a, sd_b, relation: str, *, threshold: float = 0.0, margin: float | None = None,
+             alpha: float = 0.05) -> np.ndarray:
+    """Power of the verdict the effect points to at n seeds per arm, if the true effect and sds are these (arrays
+    broadcast; ``sd_b`` None: against a constant): beyond the threshold on the effect's side (directional), for
+    equivalent "supported" when |effect| < margin, else "refuted". Noncentral t, Welch–Satterthwaite df at equal
+    n; for TOST the Bonferroni lower bound P(both pass) >= P(first) + P(second) - 1."""
+    from scipy.stats import nct, t as student_t
+
+    n, effect, sd_a = (np.asarray(v, dtype=float) for v in (n, effect, sd_a))
+    var_b = 0.0 if sd_b is None else np.square(np.asarray(sd_b, dtype=float))
+    var = np.square(sd_a) + var_b
+    se = np.sqrt(var / n)
+    df = n - 1.0 if sd_b is None else var**2 * (n - 1.0) / (np.square(sd_a) ** 2 + np.square(var_b))
+    if relation in ("greater", "less"):
+        return nct.sf(student_t.ppf(1 - alpha / 2, df), df, np.abs(effect - threshold) / se)
+    q = student_t.ppf(1 - alpha / 2, df)
+    inside = nct.sf(q, df, (effect + margin) / se) + nct.cdf(-q, df, (effect - margin) / se) - 1.0
+    outside = nct.sf(student_t.ppf(1 - alpha / 4, df), df, (np.abs(effect) - margin) / se)
+    return np.where(np.abs(effect) < margin, np.maximum(inside, 0.0), outside)
+
+
+def plan_seeds(effect, sd_a, sd_b, relation: str, *, threshold: float = 0.0, margin: float | None = None,
+               alpha: float = 0.05, power: float = 0.8, max_seeds: int = 1000, pilot_df=None) -> np.ndarray:
+    """``seeds_for_power`` on arrays (effect, sds, pilot_df broadcast): int array, 0 where no plan exists."""
+    effect, sd_a = np.asarray(effect, dtype=float), np.asarray(sd_a, dtype=float)
+    sd_b = None if sd_b is None else np.asarray(sd_b, dtype=float)
+    if pilot_df is not None:
+        scale = sd_upper_bound(1.0, np.asarray(pilot_df, dtype=float))
+        sd_a, sd_b = sd_a * scale, None if sd_b is None else sd_b * scale
+    var = np.square(sd_a) + (0.0 if sd_b is None else np.square(sd_b))
+    at_boundary = np.abs(effect) == margin if relation == "equivalent" else effect == threshold
+    shape = np.broadcast_shapes(effect.shape, np.shape(var), np.shape(at_boundary))
+    defined = np.broadcast_to((var > 0) & ~at_boundary, shape)
+    safe_sd_a = np.where(defined, sd_a, 1.0)  # undefined entries get a harmless stand-in, masked at the end
+
+    def enough(n) -> np.ndarray:
+        return power_at(n, effect, safe_sd_a, sd_b if sd_b is None else np.where(defined, sd_b, 1.0), relation,
+                        threshold=threshold, margin=margin, alpha=alpha) >= power
+
+    reachable = defined & enough(np.full(shape, max_seeds))
+    low, high = np.ones(shape, dtype=int), np.full(shape, max_seeds)  # power grows with n: low is not enough, high is
+    while np.any(high - low > 1):
+        mid = (low + high) // 2
+        ok = enough(np.maximum(mid, 2)) & (mid >= 2)
+        low, high = np.where(ok, low, mid), np.where(ok, mid, high)
+    return np.where(reachable, high, 0)
+
+
+def sd_upper_bound(sd, df, confidence: float = SD_CONFIDENCE):
+    """One-sided ``confidence`` upper bound of a standard deviation estimated with ``df`` degrees of freedom:
+    sd·sqrt(df / χ²_{1-confidence}(df)) (×3.08 at df 2, ×1.94 at df 4, ×1.40 at df 10 for 90%)."""
+    from scipy.stats import chi2
+
+    return sd * np.sqrt(df / chi2.ppf(1.0 - confidence, df))
 
 
 def seeds_for_power(
     effect: float, sd_a: float, sd_b: float | None, relation: str, *, threshold: float = 0.0,
     margin: float | None = None, alpha: float = 0.05, power: float = 0.8, max_seeds: int = 1000,
+    pilot_df: float | None = None,
 ) -> int | None:
-    """Seeds per arm a new run needs for ``power`` to reach a verdict, if the true effect and the arms' sds are
-    the observed ones; None when that is undefined (zero spread, effect exactly at the threshold or margin)
-    or above ``max_seeds``. ``sd_b`` None: one arm against a constant.
+    """Seeds per arm a new, pre-registered run needs for ``power`` to reach the verdict ``effect`` points to, if
+    the true effect is ``effect`` (the effect of interest) and the sds are at most the pilot's ``sd_a``/``sd_b``
+    raised to their 90% upper confidence bound (``pilot_df``: the pilot's degrees of freedom; None: the sds are
+    taken as known). None when undefined (zero spread, effect exactly at the threshold or margin) or above
+    ``max_seeds``. ``sd_b`` None: one arm against a constant.
 
-    The verdict aimed at is the one the observed effect points to: beyond the threshold on its side for
-    greater/less; for equivalent, "supported" if |effect| < margin, else "refuted". Power uses the noncentral
-    t with the Welch–Satterthwaite df at equal n per arm (for TOST the Bonferroni lower bound
-    P(both one-sided tests pass) >= P(first) + P(second) - 1, so the answer errs towards more seeds).
+    Why the upper bound: at 2–3 seeds the observed sd is uncertain by a factor of 2–3, and planning with it gave
+    about half the promised power (issue 22); with the bound, a plan from a 3+3 pilot reaches its power in about
+    90% of pilots when the true effect is the stated one (docs/statistics.md, "Seed plans").
     """
-    from scipy.stats import nct, t as student_t
-
-    var = sd_a**2 + (0.0 if sd_b is None else sd_b**2)
-    if not var > 0:
-        return None
-    n = np.arange(2, max_seeds + 1, dtype=float)
-    se = np.sqrt(var / n)
-    df = n - 1.0 if sd_b is None else var**2 * (n - 1.0) / (sd_a**4 + sd_b**4)
-    if relation in ("greater", "less"):
-        distance = abs(effect - threshold)
-        if distance == 0:
-            return None
-        achieved = nct.sf(student_t.ppf(1 - alpha / 2, df), df, distance / se)
-    else:
-        q = student_t.ppf(1 - alpha, df)
-        if abs(effect) < margin:
-            achieved = nct.sf(q, df, (effect + margin) / se) + nct.cdf(-q, df, (effect - margin) / se) - 1.0
-        elif abs(effect) > margin:
-            achieved = nct.sf(q, df, (abs(effect) - margin) / se)
-        else:
-            return None
-    enough = np.flatnonzero(achieved >= power)
-    return int(n[enough[0]]) if enough.size else None
+    n = int(plan_seeds(effect, sd_a, sd_b, relation, threshold=threshold, margin=margin, alpha=alpha, power=power,
+                       max_seeds=max_seeds, pilot_df=pilot_df))
+    return n or None

@@ -1,7 +1,8 @@
 """``tp2 report [--store DIR] [--out DIR] [--dataset SPEC] [--profile P]``: the figure report from stored runs.
 
 No training: reads ``Store(root).all()``, keeps one (dataset, profile) — the one asked for, else the most
-recent — judges every catalogue claim whose variants all have runs, and calls ``tp2core.output.report.write_report``.
+recent — judges the fixed family (every claim the profile judges; tp2core.claims.family), reports those whose variants all
+have runs, and calls ``tp2core.output.report.write_report``.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def run_report(args: argparse.Namespace) -> int:
         dataset = _try_load(args.dataset, selected[0].spec.dataset_fingerprint)
     judgements, skipped = judge_all(selected)
     if skipped:
-        notes.append("claims not judged (no runs of every variant they compare): " + "; ".join(skipped))
+        notes.append("claims not reported (no runs of every variant they compare, or not judged at this profile): "
+                     + "; ".join(skipped))
     meta = build_meta(selected, dataset)
     out = Path(args.out) if args.out else root / "report"
     paths = write_report(meta=meta, runs=selected, judgements=judgements, out_dir=out, dataset=dataset,
@@ -133,24 +135,22 @@ def select_runs(runs: list[RunResult], *, profile: str | None = None, dataset: s
 
 
 def judge_all(runs: list[RunResult]) -> tuple[list, list[str]]:
-    """Judgements of every catalogue claim whose variants all have runs, Holm-adjusted over them (Bonferroni
-    over their comparisons for the per-claim verdict, as in a pytest session); and the skipped claims."""
-    from ..claims.claim import adjust_session, judge
+    """Judgements of every claim the profile judges whose variants all have runs, Holm over the fixed family
+    (tp2core.claims.family: members without runs count with p = 1, as in any pytest session); and the claims left
+    out, with why."""
     from ..claims.catalog import CLAIMS
+    from ..claims.family import judge_family, members
     from ..output.tables import group_runs
 
     by_variant = group_runs(runs)
     dataset, profile = runs[0].spec.dataset_name, runs[0].spec.profile
-    judgements, skipped = [], []
-    family = sum(len(c.comparisons) for c in CLAIMS if all(v in by_variant for v in c.variants))
-    for claim in CLAIMS:
-        missing = [v for v in claim.variants if v not in by_variant]
-        if missing:
-            skipped.append(f"{claim.name} (missing {', '.join(missing)})")
-            continue
-        judgements.append(judge(claim, {v: by_variant[v] for v in claim.variants}, dataset=dataset,
-                                profile=profile, family_size=max(family, 1)))
-    return adjust_session(judgements), skipped
+    judged = {c.name for c in members(CLAIMS, profile)}
+    family = judge_family(CLAIMS, by_variant, dataset=dataset, profile=profile)
+    complete = {c.name for c in CLAIMS if all(v in by_variant for v in c.variants)}
+    skipped = [f"{c.name} (missing {', '.join(v for v in c.variants if v not in by_variant)})" for c in CLAIMS
+               if c.name in judged and c.name not in complete]
+    skipped += [f"{c.name} (not judged at the {profile} profile)" for c in CLAIMS if c.name not in judged]
+    return [j for j in family if j.claim in complete], skipped
 
 
 def build_meta(runs: list[RunResult], dataset=None) -> dict:

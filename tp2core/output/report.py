@@ -108,12 +108,12 @@ def _attribution_section(judgements: list, out: Path) -> list[tuple]:
 
 
 def _claim_section(j, by_variant: Mapping[str, list[RunResult]], out: Path) -> list[tuple]:
-    blocks: list[tuple] = [("h2", f"Claim {j.claim}: {j.holm_verdict or j.verdict}")]
+    blocks: list[tuple] = [("h2", f"Claim {j.claim}: {j.verdict}")]
     blocks.append(("ul", [
         f"statement: {j.statement}",
         f"notes' figure: {j.notes_figure}",
-        f"verdict (Holm over the session): **{j.holm_verdict or '—'}**; pytest outcome (Bonferroni over "
-        f"{j.family_size} comparison(s)): {j.verdict}",
+        f"verdict (Holm over the {j.family_size} comparison(s) the profile judges; also the pytest outcome): "
+        f"**{j.verdict}**",
     ]))
     blocks.append(("p", j.sentence))
     if j.checks:

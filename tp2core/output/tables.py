@@ -173,8 +173,9 @@ def _fmt_int(value: float) -> str:
 
 
 def claim_rows(judgements: list) -> list[dict]:
-    """One row per claim comparison (Judgement values): effect, interval, raw and Holm-adjusted p, the Holm verdict,
-    the exact permutation p, seeds and — when inconclusive — the seeds per arm a new pre-registered run needs."""
+    """One row per claim comparison (Judgement values): effect, interval, raw and Holm-adjusted p, the verdict (Holm
+    over the fixed family: also the pytest outcome), the exact permutation p — flagged where it disagrees with a
+    verdict (robust: false) — seeds and, when inconclusive, the seeds per arm a new pre-registered run needs."""
     rows = []
     for j in sorted(judgements, key=lambda j: j.claim):
         comps = j.comparisons or ()
@@ -193,15 +194,12 @@ def claim_rows(judgements: list) -> list[dict]:
                     "perm. p": _perm(r) if r else "—",
                     "n": f"{c.n_a}+{c.n_b}" if c.b is not None else f"{c.n_a}",
                     "seeds needed": _seeds(c, j) if c.verdict == "inconclusive" else "—",
-                    "claim (Holm)": (j.holm_verdict or "—") if i == 0 else "",
-                    "pytest": j.verdict if i == 0 else "",
+                    "claim (Holm)": j.verdict if i == 0 else "",
                 }
             )
         for check in j.checks or ():
             rows.append({"claim": j.claim if not comps else "", "comparison": check.label,
-                         "verdict (Holm)": check.verdict,
-                         "claim (Holm)": (j.holm_verdict or "—") if not comps else "",
-                         "pytest": j.verdict if not comps else ""})
+                         "verdict (Holm)": check.verdict, "claim (Holm)": j.verdict if not comps else ""})
     return rows
 
 
@@ -214,8 +212,8 @@ def _verdict(c) -> str:
 
 
 def _level(r) -> str:
-    """Welch two-sided 1 − α for greater/less, 1 − 2α (TOST) for equivalent."""
-    return f"{round(100 * (1 - (2 if r.relation == 'equivalent' else 1) * r.alpha))}%"
+    """Welch two-sided 1 − α, every relation (equivalence: supported when it lies inside ±margin)."""
+    return f"{round(100 * (1 - r.alpha))}%"
 
 
 def _p(p: float | None) -> str:
@@ -223,18 +221,26 @@ def _p(p: float | None) -> str:
 
 
 def _perm(r) -> str:
-    """The exact permutation p, flagged when no split of these seeds could reach α at all."""
+    """The exact permutation p (decision_p's counterpart), flagged when no split of these seeds could reach α at
+    all, and when it disagrees with a supported/refuted verdict (``robust`` false: the verdict rests on the t
+    model alone)."""
     if r.permutation_p is None:
         return "—"
-    return _p(r.permutation_p) + (f" (min {_p(r.min_permutation_p)} > α)" if r.min_permutation_p > r.alpha else "")
+    if r.min_permutation_p > r.alpha:
+        return f"{_p(r.permutation_p)} (min {_p(r.min_permutation_p)} > α)"
+    return _p(r.permutation_p) + (" — disagrees (robust: false)" if r.robust is False else "")
 
 
 def _seeds(c, j) -> str:
-    """Seeds per arm for 80% power at α/m (m = the session's family), or why there is no number."""
+    """Seeds per arm for 80% power at α/m (m = the family), saying what the figure assumes, or why there is none."""
     if c.result is None:
         return "rerun (not measurable)"
+    if c.result.se == 0:
+        return "— (no spread)"
     n = c.seeds_needed(ALPHA / max(j.family_size, 1))
-    return "— (effect at the threshold)" if n is None else str(n)
+    if n is None:
+        return "— (effect at the threshold, or > 1000)"
+    return f"{n} (if the true effect is {_num(c.result.effect)}; sd at its 90% bound)"
 
 
 def attribution_rows(judgements: list) -> list[dict]:

@@ -1,0 +1,36 @@
+"""The one multiplicity family (issue 22): every comparison of every claim the profile judges.
+
+The family is fixed by the catalogue and the profile (``tp2core.recipe.plan.judged_at``) — never by ``-k``, by
+which claims a worker was given, or by which runs happen to be stored. ``judge_family`` judges all of it from
+whatever runs are at hand; a member without a usable result (no runs, an arm with < 2 usable runs, a premise that
+failed) enters Holm with p = 1, so it never rejects and every other verdict is the same whoever reads the store:
+the pytest outcome (tp2core.session), the tables and results.json (tp2core.controller) and ``tp2 report``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ..recipe.plan import judged_at
+from ..training.runs import RunResult
+from .claim import Claim, Judgement, adjust_session, judge
+
+
+def members(claims: Sequence[Claim], profile) -> list[Claim]:
+    """The claims whose comparisons form the family under ``profile``, in catalogue order."""
+    return [c for c in claims if judged_at(c, profile)[0]]
+
+
+def family_size(claims: Sequence[Claim], profile) -> int:
+    """Comparisons in the family (at least 1, so that a divisor or a Holm family is always defined)."""
+    return max(1, sum(len(c.comparisons) for c in members(claims, profile)))
+
+
+def judge_family(claims: Sequence[Claim], runs_by_variant: Mapping[str, list[RunResult]], *, dataset: str,
+                 profile: str) -> list[Judgement]:
+    """Every family member judged on ``runs_by_variant`` (variants without runs simply have none), Holm over the
+    whole family. Returns one Judgement per member claim, in catalogue order."""
+    judged = members(claims, profile)
+    raw = [judge(c, {v: list(runs_by_variant.get(v, [])) for v in c.variants}, dataset=dataset, profile=profile)
+           for c in judged]
+    return adjust_session(raw, family_size=family_size(claims, profile))
