@@ -93,8 +93,10 @@ def test_results_json_and_tables_carry_the_regime(tmp_path):
     c = controller(tmp_path, gate=None)
     c.add_meta(meta())
     for seed in (0, 1):
-        c.add_run(make_run("model0", seed, acc=0.2), reused=False)
-        c.add_run(make_run("model1", seed, acc=0.01), reused=False)
+        for variant, acc in (("model0", 0.2), ("model1", 0.01)):
+            run = make_run(variant, seed, acc=acc)
+            run.train_accuracy = acc + 0.1
+            c.add_run(run, reused=False)
     c.finish()
     report = tmp_path / "report"
     regime = {r["variant"]: r for r in json.loads((report / "results.json").read_text())["regime"]}

@@ -71,15 +71,15 @@ class TestProfile:
         assert e[0] < e[1] < e[2]
         m4 = q.apply(get_variant("model4"))
         assert m4.hidden_units[0] > max(m4.hidden_units[1:])
-        assert q.apply(MODEL2) == replace(MODEL2, epochs=e[0], batch_size=16, hidden_units=(50, 50, 50))
+        assert q.apply(MODEL2) == replace(MODEL2, epochs=e[0], hidden_units=(100, 100, 100), input_pool=2)
 
     def test_seed_counts(self):
         assert [PROFILES[p].seeds for p in ("smoke", "quick", "paper")] == [2, 3, 5]
 
     def test_scale_note_names_the_factors(self):
         note = get_profile("quick").scale_note(get_variant("model4"))
-        assert "epochs 1000→100" in note and "widths 10000-" in note and "train 63/class" in note
-        assert "batch 1024→128" in note
+        assert "epochs 1000→100" in note and "widths 10000-" in note and "train 200/class" in note
+        assert "input pooled 32×32→16×16" in note and "batch" not in note  # quick keeps the notes' batch sizes
 
     def test_every_notes_epoch_count_is_mapped(self):
         """No variant trains its paper epochs outside paper (a missing map entry means 'unchanged')."""

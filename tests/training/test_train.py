@@ -63,8 +63,10 @@ class TestMakeSpec:
     def test_profile_applied(self):
         """The spec holds the variant as trained (quick epochs/batch/widths), the subset sizes and the threads."""
         spec = make_spec("model4", 2, tiny_dataset(), "quick", threads=1)
-        assert (spec.variant.epochs, spec.variant.batch_size, spec.variant.hidden_units) == (100, 128, (500,) + (50,) * 4)
-        assert (spec.profile, spec.train_per_class, spec.test_per_class) == ("quick", 63, 20)
+        assert (spec.variant.epochs, spec.variant.batch_size, spec.variant.hidden_units) == (100, 1024,
+                                                                                              (1000,) + (100,) * 4)
+        assert (spec.profile, spec.train_per_class, spec.test_per_class) == ("quick", 200, 50)
+        assert spec.variant.input_pool == 2
         assert (spec.seed, spec.threads, spec.dataset_name) == (2, 1, "tiny")
 
     def test_identity_changes_with_seed_and_threads(self):

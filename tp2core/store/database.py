@@ -210,7 +210,8 @@ class Store:
                 result = train_fn()
             if not isinstance(result, RunResult) or result.identity != identity:
                 raise ValueError(f"train_fn must return the RunResult of run {identity} (got {result!r:.120}).")
-            self.put(counted(result, stored))
+            result = counted(result, stored)
+            self.put(result)
         except BaseException:
             with suppress(StoreError):  # the original error matters more than a failed cleanup
                 with self._write() as db:
