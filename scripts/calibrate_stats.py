@@ -70,21 +70,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def reference_skewness(*, trials: int, seed: int) -> dict:
-    """Per-seed accuracies in references/*.json: whether any variant has the ≥ 3 seeds skewness needs, and the
-    pooled-residual skewness's 90% range under each noise row at quick's design (3 seeds × 30 variants)."""
+    """Per-seed accuracies in references/*.json (``values``) of every variant with ≥ 3 seeds: their pooled-residual
+    skewness, and its 90% range under each noise row at that design (the same group sizes)."""
     import json
 
-    groups, files = [], sorted((ROOT / "references").glob("*.json"))
+    groups, names, files = [], [], sorted((ROOT / "references").glob("*.json"))
     for path in files:
         data = json.loads(path.read_text())
-        for v in (data.get("variants") or {}).values():
-            if isinstance(v, dict) and isinstance(v.get("values"), list):
+        for name, v in (data.get("variants") or {}).items():
+            if isinstance(v, dict) and isinstance(v.get("values"), list) and len(v["values"]) >= 3:
                 groups.append(np.asarray(v["values"], dtype=float))
-    seeds = sorted({v.get("n") for path in files for v in (json.loads(path.read_text()).get("variants") or {}).values()
-                    if isinstance(v, dict) and v.get("n")})
-    ranges = {k: cal.skewness_reference(k, [3] * 30, trials=trials, seed=seed) for k in cal.NOISES}
-    return {"files": [p.name for p in files], "seeds": seeds, "observed": cal.pooled_skewness(groups),
-            "ranges": ranges}
+                names.append(f"{path.stem}: {name}")
+    design_n = int(np.median([g.size for g in groups])) if groups else 3
+    sizes = [g.size for g in groups] or [3] * 30
+    ranges = {k: cal.skewness_reference(k, sizes, trials=trials, seed=seed) for k in cal.NOISES}
+    return {"files": [p.name for p in files], "observed": cal.pooled_skewness(groups), "ranges": ranges,
+            "groups": len(groups), "with_three": sorted({n.split(":")[0] for n in names}), "design_n": design_n}
 
 
 def render_extra(extra: dict, trials: int) -> list[str]:
@@ -144,16 +145,25 @@ def render_extra(extra: dict, trials: int) -> list[str]:
             "(second row). Before issue 22 the plan took the observed effect and sd at face value (first row).", ""]
     sk = extra["skewness"]
     ranges = "; ".join(f"{k}: {lo:.2f} to {hi:.2f}" for k, (lo, hi) in sk["ranges"].items())
-    observed = "not measurable" if math.isnan(sk["observed"]) else f"{sk['observed']:.2f}"
-    out += ["## Which row the real data resemble", "",
-            f"references/ ({', '.join(sk['files'])}) store each variant's mean, sd and n (n = "
-            f"{', '.join(str(n) for n in sk['seeds'])} seeds), not per-seed values, and two values are symmetric by "
-            f"construction: the pooled skewness of per-seed accuracies is {observed} from them. For the quick "
-            "references (3 seeds × ~30 variants) the pooled-residual skewness would fall, 90% of the time, in: "
-            f"{ranges}. The smoke references sit at chance (about 1%, floored at 0 and quantised to 0.2 pts on 500 "
-            "images): that is the quantised-accuracy row, which the floor covers; models that learned are judged "
-            "on quick or paper, whose seed noise the normal row describes until per-seed values in a reference "
-            "say otherwise (rerun this script after `--tp2-update-references` stores them)."]
+    out += ["## Which row the real data resemble", ""]
+    if math.isnan(sk["observed"]):
+        out += [f"references/ ({', '.join(sk['files'])}) hold no variant with per-seed values of ≥ 3 seeds, so the "
+                "pooled skewness of per-seed accuracies is not measurable from them (rerun this script after "
+                "`--tp2-update-references` has stored a profile with ≥ 3 seeds)."]
+        return out
+    like = [k for k, (lo, hi) in sk["ranges"].items() if lo <= sk["observed"] <= hi] or ["none of the rows"]
+    out += [f"references/ store each variant's per-seed validation accuracies (`values`). Pooled over the "
+            f"{sk['groups']} variants with ≥ 3 seeds ({', '.join(sk['with_three'])}), the skewness of the within-"
+            f"variant residuals is **{sk['observed']:.2f}**. At that design ({sk['groups']} variants × "
+            f"{sk['design_n']} seeds) the statistic falls, 90% of the time, in: {ranges}. The real data resemble "
+            f"**{', '.join(like)}**"
+            + (": so few seeds cannot tell these apart, so read quick's verdicts against the most skewed of them — "
+               "the lognormal rows' excesses (against a constant, or with unequal spreads, at 2–5 seeds) may apply; "
+               "from 4 seeds per arm the permutation cross-check (`robust: false`) flags a verdict they would "
+               "change." if len(like) > 1 else ": the rows of that noise above apply to quick's verdicts.")
+            + " Smoke references (2 "
+            "seeds a variant, accuracies at chance, quantised to 0.2 pts on 500 images) give no skewness; they are "
+            "the quantised-accuracy row, which the floor covers."]
     return out
 
 
@@ -259,7 +269,7 @@ DETAILS = [
     "- **Zero spread.** A comparison with no seed-to-seed spread left (every seed identical, no resolution given) "
     "reaches no verdict: p_value = p_refute = 1 and `spread_note` says why. Accuracy comparisons floor each arm's "
     "sd at the binomial standard error of its mean accuracy on the profile's validation images (smoke: 500, "
-    "quick: 2,000, paper: 10,000; fewer with a class subset).",
+    "quick: 5,000, paper: 10,000; fewer with a class subset).",
     "- **Robustness.** From 4 seeds per arm the exact permutation test can reach α; a supported/refuted verdict whose "
     "permutation p is ≥ α is marked `robust: false` (results.json) and \"disagrees\" (tables).",
     "- **Seeds needed.** For an inconclusive comparison: seeds per arm for 80% power at α/m (m = the family) if the "

@@ -130,3 +130,11 @@ class TestLoad:
         path = tmp_path / "ref.json"
         path.write_text(json.dumps(gate.build_reference(meta(), runs, js)))
         assert gate.load_reference(path)["variants"]["model0"]["n"] == 2
+
+
+def test_a_reference_keeps_each_variants_per_seed_values_in_seed_order():
+    """Issue 22: a reference records per-seed accuracies (scripts/calibrate_stats.py measures their skewness)."""
+    runs = [make_run("model0", s, acc) for s, acc in ((2, 0.23), (0, 0.21), (1, 0.22))]
+    ref = gate.build_reference(meta(seeds=(0, 1, 2)), runs, [])
+    assert ref["variants"]["model0"]["values"] == [21.0, 22.0, 23.0]
+    assert ref["variants"]["model0"]["n"] == 3

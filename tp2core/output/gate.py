@@ -40,21 +40,24 @@ def band(mean: float, sd: float, n: int) -> tuple[float, float]:
 
 
 def _accuracies(runs: list[RunResult]) -> dict[str, list[float]]:
+    """variant → validation accuracies (%) of its ok runs, in seed order."""
     out: dict[str, list[float]] = {}
-    for r in runs:
+    for r in sorted(runs, key=lambda r: r.spec.seed):
         if r.ok and r.val_accuracy is not None:
             out.setdefault(r.spec.variant.name, []).append(100.0 * r.val_accuracy)
     return out
 
 
 def build_reference(meta: dict, runs: list[RunResult], judgements: list) -> dict:
-    """A reference from this session: per-variant mean/sd/band, cells, claim verdicts (the pytest outcome; the
-    gate compares these), and what was measured — the Holm verdict and the sentence — with date and environment."""
+    """A reference from this session: per-variant mean/sd/band and per-seed values, cells, claim verdicts (the
+    pytest outcome; the gate compares these), and what was measured — the Holm verdict and the sentence — with date
+    and environment."""
     variants = {}
     for name, accs in sorted(_accuracies(runs).items()):
         mean = statistics.fmean(accs)
         sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
-        variants[name] = {"mean": round(mean, 4), "sd": round(sd, 4), "n": len(accs), "band": band(mean, sd, len(accs))}
+        variants[name] = {"mean": round(mean, 4), "sd": round(sd, 4), "n": len(accs), "band": band(mean, sd, len(accs)),
+                          "values": [round(a, 4) for a in accs]}  # per seed, in seed order (issue 22: skewness)
     return {
         "format": FORMAT,
         "dataset": meta.get("dataset"),
