@@ -90,81 +90,105 @@ def reference_skewness(*, trials: int, seed: int) -> dict:
 
 def render_extra(extra: dict, trials: int) -> list[str]:
     """The issue-22 sections: margins, families, skew, quantised accuracies, seed plans, the references' skewness."""
-    out = ["", "## Equivalence at every margin", "",
-           f"Normal data, {trials:,} experiments per cell; true effect on the margin (both verdicts false). The refute "
-           "side is Bonferroni over the two ways out, so a tiny margin (where both ways are open) stays within 2.5%; "
-           "a wide margin makes it conservative (about 1.25%).", "",
-           "| design | margin (sd_diff) | seeds/arm | false supported | false refuted | any false | promise | |",
-           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
-    for r in extra["margins"]:
+    return [*_margins(extra["margins"], trials), *_families(extra["families"], trials), *_skew(extra["skew"], trials),
+            *_quantised(extra["quantised"], trials), *_plans(extra["plans"], trials),
+            *_resemblance(extra["skewness"])]
+
+
+def _section(title: str, intro: str, columns: str, aligns: str) -> list[str]:
+    """A section's heading, its paragraph and its table head ('a | b' and '---: | ---')."""
+    return ["", f"## {title}", "", intro, "", f"| {columns} |", f"| {aligns} |"]
+
+
+def _margins(rows: list[dict], trials: int) -> list[str]:
+    out = _section("Equivalence at every margin",
+                   f"Normal data, {trials:,} experiments per cell; true effect on the margin (both verdicts false). The "
+                   "refute side is Bonferroni over the two ways out, so a tiny margin (where both ways are open) stays "
+                   "within 2.5%; a wide margin makes it conservative (about 1.25%).",
+                   "design | margin (sd_diff) | seeds/arm | false supported | false refuted | any false | promise |",
+                   "--- | ---: | ---: | ---: | ---: | ---: | ---: | ---")
+    for r in rows:
         c = r["cell"]
         out.append(f"| {c.design} | {c.margin:g} | {c.n} | {_pct(r['false_supported'], trials)} | "
                    f"{_pct(r['false_refuted'], trials)} | {r['false_supported'] + r['false_refuted']:.2%} | "
                    f"≤ 2.5% each, 5% any | {_flag(r, trials)} |")
-    out += ["", "## Families mixing directional and equivalence comparisons", "",
-            f"Every member on its boundary (so any verdict is false), independent, {trials:,} experiments; Holm over "
-            "decision_p, as every reader applies it over the profile's family.", "",
-            "| family | FWER under Holm | any verdict without adjustment | promise | |", "| --- | ---: | ---: | ---: | --- |"]
-    for f, fwer, raw in extra["families"]:
-        limit = 0.05 + 3 * cal.mc_se(0.05, trials)
+    return out
+
+
+def _families(rows: list, trials: int) -> list[str]:
+    out = _section("Families mixing directional and equivalence comparisons",
+                   f"Every member on its boundary (so any verdict is false), independent, {trials:,} experiments; "
+                   "Holm over decision_p, as every reader applies it over the profile's family.",
+                   "family | FWER under Holm | any verdict without adjustment | promise |", "--- | ---: | ---: | ---: | ---")
+    limit = 0.05 + 3 * cal.mc_se(0.05, trials)
+    for f, fwer, raw in rows:
         flag = "ok" if fwer <= 0.05 else "ok (within MC error)" if fwer <= limit else "**above**"
         out.append(f"| {f.name} | {_pct(fwer, trials)} | {raw:.2%} | ≤ 5% | {flag} |")
-    out += ["", "## Skewed and heavy-tailed seed noise", "",
-            f"\"greater\" at threshold 0.5 sd_diff, true effect on it, {trials:,} experiments; noise scaled to mean 0, sd 1 "
-            "in each arm (same shape in both arms, so with equal spreads a difference of means is symmetric and the "
-            "skew cancels; against a constant or with unequal spreads it does not).", "",
-            "| noise | design | seeds/arm | false supported | false refuted | promise | |",
-            "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
-    for r in extra["skew"]:
+    return out
+
+
+def _skew(rows: list[dict], trials: int) -> list[str]:
+    out = _section("Skewed and heavy-tailed seed noise",
+                   f"\"greater\" at threshold 0.5 sd_diff, true effect on it, {trials:,} experiments; noise scaled to "
+                   "mean 0, sd 1 in each arm (same shape in both arms, so with equal spreads a difference of means is "
+                   "symmetric and the skew cancels; against a constant or with unequal spreads it does not).",
+                   "noise | design | seeds/arm | false supported | false refuted | promise |",
+                   "--- | --- | ---: | ---: | ---: | ---: | ---")
+    for r in rows:
         c = r["cell"]
         out.append(f"| {c.noise} | {c.design} | {c.n} | {_pct(r['false_supported'], trials)} | "
                    f"{_pct(r['false_refuted'], trials)} | ≤ 2.5% | {_flag(r, trials)} |")
-    out += ["", "Cells **above** here are the t test's known weakness under right skew at 2–10 seeds against a "
-            "constant or an arm with a larger spread: the mean of a few skewed draws is skewed, so one tail of t is "
-            "too light. tp2 keeps t (the exact permutation test cannot reach α below 4 seeds per arm) and, from 4 "
-            "seeds per arm, marks every supported/refuted verdict whose exact permutation p is ≥ α as "
-            "`robust: false` in the tables and results.json.", "",
-            "## Quantised accuracies: the spread floor", "",
-            f"Both arms' true accuracy 25%, true seed sd 0.005 pts, each accuracy rounded to 0.01 pts (10,000 "
-            f"validation images), \"greater\" at 0, {trials:,} experiments. The claims floor each arm's sd at the "
-            "binomial standard error of its accuracy on the profile's validation images (here 0.43 pts).", "",
-            "| seeds/arm | rule | false supported | false refuted |", "| ---: | --- | ---: | ---: |"]
-    for n, rule, sup, ref in extra["quantised"]:
-        out.append(f"| {n} | {rule} | {_pct(sup, trials)} | {_pct(ref, trials)} |")
-    out += ["", "## Seed plans from a 3+3 pilot", "",
-            f"Normal data (sd 1), true effect d beyond threshold 0, {trials:,} pilots of 3+3 seeds of which the "
-            "inconclusive ones plan a new run for 80% power (α = 0.05). \"Delivers\": the share of plans whose "
-            "true power at the planned n is ≥ 80% (a plan aimed the wrong way, or no plan at all, does not).", "",
-            "| true d | plan | delivers | median seeds/arm | no plan (> 1000) |", "| ---: | --- | ---: | ---: | ---: |"]
-    for d, plans in extra["plans"]:
-        for kind, v in plans.items():
-            out.append(f"| {d:g} | {kind} | {v['delivers']:.1%} | {v['median']:.0f} | {v['none']:.1%} |")
-    out += ["", "The tables plan for the observed effect with the sd at its 90% upper bound and say so (\"if the true "
-            "effect is X; sd at its 90% bound\"): the figure delivers 80% power in about 90% of pilots *when the true "
-            "effect is the one stated* (third row), and only as often as the pilot's effect is right otherwise "
-            "(second row). Before issue 22 the plan took the observed effect and sd at face value (first row).", ""]
-    sk = extra["skewness"]
-    ranges = "; ".join(f"{k}: {lo:.2f} to {hi:.2f}" for k, (lo, hi) in sk["ranges"].items())
-    out += ["## Which row the real data resemble", ""]
+    return out + ["", "Cells **above** here are the t test's known weakness under right skew at 2–10 seeds against "
+                  "a constant or an arm with a larger spread: the mean of a few skewed draws is skewed, so one tail of "
+                  "t is too light. tp2 keeps t (the exact permutation test cannot reach α below 4 seeds per arm) and, "
+                  "from 4 seeds per arm, marks every supported/refuted verdict whose exact permutation p is ≥ α as "
+                  "`robust: false` in the tables and results.json."]
+
+
+def _quantised(rows: list, trials: int) -> list[str]:
+    out = _section("Quantised accuracies: the spread floor",
+                   f"Both arms' true accuracy 25%, true seed sd 0.005 pts, each accuracy rounded to 0.01 pts (10,000 "
+                   f"validation images), \"greater\" at 0, {trials:,} experiments. The claims floor each arm's sd at "
+                   "the binomial standard error of its accuracy on the profile's validation images (here 0.43 pts).",
+                   "seeds/arm | rule | false supported | false refuted", "---: | --- | ---: | ---:")
+    return out + [f"| {n} | {rule} | {_pct(sup, trials)} | {_pct(ref, trials)} |" for n, rule, sup, ref in rows]
+
+
+def _plans(rows: list, trials: int) -> list[str]:
+    out = _section("Seed plans from a 3+3 pilot",
+                   f"Normal data (sd 1), true effect d beyond threshold 0, {trials:,} pilots of 3+3 seeds of which the "
+                   "inconclusive ones plan a new run for 80% power (α = 0.05). \"Delivers\": the share of plans whose "
+                   "true power at the planned n is ≥ 80% (a plan aimed the wrong way, or no plan at all, does not).",
+                   "true d | plan | delivers | median seeds/arm | no plan (> 1000)", "---: | --- | ---: | ---: | ---:")
+    out += [f"| {d:g} | {kind} | {v['delivers']:.1%} | {v['median']:.0f} | {v['none']:.1%} |"
+            for d, plans in rows for kind, v in plans.items()]
+    return out + ["", "The tables plan for the observed effect with the sd at its 90% upper bound and say so (\"if the "
+                  "true effect is X; sd at its 90% bound\"): the figure delivers 80% power in about 90% of pilots *when "
+                  "the true effect is the one stated* (third row), and only as often as the pilot's effect is right "
+                  "otherwise (second row). Before issue 22 the plan took the observed effect and sd at face value "
+                  "(first row).", ""]
+
+
+def _resemblance(sk: dict) -> list[str]:
+    """Which noise row the references' per-seed accuracies resemble (their pooled skewness against each row's)."""
+    out = ["## Which row the real data resemble", ""]
     if math.isnan(sk["observed"]):
-        out += [f"references/ ({', '.join(sk['files'])}) hold no variant with per-seed values of ≥ 3 seeds, so the "
-                "pooled skewness of per-seed accuracies is not measurable from them (rerun this script after "
-                "`--tp2-update-references` has stored a profile with ≥ 3 seeds)."]
-        return out
+        return out + [f"references/ ({', '.join(sk['files'])}) hold no variant with per-seed values of ≥ 3 seeds, so "
+                      "the pooled skewness of per-seed accuracies is not measurable from them (rerun this script after "
+                      "`--tp2-update-references` has stored a profile with ≥ 3 seeds)."]
+    ranges = "; ".join(f"{k}: {lo:.2f} to {hi:.2f}" for k, (lo, hi) in sk["ranges"].items())
     like = [k for k, (lo, hi) in sk["ranges"].items() if lo <= sk["observed"] <= hi] or ["none of the rows"]
-    out += [f"references/ store each variant's per-seed validation accuracies (`values`). Pooled over the "
-            f"{sk['groups']} variants with ≥ 3 seeds ({', '.join(sk['with_three'])}), the skewness of the within-"
-            f"variant residuals is **{sk['observed']:.2f}**. At that design ({sk['groups']} variants × "
-            f"{sk['design_n']} seeds) the statistic falls, 90% of the time, in: {ranges}. The real data resemble "
-            f"**{', '.join(like)}**"
-            + (": so few seeds cannot tell these apart, so read quick's verdicts against the most skewed of them — "
-               "the lognormal rows' excesses (against a constant, or with unequal spreads, at 2–5 seeds) may apply; "
-               "from 4 seeds per arm the permutation cross-check (`robust: false`) flags a verdict they would "
-               "change." if len(like) > 1 else ": the rows of that noise above apply to quick's verdicts.")
-            + " Smoke references (2 "
-            "seeds a variant, accuracies at chance, quantised to 0.2 pts on 500 images) give no skewness; they are "
-            "the quantised-accuracy row, which the floor covers."]
-    return out
+    reading = (": so few seeds cannot tell these apart, so read quick's verdicts against the most skewed of them — the "
+               "lognormal rows' excesses (against a constant, or with unequal spreads, at 2–5 seeds) may apply; from 4 "
+               "seeds per arm the permutation cross-check (`robust: false`) flags a verdict they would change."
+               if len(like) > 1 else ": the rows of that noise above apply to quick's verdicts.")
+    return out + [f"references/ store each variant's per-seed validation accuracies (`values`). Pooled over the "
+                  f"{sk['groups']} variants with ≥ 3 seeds ({', '.join(sk['with_three'])}), the skewness of the "
+                  f"within-variant residuals is **{sk['observed']:.2f}**. At that design ({sk['groups']} variants × "
+                  f"{sk['design_n']} seeds) the statistic falls, 90% of the time, in: {ranges}. The real data resemble "
+                  f"**{', '.join(like)}**{reading} Smoke references (2 seeds a variant, accuracies at chance, quantised "
+                  "to 0.2 pts on 500 images) give no skewness; they are the quantised-accuracy row, which the floor "
+                  "covers."]
 
 
 def render(rows, old_rows, args, command: str, seconds: float, extra: dict) -> str:
