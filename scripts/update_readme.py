@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tp2core.claims.catalog import CLAIMS
 from tp2core.claims.judgement import Judgement
+from tp2core.claims.regime import LEARNED_MULTIPLE
 from tp2core.recipe.plan import judged_at
 from tp2core.output import tables as table
 from tp2core.training.runs import RunResult
@@ -39,8 +40,8 @@ def block(report_dir: Path) -> str:
     lines += [f"- **not judged at this scale**: `{c.name}` — {reason.removeprefix('not judged at this scale: ')}"
               for c in CLAIMS if not (reason := judged_at(c, meta["profile"])[1]).startswith(("every", "smoke"))]
     lines += ["", "Regime (did each model learn? a comparison is judged only on models that did — mean validation "
-              "accuracy ≥ 3× chance; train vs validation accuracy and the epoch of the best validation accuracy "
-              "show each model's phase):", "", table.render(table.regime_rows(runs)), ""]
+              f"accuracy ≥ {LEARNED_MULTIPLE:g}× chance; train vs validation accuracy and the epoch of the best "
+              "validation accuracy show each model's phase):", "", table.render(table.regime_rows(runs)), ""]
     attribution = table.attribution_rows([Judgement.from_dict(j) for j in data["judgements"]])
     if attribution:
         lines += ["", "Attribution of model4 − model3 (each factor alone, from model3; accuracy points):", "",

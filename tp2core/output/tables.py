@@ -12,6 +12,7 @@ from collections import defaultdict
 from tabulate import tabulate
 
 from ..claims.judgement import ALPHA
+from ..claims.regime import LEARNED_MULTIPLE
 from ..data.dataset import SIMULATED_NOTE
 from ..training.precision import PRECISIONS, describe
 from ..training.runs import RunResult
@@ -126,19 +127,23 @@ def _input(variant) -> str:
     return f"{side}×{side}" + (" (pooled)" if side != 32 else "")
 
 
+LEARNED_COLUMN = f"learned (≥ {LEARNED_MULTIPLE:g}× chance)"  # one name: the rows' key and the essential column
+
+
 def regime_rows(runs: list[RunResult]) -> list[dict]:
     """One row per variant: where training left it (tp2core.claims.regime) — mean train and validation accuracy
     beside chance and the notes' figure, whether it learned (the guard's test), the epoch of its best mean
     validation accuracy — so a reader sees each model's phase (still climbing, at its peak, or past it)."""
-    from ..claims.regime import LEARNED_MULTIPLE, regime
+    from ..claims.regime import regime
 
     rows = []
     for ln in regime(runs):
         pct = (lambda x: "—" if x is None else f"{100 * x:.2f}")
         rows.append({
-            "variant": ln.variant, "n": str(ln.n), "train acc %": pct(ln.train_accuracy), "val acc %": pct(ln.val_accuracy),
+            "variant": ln.variant, "n": str(ln.n), "train acc %": pct(ln.train_accuracy),
+            "val acc %": pct(ln.val_accuracy),
             "chance %": f"{100 * ln.chance:.3g}", "notes %": _notes_figure(ln.variant),
-            f"learned (≥ {LEARNED_MULTIPLE:g}× chance)": {True: "yes", False: "NO", None: "—"}[ln.learned],
+            LEARNED_COLUMN: {True: "yes", False: "NO", None: "—"}[ln.learned],
             "best val epoch": "—" if ln.best_epoch is None else f"{ln.best_epoch} of {ln.epochs}",
         })
     return rows
@@ -293,7 +298,7 @@ def render_all(meta: dict, runs: list[RunResult], judgements: list[dict], fmt: s
 
 # --- terminal layout: essential columns, fitted to the terminal's width (files keep every column) ----------------
 VARIANT_ESSENTIAL = ("variant", "device", "n", "val acc % (mean ± sd)", "validation", "notes %", "s/run")
-REGIME_ESSENTIAL = ("variant", "train acc %", "val acc %", "chance %", "notes %", "learned (≥ 3× chance)",
+REGIME_ESSENTIAL = ("variant", "train acc %", "val acc %", "chance %", "notes %", LEARNED_COLUMN,
                     "best val epoch")
 REGIME_TITLE = "Regime (did each model learn? a comparison is judged only on models that did):"
 CLAIM_ESSENTIAL = ("claim", "comparison", "effect", "interval", "verdict (Holm)")
