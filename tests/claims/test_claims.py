@@ -443,3 +443,13 @@ class TestLearningGuard:
         j = judge(self.EPOCHS, store, dataset=DS, profile=PROF)
         back = Judgement.from_dict(json.loads(json.dumps(j.to_dict())))
         assert back.comparisons[0].not_judged == j.comparisons[0].not_judged and back.verdict == "not judged"
+
+
+def test_tables_name_the_model_that_did_not_learn():
+    """The claim and attribution tables say which model's learning the verdict lacks, not just 'not judged'."""
+    from tp2core.output.tables import attribution_rows, claim_rows
+
+    store = {"model3": runs("model3", [0.01, 0.012]), "model4": runs("model4", [0.2, 0.21])}
+    j = judge(CLAIMS_BY_NAME["model4-worse-than-model3"], store, dataset=DS, profile=PROF)
+    assert claim_rows([j])[0]["verdict (Holm)"] == "not judged: model3 did not learn"
+    assert attribution_rows([j])[0]["verdict (Holm)"] == "not judged: model3 did not learn"
