@@ -6,6 +6,7 @@ the Markdown/JSON report and ``tp2 runs``.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import defaultdict
 
@@ -212,7 +213,7 @@ def _verdict(c) -> str:
     """The comparison's verdict; a not-judged one says which model did not learn (the regime table has the rest)."""
     if c.not_judged is None:
         return c.verdict
-    who = [part.split(" did not learn")[0] for part in c.not_judged.split("; ")]
+    who = re.findall(r"(\S+) did not learn", c.not_judged)  # claims.regime.Learning.why_not's wording
     return f"not judged: {', '.join(who)} did not learn"
 
 
