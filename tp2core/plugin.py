@@ -13,6 +13,7 @@ import os
 import pytest
 
 from .errors import Tp2Error
+from .executor import executor_names
 from .session import Options, Tp2Session, store_root
 
 SESSION_KEY = pytest.StashKey[Tp2Session]()
@@ -57,7 +58,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tp2-precision", default=None, metavar="NAME",
                     help="float32 (the recipe, default; also TP2_PRECISION) | tf32 | mixed_bfloat16: opt-in "
                          "numerics, part of every run's identity and named in every table")
-    group.addoption("--tp2-executor", default="local", choices=("local", "ray"),
+    group.addoption("--tp2-executor", default="local", choices=executor_names(),
                     help="local: pytest processes train (with or without -n; default) | ray: the controller trains "
                          "every missing run as Ray tasks before the tests (needs `pip install 'tp2[ray]'`)")
     group.addoption("--tp2-ray-address", default=None, metavar="ADDR",
@@ -72,6 +73,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _options(config: pytest.Config) -> Options:
+    from .training.backend import training_threads
     from .training.precision import check_precision, training_precision
 
     precision = config.getoption("tp2_precision")
@@ -89,6 +91,7 @@ def _options(config: pytest.Config) -> Options:
         precision=training_precision() if precision is None else check_precision(precision, "--tp2-precision"),
         executor=config.getoption("tp2_executor"),
         ray_address=config.getoption("tp2_ray_address"),
+        threads=training_threads(),  # TP2_THREADS, read here once: every training process uses the same count
     )
 
 
@@ -107,8 +110,6 @@ def pytest_configure(config: pytest.Config) -> None:
     worker = getattr(config, "workerinput", None)
     if worker is None:
         _preflight(config, options)
-    # Results depend on the thread count on CPU, so every training process uses the same count whatever -n is.
-    os.environ.setdefault("TP2_THREADS", "1")
     if worker is not None:
         from .training.hardware import pin_worker_device
 
@@ -133,38 +134,29 @@ def _preflight(config: pytest.Config, options: Options) -> None:
 
 
 def _check_executor(config: pytest.Config, options: Options) -> None:
-    """Under Ray the controller trains everything before the tests; xdist workers would only compete with it."""
-    if options.executor == "ray" and getattr(config.option, "numprocesses", None):
-        raise pytest.UsageError("--tp2-executor ray trains on the Ray cluster from this process; drop -n "
-                                f"{config.option.numprocesses} (or use -n 0), or use --tp2-executor local with -n.")
-    if options.executor == "ray":
-        from .executor.ray_executor import check_ready
+    """The chosen executor can run with these options and this many xdist workers: before any collection."""
+    from .executor import get_executor
 
-        try:
-            check_ready(options.ray_address)  # Ray importable, the address reachable: before any collection
-        except Tp2Error as exc:
-            raise pytest.UsageError(str(exc)) from None
+    try:
+        get_executor(options.executor).check(options, workers=getattr(config.option, "numprocesses", None))
+    except Tp2Error as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def train_on_executor(hooks: "ControllerHooks", items: list[pytest.Item]) -> None:
-    """--tp2-executor ray: plan every (variant, seed) the collected cells and claims need, train what the store
-    lacks as Ray tasks (progress line per run), so the tests then judge from the store."""
+    """An executor whose controller trains (e.g. Ray): train every (variant, seed) the collected cells and claims
+    need that the store lacks, a progress line per run, so the tests then judge from the store."""
     session = hooks.config.stash[SESSION_KEY]
-    if session.options.executor != "ray" or not suite_active(hooks.config) or hooks.config.option.collectonly:
+    if not suite_active(hooks.config) or hooks.config.option.collectonly:
         return
-    from .executor.plan import needed_cells, plan
-    from .executor.ray_executor import run_on_ray
-
     params = [item.callspec.params for item in items if hasattr(item, "callspec")]
     claims = [p["claim"] for p in params if hasattr(p.get("claim"), "variants")]
-    cells = needed_cells([p["tp2_cell"] for p in params if "tp2_cell" in p], claims, session.profile, session.seeds)
+    cells = [p["tp2_cell"] for p in params if "tp2_cell" in p]
     try:
-        report = run_on_ray(session, plan(session, cells), address=session.options.ray_address,
-                            on_result=lambda r: hooks.controller.add_run(r, False) and hooks._progress(r, False))
+        report = session.train_on_executor(cells, claims, on_result=hooks.show_trained)
     except Tp2Error as exc:
         raise pytest.UsageError(str(exc)) from None
-    session.remote_errors.update(report.errors)
-    if report.results or report.errors:
+    if report is not None and (report.results or report.errors):
         tr = hooks.config.pluginmanager.get_plugin("terminalreporter")
         if tr is not None:
             tr.write_line(report.summary())
@@ -260,9 +252,8 @@ class Tp2Fixture:
             pytest.fail(f"{variant} seed {seed} failed: {result.failure}", pytrace=False)
 
     def assert_holds(self, claim) -> None:
-        """Judge `claim` over the session's seeds. Its verdict is the test's outcome category; the test fails when
-        the claim is refuted on real data (simulated data: the proxy's verdict, reported, never failing), when
-        inconclusive under --tp2-strict, and — under --tp2-gate — iff the verdict differs from the reference's."""
+        """Judge `claim` over the session's seeds. Its verdict is the test's outcome category; the test fails
+        when ``Tp2Session.failure`` says so (the outcome rules: refuted on real data, strict, the gate)."""
         from .recipe.plan import judged_at
 
         judged, reason = judged_at(claim, self.session.profile)
@@ -274,20 +265,8 @@ class Tp2Fixture:
         for result, reused in runs:
             self._record(RUN_KEY, {"result": result.to_dict(), "reused": reused})
         self._record(JUDGEMENT_KEY, judgement.to_dict())
-        try:
-            reference = self.session.reference
-        except Tp2Error as exc:  # a missing or corrupt reference file: say so, no traceback
-            pytest.fail(str(exc), pytrace=False)
-        if reference is not None:
-            from .output.gate import claim_mismatch
-
-            if problem := claim_mismatch(reference, judgement.claim, judgement.verdict):
-                pytest.fail(f"gate {self.session.options.gate}: {problem} {judgement.sentence}", pytrace=False)
-            return
-        if judgement.verdict == "refuted" and not self.session.meta()["simulated"]:
-            pytest.fail(judgement.sentence, pytrace=False)
-        if judgement.verdict == "inconclusive" and self.session.options.strict:
-            pytest.fail(f"--tp2-strict: {judgement.sentence}", pytrace=False)
+        if problem := self.session.failure(judgement):
+            pytest.fail(problem, pytrace=False)
 
 
 def _table_layout(config: pytest.Config) -> dict:
@@ -364,13 +343,18 @@ class ControllerHooks:
             elif key == RUN_KEY:
                 result = RunResult.from_dict(value["result"])
                 if self.controller.add_run(result, value["reused"]):
-                    self._progress(result, value["reused"])
+                    self.show_run(result, value["reused"])
             elif key == JUDGEMENT_KEY:
                 self.controller.add_judgement(value)
             elif key == NOT_JUDGED_KEY:
                 self.controller.add_not_judged(value)
 
-    def _progress(self, result, reused: bool) -> None:
+    def show_trained(self, result) -> None:
+        """A run an executor trained and stored: counted once, and its progress line."""
+        if self.controller.add_run(result, False):
+            self.show_run(result, False)
+
+    def show_run(self, result, reused: bool) -> None:
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
         if tr is None:
             return

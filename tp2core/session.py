@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .errors import ConfigError, RunFailed
+from .executor import check_executor_name
 from .training.hardware import visible_gpu_count
 from .training.precision import check_precision
 from .training.runs import RunResult, RunSpec
@@ -31,8 +32,9 @@ class Options:
     update_references: bool = False
     strict: bool = False  # --tp2-strict: an inconclusive claim fails its test too
     precision: str = "float32"  # float32 (the recipe) | tf32 | mixed_bfloat16: opt-in numerics (tp2core.training.precision)
-    executor: str = "local"  # local (each pytest process trains) | ray (the controller submits Ray tasks)
+    executor: str = "local"  # a name in tp2core.executor.EXECUTORS (local: each pytest process trains)
     ray_address: str | None = None  # Ray cluster HOST:PORT; None = RAY_ADDRESS, else a local Ray instance
+    threads: int = 1  # intra-op threads of every run (part of its identity): TP2_THREADS, read where options are read
 
     def __post_init__(self) -> None:
         if self.seeds is not None and (
@@ -42,8 +44,9 @@ class Options:
         if self.profile != "auto":
             get_profile(self.profile)  # raises with the valid names
         check_precision(self.precision)
-        if self.executor not in ("local", "ray"):
-            raise ConfigError(f"'executor' must be 'local' or 'ray' (got {self.executor!r}); e.g. --tp2-executor ray.")
+        if not isinstance(self.threads, int) or isinstance(self.threads, bool) or self.threads < 1:
+            raise ConfigError(f"'threads' must be a positive int (got {self.threads!r}); e.g. TP2_THREADS=1.")
+        check_executor_name(self.executor, "'executor'")
 
 
 def resolve_profile(name: str) -> Profile:
@@ -68,7 +71,8 @@ class Tp2Session:
     # so every worker judges the family on the same runs; the plugin sets it
     collected_claims: list = field(default_factory=list)
     _family_cache: dict = field(default_factory=dict, repr=False)
-    # (variant, seed) → the exception its Ray task raised: such a cell fails its test rather than train here.
+    _specs: dict = field(default_factory=dict, repr=False)  # (variant, seed) → RunSpec: make_spec once per run
+    # (variant, seed) → the exception its training raised on the executor: that cell fails its test, not retrained
     remote_errors: dict[tuple[str, int], str] = field(default_factory=dict)
 
     @cached_property
@@ -93,27 +97,34 @@ class Tp2Session:
         return load_dataset(self.options.dataset, data_path=self.options.data_path, cache_dir=self.options.cache)
 
     def spec(self, variant_name: str, seed: int) -> RunSpec:
-        from .training.train import make_spec
+        """The run's identity, built once per (variant, seed) from the options (threads, precision)."""
+        if (variant_name, seed) not in self._specs:
+            from .training.train import make_spec
 
-        return make_spec(get_variant(variant_name), seed, self.dataset, self.profile, precision=self.options.precision)
+            self._specs[variant_name, seed] = make_spec(get_variant(variant_name), seed, self.dataset, self.profile,
+                                                        threads=self.options.threads,
+                                                        precision=self.options.precision)
+        return self._specs[variant_name, seed]
 
-    def _train_fn(self, variant_name: str, seed: int):
+    def _train_fn(self, variant_name: str, seed: int, on_epoch=None):
+        spec = self.spec(variant_name, seed)
+
         def train_now() -> RunResult:
-            from .training.train import train
+            from .training.train import train_spec
 
             if (variant_name, seed) in self.remote_errors:
-                raise RunFailed(f"{variant_name} seed {seed} raised on Ray: {self.remote_errors[variant_name, seed]}")
-
-            return train(get_variant(variant_name), seed, self.dataset, self.profile, precision=self.options.precision,
-                         on_epoch=self._progress_reporter(variant_name, seed), checkpoint_dir=self.checkpoint_dir)
+                raise RunFailed(f"{variant_name} seed {seed} raised on the {self.options.executor} executor: "
+                                f"{self.remote_errors[variant_name, seed]}")
+            report = self._progress_reporter(spec)
+            both = report if on_epoch is None else lambda e, logs: (report(e, logs), on_epoch(e, logs))
+            return train_spec(spec, self.dataset, on_epoch=both, checkpoint_dir=self.checkpoint_dir)[0]
 
         return train_now
 
-    def _progress_reporter(self, variant_name: str, seed: int):
+    def _progress_reporter(self, spec: RunSpec):
         """Live progress into the run's in-flight row, which the controller polls (training/progress.py)."""
         from .training.progress import REPORT_EVERY_S, Reporter, every_s
 
-        spec = self.spec(variant_name, seed)
         identity = spec.identity()
         return Reporter(spec.variant.epochs, lambda p: self.store.report_progress(identity, p),
                         every_s=every_s(REPORT_EVERY_S))
@@ -123,9 +134,10 @@ class Tp2Session:
         """Epoch checkpoints of runs in flight, beside the store (training/checkpoint.py)."""
         return f"{store_root(self.options)}/checkpoints"
 
-    def run(self, variant_name: str, seed: int) -> tuple[RunResult, bool]:
-        """(result, reused): from the store, or trained now under the store's per-run lock."""
-        got = self.store.get_or_train(self.spec(variant_name, seed), self._train_fn(variant_name, seed))
+    def run(self, variant_name: str, seed: int, on_epoch=None) -> tuple[RunResult, bool]:
+        """(result, reused): from the store, or trained now under the store's per-run lock, checkpointing and
+        resuming from its checkpoint. ``on_epoch(epoch, logs)`` is called after each epoch trained here."""
+        got = self.store.get_or_train(self.spec(variant_name, seed), self._train_fn(variant_name, seed, on_epoch))
         return self._recorded(got)
 
     def _recorded(self, got: tuple[RunResult, bool]) -> tuple[RunResult, bool]:
@@ -147,6 +159,21 @@ class Tp2Session:
             if (v, s) not in done:
                 done[(v, s)] = self.run(v, s)
         return {cell: done[cell] for cell in cells}
+
+    def train_on_executor(self, cells, claims, *, on_result=None):
+        """When the chosen executor trains from the controller (``controller_trains``): every (variant, seed) of
+        ``cells`` and of the ``claims`` this profile judges that the store has not settled, longest first; its
+        errors are kept so those cells fail their tests. None when the test processes train their own cells."""
+        from .executor import get_executor
+        from .executor.plan import needed_cells, plan
+
+        executor = get_executor(self.options.executor)
+        if not executor.controller_trains:
+            return None
+        report = executor.train(self, plan(self, needed_cells(cells, claims, self.profile, self.seeds)),
+                                on_result=on_result)
+        self.remote_errors.update(report.errors)
+        return report
 
     def judge(self, claim) -> tuple[object, list[tuple[RunResult, bool]]]:
         """(Judgement, the (result, reused) runs it used). The verdict is Holm over the fixed family
@@ -175,6 +202,29 @@ class Tp2Session:
                                                    profile=meta["profile"])
         judgement = next(j for j in self._family_cache[key] if j.claim == claim.name)
         return judgement, list(cells.values())
+
+    def failure(self, judgement) -> str | None:
+        """Why a claim's test fails, or None — the outcome rules, in order: under --tp2-gate, iff the verdict
+        differs from the reference's (a missing or corrupt reference file: that); else when refuted on real data
+        (simulated data: the proxy's verdict, reported, never failing); else when inconclusive under --tp2-strict.
+        Not judged (the learning guard) never fails."""
+        from .claims.stats import INCONCLUSIVE, REFUTED
+        from .errors import Tp2Error
+
+        try:
+            reference = self.reference
+        except Tp2Error as exc:
+            return str(exc)
+        if reference is not None:
+            from .output.gate import claim_mismatch
+
+            problem = claim_mismatch(reference, judgement.claim, judgement.verdict)
+            return f"gate {self.options.gate}: {problem} {judgement.sentence}" if problem else None
+        if judgement.verdict == REFUTED and not self.meta()["simulated"]:
+            return judgement.sentence
+        if judgement.verdict == INCONCLUSIVE and self.options.strict:
+            return f"--tp2-strict: {judgement.sentence}"
+        return None
 
     @cached_property
     def reference(self) -> dict | None:

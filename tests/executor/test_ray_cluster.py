@@ -181,8 +181,8 @@ def test_cli_run_on_ray_then_reused(cluster, tiny_archive, cache, tmp_path):
 
 
 def test_exception_inside_training_is_reported_not_retried(cluster, tiny_archive, cache, tmp_path):
-    """A task raising inside training (here: a variant the node does not know) is one error, nothing stored; the
-    session then fails that cell's test with it instead of training it locally."""
+    """A task raising inside training (here: a spec whose thread count the trainer refuses) is one error, nothing
+    stored; the session then fails that cell's test with it instead of training it locally."""
     import dataclasses
     from types import SimpleNamespace
 
@@ -190,16 +190,16 @@ def test_exception_inside_training_is_reported_not_retried(cluster, tiny_archive
 
     real = _session(tiny_archive, cache, tmp_path / "store")
 
-    def unknown_variant_spec(variant, seed):
-        spec = real.spec(variant, seed)
-        return dataclasses.replace(spec, variant=dataclasses.replace(spec.variant, name="no-such-variant"))
+    def refused_spec(variant, seed):
+        return dataclasses.replace(real.spec(variant, seed), threads=0)
 
-    session = SimpleNamespace(options=real.options, store=real.store, dataset=real.dataset, spec=unknown_variant_spec)
+    session = SimpleNamespace(options=real.options, store=real.store, dataset=real.dataset, spec=refused_spec,
+                              checkpoint_dir=real.checkpoint_dir)
     report = run_on_ray(session, [("model0", 0)])
-    assert list(report.errors) == [("model0", 0)] and "no-such-variant" in report.errors["model0", 0]
+    assert list(report.errors) == [("model0", 0)] and "'threads' must be a positive int" in report.errors["model0", 0]
     assert report.results == [] and real.store.all() == []
     real.remote_errors.update(report.errors)
-    with pytest.raises(RunFailed, match="model0 seed 0 raised on Ray: ConfigError"):
+    with pytest.raises(RunFailed, match="model0 seed 0 raised on the ray executor: ConfigError"):
         real.run("model0", 0)
 
 

@@ -179,14 +179,17 @@ def test_a8_thread_count_is_part_of_run_identity(three_runs):
 
 
 def test_a8_plugin_pins_threads_whatever_the_worker_count(pytester, monkeypatch):
-    """With the plugin loaded, the controller and every xdist worker train with TP2_THREADS=1 by default."""
+    """With the plugin loaded, every xdist worker's session builds its runs with 1 thread by default (the
+    option travels in the session's options and each spec, not through the environment)."""
     monkeypatch.delenv("TP2_THREADS", raising=False)
     pytester.makeconftest('pytest_plugins = ["tp2core.plugin"]')
     pytester.makepyfile(test_threads="""
         import os, pytest
+        from tp2core.plugin import SESSION_KEY
         @pytest.mark.parametrize("i", range(4))
-        def test_pinned(i):
-            assert os.environ["TP2_THREADS"] == "1" and os.environ.get("PYTEST_XDIST_WORKER")
+        def test_pinned(i, request):
+            assert request.config.stash[SESSION_KEY].options.threads == 1 and os.environ.get("PYTEST_XDIST_WORKER")
+            assert "TP2_THREADS" not in os.environ
     """)
     result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider", timeout=120)
     result.assert_outcomes(passed=4)

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..executor import executor_names
 from ..training.precision import PRECISIONS
 from ..recipe.variants import PROFILES, VARIANTS
 
@@ -23,7 +24,7 @@ def register(subparsers) -> None:
     run.add_argument("--store", help="results store directory (default: env TP2_STORE or .tp2)")
     run.add_argument("--precision", default=None, choices=tuple(PRECISIONS),
                      help="float32 (the recipe; default, or TP2_PRECISION) | tf32 | mixed_bfloat16 (opt-in numerics)")
-    run.add_argument("--executor", default="local", choices=("local", "ray"),
+    run.add_argument("--executor", default="local", choices=executor_names(),
                      help="local: train in this process (default) | ray: train as a Ray task (pip install 'tp2[ray]')")
     run.add_argument("--ray-address", default=None, metavar="ADDR",
                      help="Ray cluster HOST:PORT for --executor ray (default: RAY_ADDRESS, else a local Ray)")
@@ -35,65 +36,45 @@ def register(subparsers) -> None:
 
 
 def store_root(arg: str | None) -> str:
-    from ..store.database import default_store_root
+    from ..session import Options, store_root as resolve
 
-    return str(default_store_root(arg))
+    return resolve(Options(store=arg))
 
 
 def run_command(args: argparse.Namespace) -> int:
-    if getattr(args, "executor", "local") == "ray":
-        return run_on_ray_command(args)
-    from ..session import resolve_profile
-    from ..training.train import make_spec, validate_seed
-    from ..recipe.variants import get_variant
-
-    variant = get_variant(args.variant)  # name errors before any slow work
-    profile = resolve_profile(args.profile)
-    seed = validate_seed(args.seed)
-    from ..data.load import load_dataset
-    from ..store.database import Store
-
-    dataset = load_dataset(args.dataset)
-    spec = make_spec(variant, seed, dataset, profile, precision=args.precision)
-    epochs = spec.variant.epochs
-
-    def train_now():
-        from ..training.train import train
-
-        def progress(epoch: int, logs: dict) -> None:
-            print(f"  epoch {epoch}/{epochs}: val_accuracy {logs.get('val_accuracy', float('nan')):.4f}", file=sys.stderr)
-
-        return train(variant, seed, dataset, profile, threads=spec.threads, precision=spec.precision, on_epoch=progress)
-
-    started = time.perf_counter()
-    result, reused = Store(store_root(args.store)).get_or_train(spec, train_now)
-    print(run_line(result, reused, time.perf_counter() - started))
-    return 0 if result.ok else 1
-
-
-def run_on_ray_command(args: argparse.Namespace) -> int:
-    """``tp2 run VARIANT --executor ray``: plan the one run, train it as a Ray task unless stored, print its line."""
-    from ..errors import ExecutorError
+    """Train one (variant, seed) on the chosen executor — through the session, as `pytest benchmarks` does: the
+    store's lock, epoch checkpoints and exact resume — or reuse it; print its line."""
+    from ..errors import Tp2Error
+    from ..executor import get_executor
     from ..executor.plan import plan
-    from ..executor.ray_executor import check_ready, run_on_ray
     from ..session import Options, Tp2Session
+    from ..training.backend import training_threads
     from ..training.precision import training_precision
     from ..training.train import validate_seed
     from ..recipe.variants import get_variant
 
-    get_variant(args.variant)
+    get_variant(args.variant)  # name errors before any slow work
     seed = validate_seed(args.seed)
+    options = Options(profile=args.profile, dataset=args.dataset, store=args.store,
+                      precision=args.precision or training_precision(), executor=args.executor,
+                      ray_address=args.ray_address, threads=training_threads())
+    executor = get_executor(options.executor)
     try:
-        check_ready(args.ray_address)
-    except ExecutorError as exc:  # the CLI's wording of the option
-        raise ExecutorError(str(exc).replace("--tp2-executor", "--executor").replace("--tp2-ray-address",
-                                                                                     "--ray-address")) from None
-    session = Tp2Session(Options(profile=args.profile, dataset=args.dataset, store=args.store,
-                                 precision=args.precision or training_precision(), executor="ray", ray_address=args.ray_address))
+        executor.check(options)
+    except Tp2Error as exc:  # the CLI's wording of the options
+        raise type(exc)(str(exc).replace("--tp2-executor", "--executor").replace("--tp2-ray-address",
+                                                                                "--ray-address")) from None
+    session = Tp2Session(options)
+    epochs = session.spec(args.variant, seed).variant.epochs
+
+    def progress(epoch: int, logs: dict) -> None:
+        print(f"  epoch {epoch}/{epochs}: val_accuracy {logs.get('val_accuracy', float('nan')):.4f}", file=sys.stderr)
+
     started = time.perf_counter()
-    report = run_on_ray(session, plan(session, [(args.variant, seed)]), address=args.ray_address)
+    report = executor.train(session, plan(session, [(args.variant, seed)]), on_epoch=progress)
     if report.errors:
-        print(f"{args.variant} seed={seed} raised on Ray: {report.errors[args.variant, seed]}", file=sys.stderr)
+        print(f"{args.variant} seed={seed} raised on the {options.executor} executor: "
+              f"{report.errors[args.variant, seed]}", file=sys.stderr)
         return 1
     result = session.store.get(session.spec(args.variant, seed).identity())
     print(run_line(result, not report.results, time.perf_counter() - started))
@@ -106,6 +87,8 @@ def run_line(result, reused: bool, wall_seconds: float) -> str:
     accuracy = f"val_accuracy={result.val_accuracy:.4f}" if result.ok else f"FAILED ({result.failure})"
     seconds = result.train_seconds if reused else wall_seconds
     how = "reused" if reused else "trained"
+    if result.resumed:  # its checkpoint survived an interrupted process (training.checkpoint)
+        how += f" (resumed from epoch {', '.join(map(str, result.resumed_from))})"
     precision = "" if spec.precision == "float32" else f" precision={spec.precision}"
     return (
         f"{spec.variant.name} seed={spec.seed} profile={spec.profile} dataset={spec.dataset_name}{precision} "

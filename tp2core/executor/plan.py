@@ -9,8 +9,7 @@ from collections.abc import Iterable
 
 from ..recipe.costs import estimated_cost
 from ..store.database import settled
-
-Cell = tuple[str, int]  # (variant name, seed)
+from .base import Cell
 
 
 def needed_cells(cells: Iterable[Cell], claims: Iterable, profile, seeds: Iterable[int]) -> list[Cell]:

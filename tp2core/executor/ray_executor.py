@@ -3,8 +3,9 @@
 One task per run, in a fresh worker process (``max_calls=1``: no Keras/TF state or GPU memory carries over),
 ``num_gpus=1`` when the cluster has GPUs, ``num_cpus`` = the run's thread count. The prepared dataset is put into
 Ray's object store once; each task checks its fingerprint and the node's identity (``identity.refusal``) before
-training. A node lost mid-run makes Ray retry the task elsewhere (``max_retries``); an exception raised inside
-training is not retried (``retry_exceptions=False``). Results stream back with ``ray.wait`` and are stored as each
+training with ``training.train.train_spec`` (the trainer of the session and ``tp2 run``), checkpointing on the
+node, so a task Ray retries on the same node resumes exactly. A node lost mid-run makes Ray retry the task
+elsewhere (``max_retries``); an exception raised inside training is not retried (``retry_exceptions=False``). Results stream back with ``ray.wait`` and are stored as each
 arrives, so a killed controller's rerun reuses every finished run.
 """
 
@@ -12,38 +13,36 @@ from __future__ import annotations
 
 import os
 import socket
-import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlparse
 
 from ..errors import ExecutorError
 from . import identity as node_identity
-from .plan import Cell
+from .base import Cell, Report
 
 MAX_RETRIES = 3  # retries after a lost node or killed worker; exceptions inside training are not retried
 CONNECT_TIMEOUT_S = 5.0  # TCP probe of --tp2-ray-address before ray.init (which would wait much longer)
 INSTALL_HINT = "--tp2-executor ray needs Ray: pip install 'tp2[ray]' (or pip install 'ray>=2.40')."
 
 
-@dataclass
-class RayReport:
-    """What a Ray phase did: stored results, runs whose task raised, and per-run timing (seconds)."""
+class RayExecutor:
+    """``--tp2-executor ray``: the controller trains every planned run as a Ray task before the tests."""
 
-    results: list = field(default_factory=list)  # RunResult, in arrival order
-    errors: dict[Cell, str] = field(default_factory=dict)  # cell → the exception a task raised
-    wall_seconds: float = 0.0  # submit of the first task → last result stored
-    task_seconds: list[float] = field(default_factory=list)  # per run: task entry → return, on the node
-    overhead_seconds: list[float] = field(default_factory=list)  # per run: task_seconds − train_seconds
-    nodes: set[str] = field(default_factory=set)  # hostnames (node ids on one machine) that trained
+    name = "ray"
+    controller_trains = True
 
-    def summary(self) -> str:
-        median = statistics.median(self.overhead_seconds) if self.overhead_seconds else 0.0
-        trained = sum(r.train_seconds for r in self.results)
-        return (f"tp2 ray: {len(self.results)} runs on {len(self.nodes)} node(s) in {self.wall_seconds:.1f} s wall, "
-                f"{trained:.1f} s training; median per-run task overhead {median:.2f} s"
-                + (f"; {len(self.errors)} task(s) raised" if self.errors else ""))
+    def check(self, options, *, workers: int | None = None) -> None:
+        """Ray importable and the address reachable, before any collection; no xdist workers beside it."""
+        if workers:
+            raise ExecutorError(f"--tp2-executor ray trains on the Ray cluster from this process; drop -n {workers} "
+                                f"(or use -n 0), or use --tp2-executor local with -n.")
+        check_ready(options.ray_address)
+
+    def train(self, session, cells, *, on_result=None, on_epoch=None) -> Report:
+        """Ray tasks report when they end: no per-epoch progress (``on_epoch`` unused)."""
+        return run_on_ray(session, cells, address=session.options.ray_address, on_result=on_result)
 
 
 def import_ray():
@@ -106,8 +105,10 @@ def connect(address: str | None):
     return ray, True
 
 
-def train_task(spec: dict, dataset, expected: dict) -> dict:
-    """The body of one Ray task (in a fresh worker process): refuse a mismatched node, else train one run.
+def train_task(spec: dict, dataset, expected: dict, checkpoint_dir: str | None = None) -> dict:
+    """The body of one Ray task: refuse a mismatched node, else train the run ``spec`` names with
+    ``training.train.train_spec`` — the trainer the session and ``tp2 run`` use — checkpointing under
+    ``checkpoint_dir`` on the node (where it can be created), so a retried task on the same node resumes.
 
     Returns {"refused": message} or {"result": RunResult.to_dict(), "task_seconds": s}; a failure inside training
     (NaN) is a failed RunResult, an exception propagates (Ray does not retry it).
@@ -126,20 +127,28 @@ def train_task(spec: dict, dataset, expected: dict) -> dict:
     if refused:
         return {"refused": refused}
     run = RunSpec.from_dict(spec)
-    os.environ["TP2_THREADS"] = str(run.threads)  # what make_spec reads on this node, as on the controller
     os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    from ..recipe.variants import get_variant
-    from ..training.train import train
+    from ..training.checkpoint import discard
+    from ..training.train import train_spec
 
-    result = train(get_variant(run.variant.name), run.seed, dataset, run.profile, threads=run.threads,
-                   precision=run.precision)
-    if result.identity != run.identity():
-        return {"refused": f"Ray node {host} ({node_id[:12]}) refused: it trained run {result.identity} for the "
-                           f"controller's {run.identity()} ({run.variant.name} seed {run.seed}); its variants or "
-                           f"profiles differ from the controller's tp2. Install the controller's tp2 on that node."}
+    checkpoints = _usable(checkpoint_dir)
+    result = train_spec(run, dataset, checkpoint_dir=checkpoints)[0]
+    if checkpoints is not None:
+        discard(checkpoints, run.identity())  # the controller stores the result as soon as it arrives
     result.environment.update(hostname=host, ray_node_id=node_id)
     return {"result": result.to_dict(), "task_seconds": time.perf_counter() - started}
+
+
+def _usable(directory: str | None) -> str | None:
+    """``directory`` if this node can write there (a node without the controller's filesystem may not)."""
+    if directory is None:
+        return None
+    try:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return directory if os.access(directory, os.W_OK) else None
 
 
 _REMOTE = None
@@ -153,7 +162,7 @@ def _remote(ray):
 
 
 def run_on_ray(session, cells: list[Cell], *, address: str | None = None,
-               on_result: Callable | None = None, task_options: dict | None = None) -> RayReport:
+               on_result: Callable | None = None, task_options: dict | None = None) -> Report:
     """Train ``cells`` (already planned, longest first) as Ray tasks; store each result as it arrives.
 
     ``on_result(result)`` is called after each store write (the progress line). A refused node raises
@@ -161,7 +170,7 @@ def run_on_ray(session, cells: list[Cell], *, address: str | None = None,
     """
     from ..training.runs import RunResult
 
-    report = RayReport()
+    report = Report("ray")
     if not cells:
         return report
     specs = {cell: session.spec(*cell) for cell in cells}  # loads the dataset on the controller, once
@@ -176,7 +185,7 @@ def run_on_ray(session, cells: list[Cell], *, address: str | None = None,
         for cell in cells:  # Ray starts queued tasks in submission order: longest first
             spec = specs[cell]
             options = {"num_cpus": spec.threads, "num_gpus": gpus, **(task_options or {})}
-            ref = task.options(**options).remote(spec.to_dict(), dataset_ref, expected)
+            ref = task.options(**options).remote(spec.to_dict(), dataset_ref, expected, session.checkpoint_dir)
             pending[ref] = cell
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
@@ -193,7 +202,6 @@ def run_on_ray(session, cells: list[Cell], *, address: str | None = None,
             result = _store(session.store, RunResult.from_dict(payload["result"]))
             report.results.append(result)
             report.nodes.add(result.environment.get("ray_node_id", "?"))
-            report.task_seconds.append(payload["task_seconds"])
             report.overhead_seconds.append(payload["task_seconds"] - result.train_seconds)
             if on_result is not None:
                 on_result(result)

@@ -18,6 +18,7 @@ import sys
 from ..errors import ConfigError
 
 THREADS_ENV = "TP2_THREADS"
+DEFAULT_THREADS = 1  # intra-op threads of a run when the user sets none (results depend on the count on CPU)
 BACKENDS = ("tensorflow", "jax", "torch")
 # XLA's CPU client has no intra-op thread count; single-threaded Eigen is the one setting that pins it (1 thread).
 JAX_SINGLE_THREAD_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
@@ -40,10 +41,10 @@ def keras_backend_name() -> str:
 
 
 def training_threads() -> int:
-    """Intra-op threads for training: ``TP2_THREADS`` or 1."""
+    """The user's ``TP2_THREADS``, or DEFAULT_THREADS: read once, where options are read (session.Options, the CLI)."""
     raw = os.environ.get(THREADS_ENV, "").strip()
     if not raw:
-        return 1
+        return DEFAULT_THREADS
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(f"{THREADS_ENV!r} must be a positive int (got {raw!r}); e.g. {THREADS_ENV}=1.")
     return int(raw)

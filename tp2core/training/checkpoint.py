@@ -107,11 +107,13 @@ class Saver:
     save ``State``; ``monitor`` (train.py's) supplies failure, epoch_seconds and grad_norms."""
 
     def __init__(self, path: Path, identity: str, monitor, *, history=None, every: float | None = None,
-                 clock=time.monotonic) -> None:
+                 clock=time.monotonic, carried: dict | None = None) -> None:
         self.path, self.identity, self.monitor, self.clock = path, identity, monitor, clock
         self.every = every_s() if every is None else every
         self.history = {k: list(v) for k, v in (history or {}).items()}
-        self.last = clock()
+        self.last = self.started = clock()
+        # from the processes before this one: their fit seconds, the epochs they resumed from
+        self.carried = carried or {"train_seconds": 0.0, "resumed_from": []}
 
     def set_model(self, model) -> None:
         self.model = model
@@ -123,7 +125,9 @@ class Saver:
             return
         variables = [np.array(v.numpy(), copy=True)
                      for v in list(self.model.variables) + list(self.model.optimizer.variables)]
-        extra = {"epoch_seconds": list(self.monitor.epoch_seconds), "grad_norms": self.monitor.grad_norms}
+        extra = {"epoch_seconds": list(self.monitor.epoch_seconds), "grad_norms": self.monitor.grad_norms,
+                 "train_seconds": self.carried["train_seconds"] + self.clock() - self.started,
+                 "resumed_from": self.carried["resumed_from"]}
         save(self.path, self.identity, State(epoch + 1, variables, self.history, extra))
         self.last = self.clock()
 

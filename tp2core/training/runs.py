@@ -79,6 +79,9 @@ class RunResult:
     grad_norms: dict[str, dict[str, float]] = field(default_factory=dict)  # "init"/"epoch1" → layer → ‖∂L/∂W‖₂
     # ‖W_T − W_0‖_F / ‖W_0‖_F of the first Dense kernel: how far training moved the first layer (dimensionless)
     first_layer_weight_change: float | None = None
+    # the checkpoint epoch each resume started from (training.checkpoint); [] = trained in one process. A resumed
+    # run's numbers equal an uninterrupted run's (exact resume); its train_seconds sums every process's fit time.
+    resumed_from: list[int] = field(default_factory=list)
     environment: dict = field(default_factory=dict)  # tp2core.training.backend.environment_fingerprint()
     created: str = ""  # ISO-8601 UTC
     attempts: int = 1
@@ -86,6 +89,10 @@ class RunResult:
     @property
     def identity(self) -> str:
         return self.spec.identity()
+
+    @property
+    def resumed(self) -> bool:
+        return bool(self.resumed_from)
 
     @property
     def ok(self) -> bool:

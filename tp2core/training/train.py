@@ -28,11 +28,11 @@ from .backend import (
     enable_determinism,
     environment_fingerprint,
     keras_backend_name,
-    training_threads,
+    DEFAULT_THREADS,
 )
 from ..errors import ConfigError, RunFailed
 from ..recipe.models import build_model, compile_model, parameter_counts
-from .precision import check_precision, precision_scope, training_precision
+from .precision import DEFAULT_PRECISION, check_precision, precision_scope
 from .precision import problems as precision_problems
 from .fastfit import FitPlan
 from .probes import (  # noqa: F401 (relative_change: re-exported with the trainer)
@@ -81,15 +81,16 @@ def make_spec(
     precision: str | None = None,
 ) -> RunSpec:
     """The identity of the run ``train`` would do with these arguments (no TensorFlow import). ``threads``
-    and ``precision`` default to ``TP2_THREADS`` (1) and ``TP2_PRECISION`` (float32)."""
+    and ``precision`` default to 1 and float32 (the recipe); the user's ``TP2_THREADS`` / ``TP2_PRECISION`` are
+    read where options are read (``session.Options``, the CLI) and arrive here as arguments."""
     variant, profile = _resolve(variant, profile)
     seed = validate_seed(seed)
-    threads = training_threads() if threads is None else threads
+    threads = DEFAULT_THREADS if threads is None else threads
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         raise ConfigError(f"'threads' must be a positive int (got {threads!r}).")
     if not isinstance(dataset, Dataset):
         raise ConfigError(f"'dataset' must be a tp2core.data.dataset.Dataset (got {type(dataset).__name__}).")
-    precision = training_precision() if precision is None else check_precision(precision)
+    precision = DEFAULT_PRECISION if precision is None else check_precision(precision)
     return RunSpec(
         variant=profile.apply(variant),
         profile=profile.name,
@@ -118,7 +119,7 @@ def train(
     on_epoch: OnEpoch | None = None,
     checkpoint_dir: str | os.PathLike | None = None,
 ) -> RunResult:
-    """Train one (variant, seed) under a profile on a dataset; see ``train_model``."""
+    """Train one (variant, seed) under a profile on a dataset: ``make_spec`` then ``train_spec``."""
     return train_model(variant, seed, dataset, profile, threads=threads, precision=precision, on_epoch=on_epoch,
                        checkpoint_dir=checkpoint_dir)[0]
 
@@ -134,10 +135,25 @@ def train_model(
     on_epoch: OnEpoch | None = None,
     checkpoint_dir: str | os.PathLike | None = None,
 ) -> tuple[RunResult, keras.Model]:
-    """(RunResult, the trained keras.Model). ``on_epoch(epoch, logs)`` is called after each epoch (1-based);
-    with ``checkpoint_dir`` the run checkpoints there and resumes from its checkpoint (training.checkpoint,
-    TensorFlow only); the other arguments are ``make_spec``'s."""
+    """(RunResult, the trained keras.Model) of ``make_spec(...)``'s run; see ``train_spec``."""
     spec = make_spec(variant, seed, dataset, profile, threads=threads, precision=precision)
+    return train_spec(spec, dataset, on_epoch=on_epoch, checkpoint_dir=checkpoint_dir)
+
+
+def train_spec(spec: RunSpec, dataset: Dataset, *, on_epoch: OnEpoch | None = None,
+               checkpoint_dir: str | os.PathLike | None = None) -> tuple[RunResult, keras.Model]:
+    """Train the run ``spec`` names — the one trainer the session, ``tp2 run`` and a Ray task all call.
+
+    (RunResult, the trained keras.Model). ``on_epoch(epoch, logs)`` is called after each epoch (1-based); with
+    ``checkpoint_dir`` the run checkpoints there and resumes from its checkpoint (training.checkpoint, TensorFlow
+    only). ``spec`` must describe ``dataset`` (its fingerprint)."""
+    if not isinstance(spec, RunSpec):
+        raise ConfigError(f"'spec' must be a tp2core.training.runs.RunSpec (got {type(spec).__name__}); build one "
+                          f"with tp2core.training.train.make_spec.")
+    if spec.dataset_fingerprint != getattr(dataset, "fingerprint", None):
+        raise ConfigError(f"'dataset' is not the one run {spec.identity()} names (fingerprint "
+                          f"{getattr(dataset, 'fingerprint', None)!r}, the spec's {spec.dataset_fingerprint!r}); "
+                          f"pass the dataset the spec was made from.")
     configure_threads(spec.threads)  # before the first TF op in this process
     enable_determinism()  # TF: op determinism (TF32 off); torch: deterministic algorithms; JAX: see env.py
     import keras
@@ -159,6 +175,7 @@ class _Measured:
     train_images: int  # images per epoch, augmentation included
     grad_norms: dict[str, dict]  # "init" and, when epoch 1 was clean, "epoch1": per-layer kernel-gradient norms
     first_layer_weight_change: float | None  # ‖W_T − W_0‖ / ‖W_0‖ of the first layer's kernel; None if failed
+    resumed_from: list[int]  # the checkpoint epoch each resume started from; [] = trained in one process
 
 
 def validation_set(variant, x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -188,11 +205,14 @@ def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch: OnEpoch | None,
                        callbacks, resume.variables if resume else None)
     if resume:  # the epochs before the checkpoint, then this process's
         history = {k: resume.history.get(k, []) + v for k, v in history.items()}
-    train_seconds = time.perf_counter() - started
+    # every epoch's fit time: the processes before the checkpoint (it carries their sum), then this one's
+    train_seconds = time.perf_counter() - started + (resume.extra.get("train_seconds", 0.0) if resume else 0.0)
     grad_norms.update(monitor.grad_norms)  # "epoch1", unless epoch 1 failed
     failure = monitor.failure or _non_finite_model(model, x_val, variant.batch_size)
     change = None if failure else finite_or_none(relative_change(w0, _first_kernel(model)))
-    measured = _Measured(history, failure, monitor.epoch_seconds, train_seconds, len(x_train), grad_norms, change)
+    resumed_from = [*resume.extra.get("resumed_from", []), resume.epoch] if resume else []
+    measured = _Measured(history, failure, monitor.epoch_seconds, train_seconds, len(x_train), grad_norms, change,
+                         resumed_from)
     return _run_result(spec, model, measured), model
 
 
@@ -274,6 +294,7 @@ def _run_result(spec: RunSpec, model: keras.Model, measured: _Measured) -> RunRe
         params_per_layer={layer.name: int(layer.count_params()) for layer in model.layers if layer.weights},
         grad_norms=measured.grad_norms,
         first_layer_weight_change=measured.first_layer_weight_change,
+        resumed_from=measured.resumed_from,
         environment=environment_fingerprint(jit_compile=bool(model.jit_compile)),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
@@ -320,7 +341,17 @@ def _checkpointing(spec: RunSpec, checkpoint_dir, monitor, plan: FitPlan):
     if resume is not None:
         monitor.epoch_seconds[:] = resume.extra.get("epoch_seconds", [])
         monitor.grad_norms.update(resume.extra.get("grad_norms", {}))
-    return [monitor, checkpoint.Saver(path, spec.identity(), monitor, history=resume and resume.history)], resume
+    saver = checkpoint.Saver(path, spec.identity(), monitor, history=resume and resume.history,
+                             carried=_carried(resume))
+    return [monitor, saver], resume
+
+
+def _carried(resume) -> dict:
+    """What a checkpoint carries from earlier processes: their fit seconds and the epochs they resumed from."""
+    if resume is None:
+        return {"train_seconds": 0.0, "resumed_from": []}
+    return {"train_seconds": resume.extra.get("train_seconds", 0.0),
+            "resumed_from": [*resume.extra.get("resumed_from", []), resume.epoch]}
 
 
 def _fit(model: keras.Model, x, y, plan: FitPlan, callbacks: list, initial_state=None) -> dict[str, list[float]]:

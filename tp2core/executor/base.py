@@ -1,0 +1,49 @@
+"""What every executor provides (``Executor``) and what training a batch of planned runs reports (``Report``)."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+Cell = tuple[str, int]  # (variant name, seed)
+OnResult = Callable[[object], None]  # called with each RunResult once it is in the store
+
+
+@dataclass
+class Report:
+    """What training planned cells did: stored results, cells whose training raised, timing (seconds)."""
+
+    executor: str
+    results: list = field(default_factory=list)  # RunResult, in arrival order (trained now, not reused)
+    reused: list = field(default_factory=list)  # RunResult already in the store
+    errors: dict[Cell, str] = field(default_factory=dict)  # cell → the exception its training raised
+    wall_seconds: float = 0.0  # first submission → last result stored
+    overhead_seconds: list[float] = field(default_factory=list)  # per run: time outside training (task start …)
+    nodes: set[str] = field(default_factory=set)  # where runs trained (hostnames or node ids)
+
+    def summary(self) -> str:
+        median = statistics.median(self.overhead_seconds) if self.overhead_seconds else 0.0
+        trained = sum(r.train_seconds for r in self.results)
+        return (f"tp2 {self.executor}: {len(self.results)} runs on {len(self.nodes) or 1} node(s) in "
+                f"{self.wall_seconds:.1f} s wall, {trained:.1f} s training; median per-run task overhead "
+                f"{median:.2f} s" + (f"; {len(self.errors)} task(s) raised" if self.errors else ""))
+
+
+class Executor(Protocol):
+    """An executor. ``controller_trains``: True when the controlling process trains every planned run before the
+    claim tests (they then judge from the store); False when the processes running the tests train their cells."""
+
+    name: str
+    controller_trains: bool
+
+    def check(self, options, *, workers: int | None = None) -> None:
+        """Raise a Tp2Error naming the option and the fix when this executor cannot run with ``options`` (and
+        ``workers`` xdist processes); import nothing heavy, start nothing."""
+
+    def train(self, session, cells: list[Cell], *, on_result: OnResult | None = None,
+              on_epoch: Callable | None = None) -> Report:
+        """Train ``cells`` (planned: missing from the store, longest first) for ``session``; store each result as
+        it arrives and call ``on_result(result)``. ``on_epoch(epoch, logs)``: per-epoch progress where it can be
+        delivered (in-process training)."""
