@@ -16,6 +16,7 @@ from .claims.judgement import Judgement
 from .claims.regime import regime
 from .errors import Tp2Error
 from .output import session_files as steps
+from .output.meta import with_environment
 from .session import Options, store_root
 from .training.runs import RunResult
 
@@ -106,9 +107,7 @@ class Controller:
         gate, references, figures — plain steps, in order."""
         out = Outcome()
         runs, judgements, missing = list(self.runs.values()), self.adjusted_judgements(), self.missing()
-        meta = dict(self.meta)
-        if runs and not meta.get("environment"):
-            meta["environment"] = runs[0].environment
+        meta = with_environment(self.meta, runs)
         out.lines += steps.terminal_tables(meta, runs, judgements, width, wide)
         if missing:
             out.failed = True

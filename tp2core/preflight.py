@@ -72,9 +72,9 @@ def check_gate(options) -> None:
 
 
 def _store_root(options) -> Path:
-    from .store.database import default_store_root
+    from .session import store_root
 
-    return default_store_root(options.store)
+    return Path(store_root(options))
 
 
 def _writable(value, option: str, directory: Path) -> None:

@@ -236,16 +236,8 @@ class Tp2Session:
         return load_reference(self.options.gate)
 
     def meta(self) -> dict:
-        """Header facts for tables: dataset (labelled simulated when it is), profile, seeds."""
-        ds = self.dataset
-        return {
-            "dataset": ds.name,
-            "dataset_label": ds.label,
-            "dataset_source": ds.source,
-            "dataset_fingerprint": ds.fingerprint,
-            "simulated": ds.simulated,
-            "profile": self.profile.name,
-            "seeds": len(self.seeds),
-            "seed_values": self.seeds,
-            "precision": self.options.precision,
-        }
+        """Header facts for tables (output.meta.SessionMeta): dataset (labelled simulated when it is), profile,
+        seeds, precision."""
+        from .output.meta import SessionMeta
+
+        return SessionMeta.of_session(self.dataset, self.profile.name, self.seeds, self.options.precision).to_dict()

@@ -155,22 +155,16 @@ def judge_all(runs: list[RunResult]) -> tuple[list, list[str]]:
 
 def build_meta(runs: list[RunResult], dataset=None) -> dict:
     """The header facts (as Tp2Session.meta() gives them in a pytest session) rebuilt from stored runs."""
+    from ..output.meta import SessionMeta
+
     latest = max(runs, key=lambda r: r.created)
     name, fp, profile, precision = _group_key(latest)
     seeds = sorted({r.spec.seed for r in runs})
     simulated = name == "simulated" or bool(dataset is not None and dataset.simulated)
-    return {
-        "dataset": name,
-        "dataset_label": dataset.label if dataset is not None else dataset_label(name, fp, simulated),
-        "dataset_source": dataset.source if dataset is not None else "as recorded with the stored runs",
-        "dataset_fingerprint": fp,
-        "simulated": simulated,
-        "profile": profile,
-        "seeds": len(seeds),
-        "seed_values": seeds,
-        "precision": precision,
-        "environment": latest.environment,
-    }
+    label = dataset.label if dataset is not None else dataset_label(name, fp, simulated)
+    source = dataset.source if dataset is not None else "as recorded with the stored runs"
+    return SessionMeta(name, label, source, fp, simulated, profile, len(seeds), seeds, precision,
+                       latest.environment).to_dict()
 
 
 def _load(spec: str, runs: list[RunResult]):

@@ -1,0 +1,39 @@
+"""The session's header facts (``SessionMeta``): one definition of their keys, built from a loaded dataset (a
+pytest session) or from stored runs (``tp2 report``), carried as a plain dict (``to_dict``) to every output."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class SessionMeta:
+    dataset: str  # "cifar100", "simulated", "archive-<fingerprint[:12]>"
+    dataset_label: str  # what tables print; says "SIMULATED" for simulated data
+    dataset_source: str  # where the arrays came from
+    dataset_fingerprint: str
+    simulated: bool
+    profile: str
+    seeds: int  # seeds per variant
+    seed_values: list[int]
+    precision: str
+    environment: dict = field(default_factory=dict)  # a run's environment fingerprint; {} until a run is known
+
+    @classmethod
+    def of_session(cls, dataset, profile: str, seeds: list[int], precision: str) -> "SessionMeta":
+        """A session's facts: its loaded Dataset, profile name, seeds and precision."""
+        return cls(dataset.name, dataset.label, dataset.source, dataset.fingerprint, dataset.simulated, profile,
+                   len(seeds), list(seeds), precision)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        if not data["environment"]:  # filled from the runs at the session's end (with_environment)
+            del data["environment"]
+        return data
+
+
+def with_environment(meta: dict, runs: list) -> dict:
+    """``meta`` with the environment of the first run when it has none yet (header: hardware, versions)."""
+    if runs and not meta.get("environment"):
+        return {**meta, "environment": runs[0].environment}
+    return dict(meta)
