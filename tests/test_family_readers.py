@@ -44,8 +44,7 @@ def store(tmp_path):
 
 def _session(store, claims):
     session = StoreOnly(Options(profile=PROFILE, store=store, seeds=len(SEEDS)))
-    session.collected_claims = members(claims, PROFILE)
-    session.family_size = family_size(CLAIMS, PROFILE)
+    session.collect(claims)
     return session
 
 

@@ -187,14 +187,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(trylast=True)  # after -k/-m deselection: which claims this session collected
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Training cells first, longest first (so two workers finish together), then the claims; the fixed family's
-    size (every comparison the profile judges, whatever -k selected: tp2core.claims.family) and the collected
-    claims, whose runs every claim test trains or waits for before judging the family.
+    """Training cells first, longest first (so two workers finish together), then the claims; the session learns
+    the collected claims, whose runs every claim test trains or waits for before judging the fixed family
+    (tp2core.claims.family: every comparison the profile judges, whatever -k selected).
 
     Deterministic (a pure function of the collected items), as xdist requires of every worker's collection.
     """
-    from .claims.catalog import CLAIMS
-    from .claims.family import family_size, members
     from .recipe.costs import estimated_cost
 
     def key(item: pytest.Item):
@@ -207,8 +205,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     session = config.stash[SESSION_KEY]
     claims = {item.callspec.params["claim"].name: item.callspec.params["claim"] for item in items
               if getattr(item, "callspec", None) and hasattr(item.callspec.params.get("claim"), "comparisons")}
-    session.collected_claims = members(list(claims.values()), session.profile)
-    session.family_size = family_size(CLAIMS, session.profile)
+    session.collect(claims.values())
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):

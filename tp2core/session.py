@@ -66,9 +66,8 @@ class Tp2Session:
     """Per-process state. ``run`` trains a (variant, seed) once across all processes, or reuses it."""
 
     options: Options = field(default_factory=Options)
-    family_size: int = 1  # comparisons in the fixed Holm family (tp2core.claims.family; the plugin sets it)
-    # claims collected this session (after -k): their runs are trained or waited for before any claim is judged,
-    # so every worker judges the family on the same runs; the plugin sets it
+    # claims collected this session (after -k) that the profile judges (``collect``): their runs are trained or
+    # waited for before any claim is judged, so every worker judges the family on the same runs
     collected_claims: list = field(default_factory=list)
     _family_cache: dict = field(default_factory=dict, repr=False)
     _specs: dict = field(default_factory=dict, repr=False)  # (variant, seed) → RunSpec: make_spec once per run
@@ -159,6 +158,12 @@ class Tp2Session:
             if (v, s) not in done:
                 done[(v, s)] = self.run(v, s)
         return {cell: done[cell] for cell in cells}
+
+    def collect(self, claims) -> None:
+        """The claims this session collected (after -k/-m): those the profile judges join every judgement's wait."""
+        from .claims.family import members
+
+        self.collected_claims = members(list(claims), self.profile)
 
     def train_on_executor(self, cells, claims, *, on_result=None):
         """When the chosen executor trains from the controller (``controller_trains``): every (variant, seed) of

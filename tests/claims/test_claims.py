@@ -159,7 +159,7 @@ class TestJudge:
                   dataset=DS, profile=PROF)
         assert j.verdict == "supported"
         c = j.comparisons[0]
-        assert c.effect == pytest.approx(-21.0) and c.ci[0] <= c.effect <= c.ci[1] and c.ci[1] < 0
+        assert c.effect == pytest.approx(-21.0) and c.result.low <= c.effect <= c.result.high < 0
         assert (c.result.p_superiority, c.n_a, c.n_b, c.a, c.b, c.constant) == (0.0, 3, 3, "model1", "model0", None)
         # each arm's sd floored at its binomial s.e. on quick's 5,000 validation images (0.59 and 0.14 pts)
         assert j.sentence == ("model1 − model0 = −21.0 pts [95% CI −22.3, −19.7], p = 3.1e-05 over 3+3 seeds "
@@ -238,7 +238,7 @@ class TestJudge:
         j = judge(near_chance, {"model0": runs("model0", [0.22, 0.2]), "model1": runs("model1", [0.01, 0.012, 0.011])},
                   dataset=DS, profile=PROF)
         const = j.comparisons[1]
-        assert const.effect == pytest.approx(1.1 - 5.0) and const.ci[1] < 0 and const.constant == 5.0
+        assert const.effect == pytest.approx(1.1 - 5.0) and const.result.high < 0 and const.constant == 5.0
         assert const.n_b == 0 and const.result.permutation_p is None and j.verdict == "supported"
         noop = CLAIMS_BY_NAME["single-batch-augmentation-is-noop"]
         # 5 seeds: each arm's sd is floored at 0.98 pts (26% on quick's 2,000 images), so 3+3 cannot fit ±2 pts
@@ -334,7 +334,7 @@ class TestJudgementJSON:
             back = Judgement.from_dict(json.loads(json.dumps(value.to_dict(), allow_nan=False)))
             assert back == value
         if failed:
-            assert back.comparisons[0].ci == (-math.inf, math.inf) and math.isnan(back.comparisons[0].effect)
+            assert back.comparisons[0].result is None and math.isnan(back.comparisons[0].effect)
 
     def test_dict_carries_what_it_describes(self):
         """The dict names a, b, constant and metric, so a report redraws a comparison without the catalogue."""

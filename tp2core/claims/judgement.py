@@ -54,10 +54,6 @@ class ComparisonResult:
         return math.nan if self.result is None else self.result.effect
 
     @property
-    def ci(self) -> tuple[float, float]:
-        return (-math.inf, math.inf) if self.result is None else (self.result.low, self.result.high)
-
-    @property
     def raw_verdict(self) -> str:
         """On its own, at alpha (no multiplicity adjustment)."""
         return self.at_alpha(self.result.alpha) if self.result is not None else self.at_alpha(ALPHA)
