@@ -103,19 +103,21 @@ def nominal_levels(seeds: tuple[int, ...], alpha: float) -> tuple[float, ...]:
 
 
 def decide(p_value: np.ndarray, p_refute: np.ndarray, seeds: tuple[int, ...], alpha: float,
-           futility: float = FUTILITY) -> tuple[np.ndarray, np.ndarray]:
+           futility: float = FUTILITY, levels: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Stage decisions of a batch, vectorised: the one rule behind ``sequential_decision`` and the calibration.
 
     p_value, p_refute: (..., L) the claimed and refuting sides' p at the first L ≤ K looks; seeds: (K,) the
     design's looks. Returns (codes, stop): codes (..., L) int8 per look — welch.SUPPORTED_CODE / REFUTED_CODE,
     0 for "continue", FUTILE_CODE, INCONCLUSIVE_LAST at the last look; entries after a stop are STOPPED_CODE — and
-    stop (...,) the index of the stopping look, or -1 while undecided after the L looks seen.
+    stop (...,) the index of the stopping look, or -1 while undecided after the L looks seen. ``levels``: the
+    per-look levels to test at instead of ``nominal_levels`` (the calibration's uncorrected contrast: alpha/2 at
+    every look); ``futility`` 0 never stops for futility.
     """
     from scipy.stats import norm
 
     p_value, p_refute = np.asarray(p_value, dtype=float), np.asarray(p_refute, dtype=float)
     last = len(seeds) - 1
-    levels = np.asarray(nominal_levels(tuple(seeds), alpha))
+    levels = np.asarray(nominal_levels(tuple(seeds), alpha) if levels is None else levels, dtype=float)
     looked = p_value.shape[-1]
     codes = np.zeros(p_value.shape, dtype=np.int8)
     stop = np.full(p_value.shape[:-1], -1)
