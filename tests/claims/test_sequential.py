@@ -157,3 +157,14 @@ class TestWholeProcedureError:
         """A clear effect is found with fewer seeds than the fixed design at max_seeds."""
         row = sc.power_row("greater", 1, 2.0, trials=1000, seed=0)
         assert row["sequential"].supported > 0.95 and row["sequential"].seeds < 8 and row["fixed_power"] > 0.95
+
+
+def test_docs_block_is_spliced_not_duplicated():
+    """scripts/calibrate_sequential.py replaces its marked block; scripts/calibrate_stats.py carries it over."""
+    block = f"{sc.START}\nnew\n{sc.END}"
+    doc = "# t\n\n## Details\n\n- x\n"
+    once = sc.splice(doc, block)
+    assert once.index(block) < once.index("## Details") and sc.block_of(once) == block
+    again = sc.splice(once, f"{sc.START}\nnewer\n{sc.END}")
+    assert again.count(sc.START) == 1 and "newer" in again and "\nnew\n" not in again
+    assert sc.block_of("# no block") is None

@@ -20,10 +20,13 @@ nothing else is possible than "inconclusive" ("max seeds"). With the true effect
 false verdict, over all looks together, occurs at most alpha/2 of the time (Gaussian theory; the t p-values at
 3–10 seeds are checked by simulation: scripts/calibrate_sequential.py → docs/statistics.md, "Adaptive seeds").
 
-**Futility (non-binding).** Before the last look, the comparison stops as "futile" (inconclusive) when the
-conditional power, at the current trend, of either verdict by max_seeds is below ``FUTILITY`` (10%): for each side
-with z = Φ⁻¹(1 − p), CP = 1 − Φ((z_last − z/√t) / √(1 − t)). The efficacy levels are computed ignoring it, so
-stopping early for futility can only remove false verdicts: the error bound holds whether or not it is followed.
+**Futility.** Before the last look, the comparison stops as "futile" (inconclusive) when the conditional power,
+at the current trend, of either verdict by max_seeds is below ``FUTILITY`` (10%): for each side with
+z = Φ⁻¹(1 − p), CP = 1 − Φ((z_last − z/√t) / √(1 − t)). The levels are computed ignoring it (non-binding in the
+Gaussian theory), but at 3–10 seeds the t p-values' joint law across looks is not Gaussian, and without the stop
+the total error exceeds alpha by up to about a point (Jennison & Turnbull 2000 §3.8: the significance-level
+approach's small-sample excess); with it the simulated total is within alpha. So the stop is part of the design:
+the session must follow it.
 
 **Why not AdaStop** (PyPI ``adastop`` 0.1.3, Mathieu et al. 2023, a group-sequential *permutation* test for
 comparing RL agents): it tests equality of two distributions (threshold 0, two-sided) — no shifted threshold, no
@@ -52,7 +55,8 @@ from . import welch
 from .compare import _check_resolution, _check_rule, _constant_or_sample, _sample
 from .stats import INCONCLUSIVE, REFUTED, SUPPORTED
 
-FUTILITY = 0.10  # stop as futile when neither verdict has ≥ 10% conditional power (current trend) by max_seeds
+FUTILITY = 0.10  # stop as futile when neither verdict has ≥ 10% conditional power (current trend) by max_seeds;
+#                   part of the design (the error promise at 3–10 seeds relies on it: module docstring)
 CONTINUE, FUTILE = "continue", "futile"  # stage decisions besides the verdicts
 STOPPED = ("decided", "futile", "max seeds")  # SequentialResult.stopped; None while more looks remain
 _GRID = 1201  # points of the numerical integration of the Gaussian boundaries
