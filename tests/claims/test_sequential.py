@@ -131,6 +131,10 @@ class TestReplay:
             sequential_decision([[1.0, 2.0]], 0.0, "greater")
         with pytest.raises(ValueError, match=r"^'values_a' must contain only finite numbers"):
             sequential_decision([1.0, float("nan"), 2.0], 0.0, "greater")
+        with pytest.raises(ValueError, match=r"^'b' must be a 1-D sequence of numbers"):
+            sequential_decision([1.0, 2.0, 3.0], [True, False, True], "greater")
+        with pytest.raises(ValueError, match=r"^'b' must be a sequence of numbers or one number"):
+            sequential_decision([1.0, 2.0, 3.0], True, "greater")
 
 
 class TestWholeProcedureError:

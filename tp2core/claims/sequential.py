@@ -52,7 +52,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from . import welch
-from .compare import _check_resolution, _check_rule, _constant_or_sample, _sample
+from .compare import _check_resolution, _check_rule, _constant_or_sample
 from .stats import INCONCLUSIVE, REFUTED, SUPPORTED
 
 FUTILITY = 0.10  # stop as futile when neither verdict has ≥ 10% conditional power (current trend) by max_seeds;
@@ -283,13 +283,19 @@ def _constant_or_sample_number(b: object) -> float:
 
 
 def _values(values: object, name: str) -> np.ndarray:
-    """Per-seed values as a 1-D float array; fewer than two are allowed here (no look reached yet)."""
-    if isinstance(values, (str, bytes)) or np.ndim(values) != 1:
-        raise ConfigError(f"{name!r} must be a 1-D sequence of numbers, one per seed in seed order (got {values!r}).")
-    arr = np.asarray(values)
-    if arr.size == 0:
-        return np.zeros(0)
-    return _sample(np.concatenate([arr, arr]) if arr.size < 2 else arr, name)[: arr.size]
+    """Per-seed values as a 1-D float array of finite numbers, any length (fewer than ``first``: no look yet)."""
+    try:
+        arr = None if isinstance(values, (str, bytes)) else np.asarray(values)
+    except ValueError:  # ragged nesting
+        arr = None
+    if arr is None or arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iuf"):
+        raise ConfigError(f"{name!r} must be a 1-D sequence of numbers, one per seed in seed order (got {values!r}); "
+                          "pass floats, e.g. accuracies as [0.31, 0.29].")
+    arr = arr.astype(float)
+    if not np.all(np.isfinite(arr)):
+        raise ConfigError(f"{name!r} must contain only finite numbers (got {arr.tolist()!r}); drop failed runs "
+                          "before replaying.")
+    return arr
 
 
 def _check_looks(first: object, step: object, max_seeds: object) -> None:
