@@ -22,6 +22,7 @@ import scipy
 
 from tp2core.claims import calibration as cal
 from tp2core.claims import permutation
+from tp2core.claims import sequential_calibration as seq_cal
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     command = "PYTHONPATH=. python scripts/calibrate_stats.py" + "".join(
         f" --{k.replace('_', '-')} {v}" for k, v in (("trials", args.trials), ("seed", args.seed),
                                                       ("bootstrap_trials", args.bootstrap_trials)))
-    args.out.write_text(render(rows, old_rows, args, command, seconds, extra))
+    text = render(rows, old_rows, args, command, seconds, extra)
+    kept = seq_cal.block_of(args.out.read_text()) if args.out.exists() else None  # scripts/calibrate_sequential.py's
+    args.out.write_text(seq_cal.splice(text, kept) if kept else text)
     print(f"wrote {args.out} in {seconds:.0f} s")
     bad = cal.excesses(rows + extra["margins"], args.trials)
     print("\n".join(bad) if bad else "every false-verdict rate within its promise + 3 MC s.e.")
