@@ -49,6 +49,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="where prepared datasets are cached (also TP2_CACHE; default ~/.cache/tp2)")
     group.addoption("--tp2-seeds", default=None, type=int, metavar="N",
                     help="seeds per variant (default: smoke 2, quick 3, paper 5)")
+    group.addoption("--tp2-max-seeds", default=None, type=int, metavar="N",
+                    help="adaptive seeds: after the profile's seeds, each still-undecided comparison gets 2 more "
+                         "seeds per variant per stage until decided, futile or N (error over every look "
+                         "controlled: docs/statistics.md); default off (fixed seeds)")
     group.addoption("--tp2-store", default=None, metavar="DIR",
                     help="results store directory (also TP2_STORE; default .tp2/)")
     group.addoption("--tp2-report", default=None, metavar="DIR",
@@ -91,7 +95,8 @@ def _options(config: pytest.Config) -> Options:
         precision=training_precision() if precision is None else check_precision(precision, "--tp2-precision"),
         executor=config.getoption("tp2_executor"),
         ray_address=config.getoption("tp2_ray_address"),
-        threads=training_threads(),  # TP2_THREADS, read here once: every training process uses the same count
+        threads=training_threads(),
+        max_seeds=config.getoption("tp2_max_seeds"),  # TP2_THREADS, read here once: every training process uses the same count
     )
 
 

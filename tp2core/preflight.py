@@ -24,6 +24,7 @@ def check(options, *, suite: bool = True) -> None:
 
     training_threads()  # TP2_THREADS: a positive int
     _writable(options.store, "--tp2-store", _store_root(options))
+    check_max_seeds(options)
     if options.report_dir:
         _writable(options.report_dir, "--tp2-report", Path(options.report_dir))
     if not suite:
@@ -33,6 +34,22 @@ def check(options, *, suite: bool = True) -> None:
         _writable(options.gate, "--tp2-gate", Path(options.gate).parent)
     elif options.gate:
         check_gate(options)
+
+
+def check_max_seeds(options) -> None:
+    """--tp2-max-seeds is at least the seeds of the first stage (--tp2-seeds or the profile's)."""
+    if options.max_seeds is None:
+        return
+    from .session import resolve_profile
+
+    first = options.seeds or resolve_profile(options.profile).seeds
+    if options.max_seeds < first:
+        raise ConfigError(f"--tp2-max-seeds {options.max_seeds} is below the {first} seeds of the first stage "
+                          f"(--tp2-seeds or the profile's); pass --tp2-max-seeds {max(first + 2, 2 * first)} or more, "
+                          f"or drop it for fixed seeds.")
+    if first < 2:
+        raise ConfigError(f"--tp2-max-seeds needs a first stage of at least 2 seeds (got --tp2-seeds {first}); "
+                          f"pass --tp2-seeds 2 or more.")
 
 
 def check_dataset(spec: str, data_path: str | None) -> None:

@@ -35,6 +35,7 @@ class Options:
     executor: str = "local"  # a name in tp2core.executor.EXECUTORS (local: each pytest process trains)
     ray_address: str | None = None  # Ray cluster HOST:PORT; None = RAY_ADDRESS, else a local Ray instance
     threads: int = 1  # intra-op threads of every run (part of its identity): TP2_THREADS, read where options are read
+    max_seeds: int | None = None  # --tp2-max-seeds: adaptive seeds up to this many per variant; None = fixed seeds
 
     def __post_init__(self) -> None:
         if self.seeds is not None and (
@@ -44,6 +45,10 @@ class Options:
         if self.profile != "auto":
             get_profile(self.profile)  # raises with the valid names
         check_precision(self.precision)
+        if self.max_seeds is not None and (not isinstance(self.max_seeds, int) or isinstance(self.max_seeds, bool)
+                                           or not 2 <= self.max_seeds <= 1000):
+            raise ConfigError(f"'max_seeds' must be an int in [2, 1000] (got {self.max_seeds!r}); e.g. "
+                              f"--tp2-max-seeds 10.")
         if not isinstance(self.threads, int) or isinstance(self.threads, bool) or self.threads < 1:
             raise ConfigError(f"'threads' must be a positive int (got {self.threads!r}); e.g. TP2_THREADS=1.")
         check_executor_name(self.executor, "'executor'")
@@ -148,7 +153,10 @@ class Tp2Session:
 
     def runs_for(self, variants, seeds=None) -> dict[tuple[str, int], tuple[RunResult, bool]]:
         """Every (variant, seed) cell; trains free cells first, then waits for cells other workers hold."""
-        cells = [(v, s) for v in variants for s in (self.seeds if seeds is None else seeds)]
+        return self.runs_of([(v, s) for v in variants for s in (self.seeds if seeds is None else seeds)])
+
+    def runs_of(self, cells: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[RunResult, bool]]:
+        """These (variant, seed) cells; trains free cells first, then waits for cells other workers hold."""
         done: dict[tuple[str, int], tuple[RunResult, bool]] = {}
         for v, s in cells:
             got = self.store.try_get_or_train(self.spec(v, s), self._train_fn(v, s))
@@ -165,38 +173,80 @@ class Tp2Session:
 
         self.collected_claims = members(list(claims), self.profile)
 
+    @cached_property
+    def design(self):
+        """The adaptive-seed design (--tp2-max-seeds: claims.sequential.SequentialDesign), None for fixed seeds."""
+        if self.options.max_seeds is None:
+            return None
+        from .claims.sequential import SequentialDesign
+
+        return SequentialDesign(first=len(self.seeds), max_seeds=self.options.max_seeds)
+
     def train_on_executor(self, cells, claims, *, on_result=None):
         """When the chosen executor trains from the controller (``controller_trains``): every (variant, seed) of
-        ``cells`` and of the ``claims`` this profile judges that the store has not settled, longest first; its
-        errors are kept so those cells fail their tests. None when the test processes train their own cells."""
+        ``cells`` and of the ``claims`` this profile judges that the store has not settled, longest first — then,
+        with adaptive seeds, each further stage's cells, one plan round per stage; its errors are kept so those
+        cells fail their tests. None when the test processes train their own cells."""
         from .executor import get_executor
         from .executor.plan import needed_cells, plan
 
         executor = get_executor(self.options.executor)
         if not executor.controller_trains:
             return None
-        report = executor.train(self, plan(self, needed_cells(cells, claims, self.profile, self.seeds)),
-                                on_result=on_result)
+        wanted = needed_cells(cells, claims, self.profile, self.seeds)
+        report = executor.train(self, plan(self, wanted), on_result=on_result)
+        names = {c.name for c in claims}
+        while self.design is not None and (more := self._next_stage(names, self._stored(), wanted)):
+            wanted += more
+            stage = executor.train(self, plan(self, more), on_result=on_result)
+            report.results += stage.results
+            report.errors.update(stage.errors)
         self.remote_errors.update(report.errors)
         return report
 
     def judge(self, claim) -> tuple[object, list[tuple[RunResult, bool]]]:
         """(Judgement, the (result, reused) runs it used). The verdict is Holm over the fixed family
-        (tp2core.claims.family): this claim's runs and those of every collected claim are trained or reused; the
-        other family members are read from the store as they are (absent runs: p = 1), so a ``-k`` run, a full run
-        and ``tp2 report`` on the same store agree."""
+        (tp2core.claims.family) — or, with adaptive seeds, each comparison's sequential replay: this claim's runs
+        and those of every collected claim are trained or reused, stage after stage until every one of their
+        comparisons stopped; the other family members are read from the store as they are (absent runs: p = 1),
+        so a ``-k`` run, a full run and ``tp2 report`` on the same store agree."""
+        collected = {c.name for c in self.collected_claims} | {claim.name}
+        known = {**self.runs_for(claim.variants),
+                 **self.runs_for(sorted({v for c in self.collected_claims for v in c.variants} - set(claim.variants)))}
+        while self.design is not None and (more := self._next_stage(collected, known, list(known), claim)):
+            known.update(self.runs_of(more))
+        judgement = next(j for j in self._family(claim, known) if j.claim == claim.name)
+        return judgement, [got for cell, got in known.items() if cell[0] in claim.variants]
+
+    def _next_stage(self, names: set[str], known: dict, attempted: list, claim=None) -> list[tuple[str, int]]:
+        """Adaptive seeds: the cells the next look of the named claims' undecided comparisons needs, without those
+        already attempted (a run that failed is not retrained to fill a look: the replay uses the usable runs)."""
+        from .claims.family import next_stage
+
+        judgements = [j for j in self._family(claim, known) if j.claim in names]
+        done = set(attempted)
+        return [(v, s) for v, n in sorted(next_stage(judgements).items()) for s in range(n) if (v, s) not in done]
+
+    def _stored(self) -> dict:
+        """Every stored run of a family variant, up to the design's seeds: (variant, seed) → (result, True)."""
+        from .claims.catalog import CLAIMS
+
+        seeds = range(self.design.max_seeds if self.design else len(self.seeds))
+        got = {(v, s): self.store.get(self.spec(v, s).identity()) for c in CLAIMS for v in c.variants for s in seeds}
+        return {cell: (r, True) for cell, r in got.items() if r is not None}
+
+    def _family(self, claim, known: dict) -> list:
+        """The family judged on ``known`` runs plus what the store holds for the other members (cached)."""
         from .claims.catalog import CLAIMS
         from .claims.family import judge_family
 
-        cells = self.runs_for(claim.variants)
-        catalogue = list(CLAIMS) if claim in CLAIMS else [*CLAIMS, claim]  # a claim of one's own joins the family
-        collected = {v for c in self.collected_claims for v in c.variants} - set(claim.variants)
-        known = {**cells, **self.runs_for(sorted(collected))}
+        catalogue = list(CLAIMS) if claim is None or claim in CLAIMS else [*CLAIMS, claim]  # one's own joins
         by_variant: dict[str, list[RunResult]] = {}
         for (variant, _seed), (result, _reused) in known.items():
             by_variant.setdefault(variant, []).append(result)
+        seeds = range(self.design.max_seeds if self.design else len(self.seeds))
         for variant in {v for c in catalogue for v in c.variants} - set(by_variant):
-            stored = [self.store.get(self.spec(variant, s).identity()) for s in self.seeds]
+            stored = [self.store.get(self.spec(variant, s).identity()) for s in seeds]
             if any(r is not None for r in stored):
                 by_variant[variant] = [r for r in stored if r is not None]
         meta = self.meta()
@@ -204,9 +254,8 @@ class Tp2Session:
                tuple(sorted(r.identity for runs in by_variant.values() for r in runs)))
         if key not in self._family_cache:
             self._family_cache[key] = judge_family(catalogue, by_variant, dataset=meta["dataset"],
-                                                   profile=meta["profile"])
-        judgement = next(j for j in self._family_cache[key] if j.claim == claim.name)
-        return judgement, list(cells.values())
+                                                   profile=meta["profile"], design=self.design)
+        return self._family_cache[key]
 
     def failure(self, judgement) -> str | None:
         """Why a claim's test fails, or None — the outcome rules, in order: under --tp2-gate, iff the verdict
@@ -245,4 +294,5 @@ class Tp2Session:
         seeds, precision."""
         from .output.meta import SessionMeta
 
-        return SessionMeta.of_session(self.dataset, self.profile.name, self.seeds, self.options.precision).to_dict()
+        return SessionMeta.of_session(self.dataset, self.profile.name, self.seeds, self.options.precision,
+                                      self.design).to_dict()

@@ -24,6 +24,7 @@ from ..recipe import plan
 from .judgement import ALPHA, ComparisonResult, Judgement
 from .metrics import LOG_METRICS, METRIC_LABELS, METRICS, UNITS, excluded_runs, metric_values, resolution
 from .regime import premise_failure
+from .sequential import SequentialDesign
 from ..training.runs import RunResult
 from ..recipe.variants import PROFILES, VARIANTS
 
@@ -157,10 +158,14 @@ def judge(
     dataset: str,
     profile: str,
     family_size: int = 1,
+    design: SequentialDesign | None = None,
 ) -> Judgement:
     """Judge ``claim`` on the runs of one (dataset, profile), Holm over a family of ``family_size`` comparisons of
     which only this claim's have results here (the others enter with p = 1; tp2core.claims.family judges the whole
     family at once).
+
+    With a sequential ``design`` (adaptive seeds) each comparison's verdict is the design's replay on its runs
+    in seed order, at ALPHA / ``family_size`` (Bonferroni over the family: tp2core.claims.sequential).
 
     Runs of another dataset, profile or variant than the key they are filed under are a caller bug (mixing
     them would silently compare unlike things) and raise ConfigError.
@@ -173,7 +178,7 @@ def judge(
             got = (r.spec.variant.name, r.spec.dataset_name, r.spec.profile)
             require(got == (variant, dataset, profile), f"runs_by_variant[{variant!r}]",
                      f"runs of ({variant!r}, {dataset!r}, {profile!r}) only", got)
-    comps = tuple(_compare(c, runs_by_variant) for c in claim.comparisons)
+    comps = tuple(_compare(c, runs_by_variant, design, ALPHA / family_size) for c in claim.comparisons)
     n_train = _trained_images(runs_by_variant, profile)
     recorded = _bug_counts(runs_by_variant)
     checks = tuple(ch.evaluate(n_train, recorded=recorded, augments=_bug_augments(ch, recorded, profile))
@@ -206,10 +211,12 @@ def adjust_session(judgements: list[Judgement], alpha: float = ALPHA, *, family_
     return out
 
 
-def _compare(c: Comparison, runs_by_variant: Mapping[str, list[RunResult]]) -> ComparisonResult:
+def _compare(c: Comparison, runs_by_variant: Mapping[str, list[RunResult]], design=None,
+             sequential_alpha: float = ALPHA) -> ComparisonResult:
     unit, label = UNITS[c.metric], c.describe()
-    runs_a = list(runs_by_variant.get(c.a, []))
-    runs_b = list(runs_by_variant.get(c.b, [])) if c.b is not None else []
+    by_seed = lambda runs: sorted(runs, key=lambda r: r.spec.seed)  # noqa: E731 (the sequential looks' order)
+    runs_a = by_seed(runs_by_variant.get(c.a, []))
+    runs_b = by_seed(runs_by_variant.get(c.b, [])) if c.b is not None else []
     a = metric_values(runs_a, c.metric)
     b = metric_values(runs_b, c.metric) if c.b is not None else None
     excluded = tuple(excluded_runs(c.a, runs_a, c.metric) + (excluded_runs(c.b, runs_b, c.metric) if c.b else []))
@@ -224,13 +231,18 @@ def _compare(c: Comparison, runs_by_variant: Mapping[str, list[RunResult]]) -> C
     if why := premise_failure(c.must_learn, runs_by_variant):
         return ComparisonResult(**base, result=None, text=f"{label}: not judged: {why}", not_judged=why)
     # log10 metrics are already log values (tp2core.claims.metrics), so the effect is a log10 ratio
+    floor = _floor(c.metric, runs_a, a, runs_b, b)
     result = compare(a, b if b is not None else c.constant, c.relation, threshold=c.threshold, margin=c.margin,
-                     alpha=ALPHA, resolution=_floor(c.metric, runs_a, a, runs_b, b))
+                     alpha=ALPHA, resolution=floor)
+    sequential = None if design is None else design.decision(
+        a, b if b is not None else c.constant, c.relation, threshold=c.threshold, margin=c.margin,
+        alpha=sequential_alpha, resolution=floor)
     epoch1 = None
     if c.metric == "first_layer_grad_norm" and b is not None:
         a1, b1 = metric_values(runs_a, c.metric, "epoch1"), metric_values(runs_b, c.metric, "epoch1")
         epoch1 = float(np.mean(a1) - np.mean(b1)) if a1.size and b1.size else None
-    return ComparisonResult(**base, result=result, text=_measured_text(c, result, epoch1), epoch1_effect=epoch1)
+    return ComparisonResult(**base, result=result, text=_measured_text(c, result, epoch1, sequential),
+                            epoch1_effect=epoch1, sequential=sequential)
 
 
 def _floor(metric: str, runs_a, a, runs_b, b) -> tuple[float, float]:
@@ -240,7 +252,7 @@ def _floor(metric: str, runs_a, a, runs_b, b) -> tuple[float, float]:
     return (resolution(runs_a, metric, a, per_class), 0.0 if b is None else resolution(runs_b, metric, b, per_class))
 
 
-def _measured_text(c: Comparison, r, epoch1) -> str:
+def _measured_text(c: Comparison, r, epoch1, sequential=None) -> str:
     """E.g. 'model1 − model0 = −18.2 pts [95% CI −19.0, −17.3], p = 0.001 over 3+3 seeds'."""
     unit = UNITS[c.metric]
     rhs = c.b if c.b is not None else f"{_n(c.constant)} {unit}"
@@ -256,7 +268,18 @@ def _measured_text(c: Comparison, r, epoch1) -> str:
         text += f", threshold {_n(c.threshold)}{unit_txt}"
     if epoch1 is not None:
         text += f"; after epoch 1: {_n(epoch1)} (×{10 ** epoch1:.3g})"
+    if sequential is not None:
+        text += f"; sequential: {_stopped(sequential)}"
     return text
+
+
+def _stopped(s) -> str:
+    """E.g. 'supported at look 2 (5 seeds per arm)', 'futile at look 1 (3 seeds per arm)', 'undecided at 3 …'."""
+    if not s.stages:
+        return f"no look yet (needs {s.next_seeds} seeds per arm)"
+    n, k = s.stages[-1].seeds, len(s.stages)
+    why = {"decided": s.verdict, "futile": "stopped as futile", "max seeds": "inconclusive at max seeds"}
+    return f"{why.get(s.stopped, 'undecided')} at look {k} of {len(s.looks)} ({n} seeds per arm)"
 
 
 def _sentence(j: Judgement) -> str:
@@ -267,7 +290,10 @@ def _sentence(j: Judgement) -> str:
     if excluded:
         measured += f" (excluded {len(excluded)} run(s): {'; '.join(excluded)})"
     level = f"α = {ALPHA:g}" + (f", Holm over the {m} comparisons the profile judges" if m > 1 else "")
-    if m > 1 and j.lacking:
+    if any(c.sequential is not None for c in comps):
+        level = (f"α = {ALPHA:g} over every look" + (f" and the {m} comparisons the profile judges (each at α/{m})"
+                                                       if m > 1 else "") + ", adaptive seeds")
+    elif m > 1 and j.lacking:
         level += f" ({j.lacking} without a usable result, counted with p = 1)"
     notes = f"the notes: {j.statement[0].lower()}{j.statement[1:].rstrip('.')} ({j.notes_figure})"
     if verdict == stats.SUPPORTED:

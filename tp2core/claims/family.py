@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from ..recipe.plan import judged_at
 from ..training.runs import RunResult
 from .claim import Claim, Judgement, adjust_session, judge
+from .sequential import SequentialDesign
 
 
 def members(claims: Sequence[Claim], profile) -> list[Claim]:
@@ -27,10 +28,25 @@ def family_size(claims: Sequence[Claim], profile) -> int:
 
 
 def judge_family(claims: Sequence[Claim], runs_by_variant: Mapping[str, list[RunResult]], *, dataset: str,
-                 profile: str) -> list[Judgement]:
+                 profile: str, design: SequentialDesign | None = None) -> list[Judgement]:
     """Every family member judged on ``runs_by_variant`` (variants without runs simply have none), Holm over the
-    whole family. Returns one Judgement per member claim, in catalogue order."""
-    judged = members(claims, profile)
-    raw = [judge(c, {v: list(runs_by_variant.get(v, [])) for v in c.variants}, dataset=dataset, profile=profile)
-           for c in judged]
-    return adjust_session(raw, family_size=family_size(claims, profile))
+    whole family — or, with a sequential ``design`` (adaptive seeds), each comparison by the design's replay at
+    ALPHA / family size. Returns one Judgement per member claim, in catalogue order."""
+    judged, m = members(claims, profile), family_size(claims, profile)
+    raw = [judge(c, {v: list(runs_by_variant.get(v, [])) for v in c.variants}, dataset=dataset, profile=profile,
+                 family_size=m, design=design) for c in judged]
+    return adjust_session(raw, family_size=m)
+
+
+def next_stage(judgements: Sequence[Judgement]) -> dict[str, int]:
+    """Adaptive seeds: variant → seeds per arm its undecided comparisons' next look needs (the largest asked);
+    empty when every comparison with a sequential replay has stopped (decided, futile or at max seeds)."""
+    need: dict[str, int] = {}
+    for j in judgements:
+        for c in j.comparisons:
+            if c.sequential is None or c.sequential.next_seeds is None or c.not_judged is not None:
+                continue
+            for variant in (c.a, c.b):
+                if variant is not None:
+                    need[variant] = max(need.get(variant, 0), c.sequential.next_seeds)
+    return need

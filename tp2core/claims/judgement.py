@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from . import stats
 from .checks import CheckResult
 from .compare import CompareResult
+from .sequential import SequentialResult
 
 ALPHA = 0.05  # family-wise error of a session's verdicts (README: "How claims are judged")
 
@@ -44,6 +45,9 @@ class ComparisonResult:
     # the unmet premise, e.g. "model3 did not learn at this scale (2.77%, chance 1%)": the comparison was not
     # tested (result None) and its verdict is "not judged"; None when every variant it needs learned
     not_judged: str | None = None
+    # adaptive seeds (--tp2-max-seeds): the sequential design's replay on these runs, whose verdict this
+    # comparison's is (its alpha already divided over the family); None under the fixed design
+    sequential: SequentialResult | None = None
 
     @property
     def measurable(self) -> bool:
@@ -63,6 +67,8 @@ class ComparisonResult:
         """Holm-adjusted once the controller adjusted the session, else the raw verdict."""
         if self.not_judged is not None:
             return stats.NOT_JUDGED
+        if self.sequential is not None:
+            return self.sequential.verdict
         return stats.INCONCLUSIVE if self.result is None else self.result.verdict
 
     def at_alpha(self, alpha: float) -> str:
@@ -94,7 +100,16 @@ class ComparisonResult:
                 "a": self.a, "b": self.b, "constant": self.constant, "n_a": self.n_a, "n_b": self.n_b,
                 "result": None if self.result is None else self.result.to_dict(), "text": self.text,
                 "excluded": list(self.excluded), "epoch1_effect": self.epoch1_effect, "not_judged": self.not_judged,
-                "verdict": self.verdict, "robust": self.robust}  # verdict and robust derived; for readers
+                "verdict": self.verdict, "robust": self.robust,  # verdict and robust derived; for readers
+                **self._sequential_dict()}
+
+    def _sequential_dict(self) -> dict:
+        """Adaptive seeds: the replay, and its stages / seeds used / why it stopped at the top level for readers."""
+        if self.sequential is None:
+            return {}
+        seq = self.sequential.to_dict()
+        return {"sequential": seq, "stages": seq["stages"], "seeds_used": seq["seeds_used"],
+                "stopped": seq["stopped"] or "undecided"}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ComparisonResult":
@@ -102,7 +117,8 @@ class ComparisonResult:
                    b=d.get("b"), constant=d.get("constant"), n_a=d["n_a"], n_b=d["n_b"],
                    result=None if d.get("result") is None else CompareResult.from_dict(d["result"]),
                    text=d["text"], excluded=tuple(d.get("excluded", ())), epoch1_effect=d.get("epoch1_effect"),
-                   not_judged=d.get("not_judged"))
+                   not_judged=d.get("not_judged"),
+                   sequential=None if d.get("sequential") is None else SequentialResult.from_dict(d["sequential"]))
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,34 @@ def looks(first: int = 3, step: int = 2, max_seeds: int = 10) -> tuple[int, ...]
     return (*range(first, max_seeds, step), max_seeds)
 
 
+STEP = 2  # seeds per arm added between looks when a session runs adaptively (--tp2-max-seeds)
+
+
+@dataclass(frozen=True)
+class SequentialDesign:
+    """A session's adaptive-seed design, fixed before any run: looks at first, first + step, …, max_seeds seeds
+    per arm (``first`` = the profile's seeds; ``max_seeds`` = --tp2-max-seeds)."""
+
+    first: int
+    max_seeds: int
+    step: int = STEP
+
+    def __post_init__(self) -> None:
+        _check_looks(self.first, self.step, self.max_seeds)
+
+    @property
+    def looks(self) -> tuple[int, ...]:
+        return looks(self.first, self.step, self.max_seeds)
+
+    def decision(self, values_a, b, relation: str, *, threshold: float, margin, alpha: float,
+                 resolution=None) -> "SequentialResult":
+        return sequential_decision(values_a, b, relation, threshold=threshold, margin=margin, alpha=alpha,
+                                   first=self.first, step=self.step, max_seeds=self.max_seeds, resolution=resolution)
+
+    def describe(self) -> str:
+        return f"adaptive seeds: looks at {', '.join(map(str, self.looks))} seeds per arm (O'Brien–Fleming spending)"
+
+
 def spending(t: np.ndarray, alpha_side: float) -> np.ndarray:
     """Lan–DeMets O'Brien–Fleming-type alpha spent by information fraction t (one side, total ``alpha_side``)."""
     from scipy.stats import norm

@@ -18,17 +18,23 @@ class SessionMeta:
     seed_values: list[int]
     precision: str
     environment: dict = field(default_factory=dict)  # a run's environment fingerprint; {} until a run is known
+    adaptive_seeds: dict | None = None  # --tp2-max-seeds: {"first", "step", "max_seeds", "looks"}; None = fixed
 
     @classmethod
-    def of_session(cls, dataset, profile: str, seeds: list[int], precision: str) -> "SessionMeta":
-        """A session's facts: its loaded Dataset, profile name, seeds and precision."""
+    def of_session(cls, dataset, profile: str, seeds: list[int], precision: str, design=None) -> "SessionMeta":
+        """A session's facts: its loaded Dataset, profile name, seeds (of the first stage), precision and the
+        adaptive-seed design (claims.sequential.SequentialDesign) if any."""
+        adaptive = None if design is None else {"first": design.first, "step": design.step,
+                                                "max_seeds": design.max_seeds, "looks": list(design.looks)}
         return cls(dataset.name, dataset.label, dataset.source, dataset.fingerprint, dataset.simulated, profile,
-                   len(seeds), list(seeds), precision)
+                   len(seeds), list(seeds), precision, adaptive_seeds=adaptive)
 
     def to_dict(self) -> dict:
         data = asdict(self)
         if not data["environment"]:  # filled from the runs at the session's end (with_environment)
             del data["environment"]
+        if data["adaptive_seeds"] is None:  # fixed seeds: the document as before adaptive seeds existed
+            del data["adaptive_seeds"]
         return data
 
 
