@@ -35,6 +35,11 @@ def register(subparsers) -> None:
                    help="profile of the runs to report (default: the most recent in the store)")
     p.add_argument("--precision", default=None, choices=tuple(PRECISIONS),
                    help="precision of the runs to report (default: the most recent in the store)")
+    p.add_argument("--max-seeds", default=None, type=int, metavar="N",
+                   help="judge as the adaptive-seed session did (pytest --tp2-max-seeds N): each comparison by "
+                        "its sequential replay on the stored seeds (default: fixed seeds)")
+    p.add_argument("--seeds", default=None, type=int, metavar="N",
+                   help="seeds of the first stage with --max-seeds (default: the profile's; pytest --tp2-seeds)")
     p.set_defaults(handler=run_report)
 
 
@@ -51,11 +56,12 @@ def run_report(args: argparse.Namespace) -> int:
                                   dataset=dataset.fingerprint if dataset is not None else args.dataset)
     if dataset is None and args.dataset:
         dataset = _try_load(args.dataset, selected[0].spec.dataset_fingerprint)
-    judgements, skipped = judge_all(selected)
+    design = _design(args, selected[0].spec.profile)
+    judgements, skipped = judge_all(selected, design)
     if skipped:
         notes.append("claims not reported (no runs of every variant they compare, or not judged at this profile): "
                      + "; ".join(skipped))
-    meta = build_meta(selected, dataset)
+    meta = build_meta(selected, dataset, design)
     out = Path(args.out) if args.out else root / "report"
     paths = write_report(meta=meta, runs=selected, judgements=judgements, out_dir=out, dataset=dataset,
                          notes=notes)
@@ -134,7 +140,23 @@ def select_runs(runs: list[RunResult], *, profile: str | None = None, dataset: s
     return sorted(latest.values(), key=lambda r: (r.spec.variant.name, r.spec.seed)), notes
 
 
-def judge_all(runs: list[RunResult]) -> tuple[list, list[str]]:
+def _design(args: argparse.Namespace, profile: str):
+    """--max-seeds (and --seeds): the adaptive-seed design the session ran, or None (fixed seeds)."""
+    if getattr(args, "max_seeds", None) is None:
+        return None
+    from ..claims.sequential import SequentialDesign
+    from ..errors import ConfigError
+
+    first = args.seeds or PROFILES[profile].seeds
+    try:
+        return SequentialDesign(first=first, max_seeds=args.max_seeds)
+    except ConfigError:
+        raise ConfigError(f"--max-seeds {args.max_seeds} with a first stage of {first} seeds (--seeds or the "
+                          f"{profile} profile's) is not a design: pass --max-seeds ≥ {max(first, 2)} and --seeds "
+                          f"≥ 2, as the session used.") from None
+
+
+def judge_all(runs: list[RunResult], design=None) -> tuple[list, list[str]]:
     """Judgements of every claim the profile judges whose variants all have runs, Holm over the fixed family
     (tp2core.claims.family: members without runs count with p = 1, as in any pytest session); and the claims left
     out, with why."""
@@ -145,7 +167,7 @@ def judge_all(runs: list[RunResult]) -> tuple[list, list[str]]:
     by_variant = group_runs(runs)
     dataset, profile = runs[0].spec.dataset_name, runs[0].spec.profile
     judged = {c.name for c in members(CLAIMS, profile)}
-    family = judge_family(CLAIMS, by_variant, dataset=dataset, profile=profile)
+    family = judge_family(CLAIMS, by_variant, dataset=dataset, profile=profile, design=design)
     complete = {c.name for c in CLAIMS if all(v in by_variant for v in c.variants)}
     skipped = [f"{c.name} (missing {', '.join(v for v in c.variants if v not in by_variant)})" for c in CLAIMS
                if c.name in judged and c.name not in complete]
@@ -153,7 +175,7 @@ def judge_all(runs: list[RunResult]) -> tuple[list, list[str]]:
     return [j for j in family if j.claim in complete], skipped
 
 
-def build_meta(runs: list[RunResult], dataset=None) -> dict:
+def build_meta(runs: list[RunResult], dataset=None, design=None) -> dict:
     """The header facts (as Tp2Session.meta() gives them in a pytest session) rebuilt from stored runs."""
     from ..output.meta import SessionMeta
 
@@ -163,8 +185,10 @@ def build_meta(runs: list[RunResult], dataset=None) -> dict:
     simulated = name == "simulated" or bool(dataset is not None and dataset.simulated)
     label = dataset.label if dataset is not None else dataset_label(name, fp, simulated)
     source = dataset.source if dataset is not None else "as recorded with the stored runs"
+    adaptive = None if design is None else {"first": design.first, "step": design.step,
+                                            "max_seeds": design.max_seeds, "looks": list(design.looks)}
     return SessionMeta(name, label, source, fp, simulated, profile, len(seeds), seeds, precision,
-                       latest.environment).to_dict()
+                       latest.environment, adaptive).to_dict()
 
 
 def _load(spec: str, runs: list[RunResult]):
