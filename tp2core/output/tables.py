@@ -201,12 +201,22 @@ def claim_rows(judgements: list) -> list[dict]:
                     "n": f"{c.n_a}+{c.n_b}" if c.b is not None else f"{c.n_a}",
                     "seeds needed": _seeds(c, j) if c.verdict == "inconclusive" else "—",
                     "claim (Holm)": j.verdict if i == 0 else "",
+                    **_sequential_cells(c),
                 }
             )
         for check in j.checks or ():
             rows.append({"claim": j.claim if not comps else "", "comparison": check.label,
                          "verdict (Holm)": check.verdict, "claim (Holm)": j.verdict if not comps else ""})
     return rows
+
+
+def _sequential_cells(c) -> dict:
+    """Adaptive seeds (--tp2-max-seeds): seeds used per arm and why it stopped, e.g. 'decided at look 2 of 4'."""
+    s = c.sequential
+    if s is None:
+        return {}
+    used = f"{s.seeds_used['a']}+{s.seeds_used['b']}" if c.b is not None else f"{s.seeds_used['a']}"
+    return {"seeds used": used, "stopped": f"{s.stopped or 'undecided'} at look {len(s.stages)} of {len(s.looks)}"}
 
 
 def _verdict(c) -> str:
@@ -302,7 +312,7 @@ VARIANT_ESSENTIAL = ("variant", "device", "n", "val acc % (mean ± sd)", "valida
 REGIME_ESSENTIAL = ("variant", "train acc %", "val acc %", "chance %", "notes %", LEARNED_COLUMN,
                     "best val epoch")
 REGIME_TITLE = "Regime (did each model learn? a comparison is judged only on models that did):"
-CLAIM_ESSENTIAL = ("claim", "comparison", "effect", "interval", "verdict (Holm)")
+CLAIM_ESSENTIAL = ("claim", "comparison", "effect", "interval", "verdict (Holm)", "seeds used", "stopped")
 ATTRIBUTION_ESSENTIAL = ("factor", "effect (pts)", "interval", "verdict (Holm)")
 MIN_CELL = 8  # characters: an abbreviated cell never gets narrower than this
 
