@@ -299,3 +299,40 @@ def attribution(path: Path, rows: Sequence[Mapping]) -> FigureFile | None:
     caption = ("model4 − model3 beside each of its four changes made alone from model3, and model5's data at "
                "equal steps; a bar crossing 0 is an effect these seeds cannot sign.")
     return _save(fig, path, title, caption)
+
+
+def sequential_stages(path: Path, judgements: Sequence) -> FigureFile | None:
+    """Adaptive seeds: per comparison with a sequential replay, its estimate at each look with the repeated
+    confidence interval at that look's boundary, the threshold (or ±margin), and why it stopped."""
+    comps = [(j.claim, c) for j in judgements for c in j.comparisons if c.sequential is not None and c.sequential.stages]
+    if not comps:
+        return None
+    fig = _figure(10.0, 2.4 * len(comps) + 0.6)
+    axes = np.atleast_1d(fig.subplots(len(comps), 1, squeeze=False)[:, 0])
+    for ax, (claim, c) in zip(axes, comps):
+        s = c.sequential
+        seeds = np.array([st.seeds for st in s.stages])
+        est = np.array([st.estimate for st in s.stages])
+        lo = np.array([st.low if math.isfinite(st.low) else st.estimate for st in s.stages])
+        hi = np.array([st.high if math.isfinite(st.high) else st.estimate for st in s.stages])
+        ax.errorbar(seeds, est, yerr=[est - lo, hi - est], fmt="o-", color="black", capsize=4,
+                    label="estimate, repeated CI at the look's boundary")
+        for bound in ((-s.margin, s.margin) if s.relation == "equivalent" else (s.threshold,)):
+            ax.axhline(bound, color="C3", lw=1, ls="--", label="threshold / margin")
+        # the first looks' intervals can be very wide (tiny boundary levels at few seeds): frame the estimates,
+        # the threshold and the last look's interval; wider bars run off the axes
+        bounds = [*est, lo[-1], hi[-1], *((-s.margin, s.margin) if s.relation == "equivalent" else (s.threshold,))]
+        span = max(bounds) - min(bounds) or 1.0
+        ax.set_ylim(min(bounds) - 0.3 * span, max(bounds) + 0.3 * span)
+        ax.set_xticks(list(s.looks))
+        ax.set_xlim(min(s.looks) - 0.5, max(s.looks) + 0.5)
+        ax.set_xlabel("seeds per arm at the look")
+        ax.set_ylabel(f"{c.a} − {c.b or 'constant'} ({c.unit})")
+        ax.set_title(f"{claim}: {c.label} — {s.stopped or 'undecided'}, {s.verdict}", fontsize=FONT_SIZE)
+        ax.grid(alpha=0.3)
+        _dedup_legend(ax, loc="best")
+    title = "Adaptive seeds: each comparison's looks"
+    caption = ("Each look's estimate with its repeated confidence interval (two-sided 1 − 2 × the look's "
+               "boundary level: valid over all looks together); a comparison stops when the interval clears the "
+               "threshold (decided), when neither verdict stays reachable (futile), or at max seeds.")
+    return _save(fig, path, title, caption)
