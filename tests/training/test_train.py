@@ -213,41 +213,15 @@ class TestDeterminism:
         assert first["weights"] != other["weights"] and first["history"] != other["history"]
 
 
-class FakeStore:
-    """Stand-in for tp2core.store.database.Store: trains an identity once, then reuses it."""
-
-    saved: dict = {}
-
-    def __init__(self, root):
-        self.root = root
-
-    def get_or_train(self, spec, fn):
-        key = (self.root, spec.identity())
-        if key in self.saved:
-            return self.saved[key], True
-        self.saved[key] = fn()
-        return self.saved[key], False
-
-    def all(self):
-        return [r for (root, _), r in self.saved.items() if root == self.root]
-
-
 class TestCliRuns:
-    """``tp2 run`` / ``tp2 runs`` (tp2core.cli.runs) with stand-ins for the data loader and the store."""
+    """``tp2 run`` / ``tp2 runs`` (tp2core.cli.runs) with a stand-in for the data loader and a real store."""
 
     @pytest.fixture
     def cli(self, monkeypatch, tmp_path):
-        import types
-
         import tp2core.data.load
         from tp2core.cli import main
 
         monkeypatch.setattr(tp2core.data.load, "load_dataset", lambda spec, **kw: tiny_dataset())
-        from tp2core.store.database import default_store_root
-
-        monkeypatch.setitem(sys.modules, "tp2core.store.database",
-                            types.SimpleNamespace(Store=FakeStore, default_store_root=default_store_root))
-        monkeypatch.setattr(FakeStore, "saved", {})
         return lambda *argv: main([*argv, "--store", str(tmp_path)])
 
     def test_run_trains_then_reuses(self, cli, capsys):
