@@ -69,7 +69,28 @@ def test_reused_worker_trains_like_a_fresh_process(session):
     assert served[0]["result"]["environment"]["intra_op_threads"] == a.threads
 
 
-def test_worker_with_other_threads_is_not_used(session):
+def _with_threads(session, store, two_threads_seed):
+    """session, but the run of model0 seed ``two_threads_seed`` has 2 threads; results go to ``store``."""
+    from tp2core.store.database import Store
+
+    def spec(variant, seed):
+        made = session.spec(variant, seed)
+        return dataclasses.replace(made, threads=2) if seed == two_threads_seed else made
+
+    return SimpleNamespace(options=session.options, store=Store(store), dataset=session.dataset, spec=spec)
+
+
+def test_runs_of_another_thread_count_get_their_own_worker(session, tmp_path):
+    """1-thread and 2-thread runs in one session: the runtime_env (TP2_THREADS) keeps them in separate workers,
+    so none lands in a worker with the wrong thread pools (no fresh-process retry needed)."""
+    one_cpu = {"num_cpus": 1}  # the local Ray has 1 CPU
+    report = ray_executor.run_on_ray(_with_threads(session, tmp_path, 1), [("model0", 0), ("model0", 1)],
+                                     task_options=one_cpu)
+    assert report.errors == {} and report.fresh_retries == {} and len(report.processes) == 2
+    assert {r.spec.seed: r.environment["intra_op_threads"] for r in report.results} == {0: 1, 1: 2}
+
+
+def test_worker_with_other_threads_is_not_used(session, tmp_path):
     """A 2-thread run landing in a worker whose TensorFlow already runs 1 thread is not trained there: it is
     resubmitted once to a fresh process, and trains with 2 threads."""
     one = session.spec("model0", 0)
@@ -81,9 +102,8 @@ def test_worker_with_other_threads_is_not_used(session):
     refused = _submit(session, two, {**ray_executor.run_options(2, 0), **same_worker})
     assert list(refused) == ["fresh_process"] and "cannot become 2" in refused["fresh_process"]
 
-    fake = SimpleNamespace(options=session.options, store=session.store, dataset=session.dataset,
-                           spec=lambda v, s: two if (v, s) == ("model0", 1) else session.spec(v, s))
-    report = ray_executor.run_on_ray(fake, [("model0", 0), ("model0", 1)], task_options=same_worker)
+    report = ray_executor.run_on_ray(_with_threads(session, tmp_path, 1), [("model0", 0), ("model0", 1)],
+                                     task_options=same_worker)
     assert report.errors == {} and list(report.fresh_retries) == [("model0", 1)]
     by_seed = {r.spec.seed: r for r in report.results}
     assert by_seed[1].spec.threads == 2 and by_seed[1].environment["intra_op_threads"] == 2
