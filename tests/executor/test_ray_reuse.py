@@ -31,7 +31,7 @@ def tiny_archive(tmp_path_factory):
 def local_ray():
     if ray.is_initialized():
         ray.shutdown()
-    ray.init(num_cpus=1, num_gpus=0, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=1, num_gpus=0, include_dashboard=False, log_to_driver=False)  # a new one
     yield ray
     ray.shutdown()
 

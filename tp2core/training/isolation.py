@@ -4,7 +4,9 @@
 next one starts clean (``train`` then does its own part, marked *train*):
 
 * Keras graph/session state, layer-name counters (``dense_3`` instead of ``dense_1``), Keras' global
-  ``SeedGenerator`` state: ``keras.backend.clear_session()`` here, and again in *train* before building.
+  ``SeedGenerator`` state: ``keras.backend.clear_session()`` here, and again in *train* before building (that one
+  also frees the previous run's memory with ``gc.collect()``). tp2 names its layers, so the counters do not
+  reach the weights (a mutation test without either clear_session still trained identical weights).
 * global random state — Python ``random``, numpy's global RNG, TensorFlow's global and op seeds: reseeded from the
   run's own seed by *train* (``keras.utils.set_random_seed(spec.seed)`` after its ``clear_session``); augmentation
   and the epoch order take the run's seed explicitly. Nothing random is carried over.
@@ -29,7 +31,6 @@ run to the same bits as a fresh one (tests/executor/test_ray_reuse.py).
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 
@@ -50,10 +51,10 @@ def prepare_run(threads: int) -> str | None:
 
     from .precision import set_tf32
 
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)  # train's own clear_session then frees memory (gc.collect:
+    # ≈ 0.5 s in a process that imported TF; once per run is enough)
     keras.mixed_precision.set_global_policy("float32")
     set_tf32(False)
-    gc.collect()  # the previous run's model and arrays, before this run allocates its own
     return None
 
 
