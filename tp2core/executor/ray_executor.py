@@ -2,7 +2,7 @@
 
 One task per run, ``num_gpus=1`` when the cluster has GPUs, ``num_cpus`` = the run's thread count. CPU tasks reuse
 their worker process across runs (``max_calls=0``: the TensorFlow import is paid once per worker, not once per run);
-each run starts with ``training.isolation.prepare_run`` (session, seeds, dtype policy, TF32 reset; see there), and
+each run starts with ``training.isolation.prepare_run`` (Keras session, dtype policy, TF32; train reseeds), and
 the task's runtime_env names its thread count, so Ray only reuses a worker for runs of the same count. A task that
 still lands in a process running another count is not trained there: it is resubmitted once to a fresh process
 (``max_calls=1`` and a runtime_env no worker has). GPU tasks keep a fresh process per run (``max_calls=1``: TF
