@@ -22,11 +22,14 @@ class Report:
     wall_seconds: float = 0.0  # first submission → last result stored
     overhead_seconds: list[float] = field(default_factory=list)  # per run: time outside training (task start …)
     nodes: set[str] = field(default_factory=set)  # where runs trained (hostnames or node ids)
+    processes: set[tuple[str, int]] = field(default_factory=set)  # (node, pid) of the worker processes used
+    fresh_retries: dict[Cell, str] = field(default_factory=dict)  # cell → why it was resubmitted to a fresh process
 
     def summary(self) -> str:
         median = statistics.median(self.overhead_seconds) if self.overhead_seconds else 0.0
         trained = sum(r.train_seconds for r in self.results)
-        return (f"tp2 {self.executor}: {len(self.results)} runs on {len(self.nodes) or 1} node(s) in "
+        workers = f" ({len(self.processes)} worker process(es))" if self.processes else ""
+        return (f"tp2 {self.executor}: {len(self.results)} runs on {len(self.nodes) or 1} node(s){workers} in "
                 f"{self.wall_seconds:.1f} s wall, {trained:.1f} s training; median per-run task overhead "
                 f"{median:.2f} s" + (f"; {len(self.errors)} task(s) raised" if self.errors else ""))
 

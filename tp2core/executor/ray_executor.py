@@ -1,7 +1,12 @@
 """Train planned runs as Ray tasks; the controller keeps the store (nodes need no shared filesystem).
 
-One task per run, in a fresh worker process (``max_calls=1``: no Keras/TF state or GPU memory carries over),
-``num_gpus=1`` when the cluster has GPUs, ``num_cpus`` = the run's thread count. The prepared dataset is put into
+One task per run, ``num_gpus=1`` when the cluster has GPUs, ``num_cpus`` = the run's thread count. CPU tasks reuse
+their worker process across runs (``max_calls=0``: the TensorFlow import is paid once per worker, not once per run);
+each run starts with ``training.isolation.prepare_run`` (Keras session, dtype policy, TF32; train reseeds), and
+the task's runtime_env names its thread count, so Ray only reuses a worker for runs of the same count. A task that
+still lands in a process running another count is not trained there: it is resubmitted once to a fresh process
+(``max_calls=1`` and a runtime_env no worker has). GPU tasks keep a fresh process per run (``max_calls=1``: TF
+binds the GPU Ray gave the first task and keeps its memory). The prepared dataset is put into
 Ray's object store once; each task checks its fingerprint and the node's identity (``identity.refusal``) before
 training with ``training.train.train_spec`` (the trainer of the session and ``tp2 run``), checkpointing on the
 node, so a task Ray retries on the same node resumes exactly. A node lost mid-run makes Ray retry the task
@@ -11,9 +16,11 @@ arrives, so a killed controller's rerun reuses every finished run.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
@@ -106,12 +113,14 @@ def connect(address: str | None):
 
 
 def train_task(spec: dict, dataset, expected: dict, checkpoint_dir: str | None = None) -> dict:
-    """The body of one Ray task: refuse a mismatched node, else train the run ``spec`` names with
-    ``training.train.train_spec`` — the trainer the session and ``tp2 run`` use — checkpointing under
-    ``checkpoint_dir`` on the node (where it can be created), so a retried task on the same node resumes.
+    """The body of one Ray task: refuse a mismatched node, else reset the (possibly reused) worker process
+    (training.isolation.prepare_run) and train the run ``spec`` names with ``training.train.train_spec`` — the
+    trainer the session and ``tp2 run`` use — checkpointing under ``checkpoint_dir`` on the node (where it can be
+    created), so a retried task on the same node resumes.
 
-    Returns {"refused": message} or {"result": RunResult.to_dict(), "task_seconds": s}; a failure inside training
-    (NaN) is a failed RunResult, an exception propagates (Ray does not retry it).
+    Returns {"refused": message}, {"fresh_process": why} (this process runs another thread count: train it in a
+    fresh one) or {"result": RunResult.to_dict(), "task_seconds": s, "weights_sha256": digest, "pid": pid}; a
+    failure inside training (NaN) is a failed RunResult, an exception propagates (Ray does not retry it).
     """
     started = time.perf_counter()
     import ray
@@ -130,14 +139,19 @@ def train_task(spec: dict, dataset, expected: dict, checkpoint_dir: str | None =
     os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     from ..training.checkpoint import discard
+    from ..training.isolation import prepare_run, weights_digest
     from ..training.train import train_spec
 
+    why = prepare_run(run.threads)  # a clean process for this run, or why this one cannot train it
+    if why:
+        return {"fresh_process": f"Ray node {host} worker {os.getpid()}: {why}"}
     checkpoints = _usable(checkpoint_dir)
-    result = train_spec(run, dataset, checkpoint_dir=checkpoints)[0]
+    result, model = train_spec(run, dataset, checkpoint_dir=checkpoints)
     if checkpoints is not None:
         discard(checkpoints, run.identity())  # the controller stores the result as soon as it arrives
     result.environment.update(hostname=host, ray_node_id=node_id)
-    return {"result": result.to_dict(), "task_seconds": time.perf_counter() - started}
+    return {"result": result.to_dict(), "task_seconds": time.perf_counter() - started,
+            "weights_sha256": weights_digest(model), "pid": os.getpid()}
 
 
 def _usable(directory: str | None) -> str | None:
@@ -151,14 +165,34 @@ def _usable(directory: str | None) -> str | None:
     return directory if os.access(directory, os.W_OK) else None
 
 
-_REMOTE = None
+@functools.lru_cache(maxsize=None)
+def _remote(ray, max_calls: int):
+    """train_task as a Ray remote function (one per ``ray`` module and ``max_calls``, which Ray only takes here)."""
+    return ray.remote(max_calls=max_calls, max_retries=MAX_RETRIES, retry_exceptions=False)(train_task)
 
 
-def _remote(ray):
-    global _REMOTE
-    if _REMOTE is None:
-        _REMOTE = ray.remote(max_calls=1, max_retries=MAX_RETRIES, retry_exceptions=False)(train_task)
-    return _REMOTE
+def submit(ray, options: dict, *args):
+    """train_task(*args) as a Ray task with ``options`` (run_options, in_fresh_process): its ObjectRef."""
+    options = dict(options)
+    return _remote(ray, options.pop("max_calls", 0)).options(**options).remote(*args)
+
+
+def run_options(threads: int, gpus: int) -> dict:
+    """Ray ``.options()`` for one run: its CPUs and GPUs, and the worker process it may run in.
+
+    CPU runs reuse a worker (``max_calls=0``) among runs of the same thread count: Ray reuses a worker only for
+    tasks with an equal runtime_env, and this one names ``TP2_THREADS``. GPU runs get a new process per run
+    (``max_calls=1``)."""
+    return {"num_cpus": threads, "num_gpus": gpus, "max_calls": 1 if gpus else 0,
+            "runtime_env": {"env_vars": {"TP2_THREADS": str(threads)}}}
+
+
+def in_fresh_process(options: dict) -> dict:
+    """``options`` for a task that must start a new worker process: a runtime_env value no existing worker has
+    (Ray never hands the task to one of them) and ``max_calls=1`` (the process exits after it)."""
+    runtime_env = dict(options.get("runtime_env") or {})
+    runtime_env["env_vars"] = {**runtime_env.get("env_vars", {}), "TP2_FRESH_PROCESS": uuid.uuid4().hex}
+    return {**options, "max_calls": 1, "runtime_env": runtime_env}
 
 
 def run_on_ray(session, cells: list[Cell], *, address: str | None = None,
@@ -179,14 +213,17 @@ def run_on_ray(session, cells: list[Cell], *, address: str | None = None,
         expected = node_identity.node_identity() | {"dataset_fingerprint": session.dataset.fingerprint}
         dataset_ref = ray.put(session.dataset)
         gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
-        task = _remote(ray)
+
+        def submit_run(cell, fresh=False):
+            options = {**run_options(specs[cell].threads, gpus), **(task_options or {})}
+            ref = submit(ray, in_fresh_process(options) if fresh else options, specs[cell].to_dict(), dataset_ref,
+                         expected, session.checkpoint_dir)
+            pending[ref] = cell
+
         t0 = time.perf_counter()
         pending = {}
         for cell in cells:  # Ray starts queued tasks in submission order: longest first
-            spec = specs[cell]
-            options = {"num_cpus": spec.threads, "num_gpus": gpus, **(task_options or {})}
-            ref = task.options(**options).remote(spec.to_dict(), dataset_ref, expected, session.checkpoint_dir)
-            pending[ref] = cell
+            submit_run(cell)
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             cell = pending.pop(done[0])
@@ -199,9 +236,17 @@ def run_on_ray(session, cells: list[Cell], *, address: str | None = None,
                 for ref in pending:
                     ray.cancel(ref, force=True)
                 raise ExecutorError(payload["refused"])
+            if "fresh_process" in payload:  # its worker runs another thread count: once more, in a new process
+                if cell in report.fresh_retries:
+                    report.errors[cell] = payload["fresh_process"]
+                else:
+                    report.fresh_retries[cell] = payload["fresh_process"]
+                    submit_run(cell, fresh=True)
+                continue
             result = _store(session.store, RunResult.from_dict(payload["result"]))
             report.results.append(result)
             report.nodes.add(result.environment.get("ray_node_id", "?"))
+            report.processes.add((result.environment.get("ray_node_id", "?"), payload["pid"]))
             report.overhead_seconds.append(payload["task_seconds"] - result.train_seconds)
             if on_result is not None:
                 on_result(result)
