@@ -77,7 +77,8 @@ def _with_threads(session, store, two_threads_seed):
         made = session.spec(variant, seed)
         return dataclasses.replace(made, threads=2) if seed == two_threads_seed else made
 
-    return SimpleNamespace(options=session.options, store=Store(store), dataset=session.dataset, spec=spec)
+    return SimpleNamespace(options=session.options, store=Store(store), dataset=session.dataset, spec=spec,
+                           checkpoint_dir=f"{store}/checkpoints")
 
 
 def test_runs_of_another_thread_count_get_their_own_worker(session, tmp_path):
