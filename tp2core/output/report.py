@@ -2,13 +2,15 @@
 (no training). Called at the end of ``pytest benchmarks --tp2-report DIR`` (tp2core.output.session_files) and by
 ``tp2 report`` (tp2core.cli.report, which reads the store).
 
-Layout: header (dataset, profile, seeds, hardware, versions) → claim table → variant table → one section per
-claim with its figure → learning curves → gradient-norm mechanism → throughput → the dataset (EDA).
+Layout: the session document (tp2core.output.document: header, then its sections with the claims first — claims,
+variants, regime, attribution with its figure) → one section per claim with its figure → learning curves →
+gradient-norm mechanism → throughput → the dataset (EDA).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +21,8 @@ from ..fileio import atomic_write_text
 from . import tables
 from . import figures as rf
 from ..errors import Tp2Error
+from . import document as doc
+from .document import session_document
 from .html import render_html, render_markdown
 from ..training.runs import RunResult
 
@@ -44,13 +48,12 @@ def write_report(*, meta: dict, runs: list[RunResult], judgements: list[dict], o
     if runs and not meta.get("environment"):
         meta["environment"] = runs[0].environment
     by_variant = tables.group_runs(runs)
-    blocks = _header(meta, runs, len(by_variant), len(judgements), notes)
-    blocks += [("h2", "Claims"), ("table", tables.claim_rows(judgements)) if judgements else
-               ("p", "No claim was judged (no claim had runs of every variant it compares).")]
-    blocks += [("h2", "Variants"), ("table", tables.variant_rows(runs)) if runs else ("p", "No runs.")]
-    if runs:
-        blocks += [("h2", "Regime"), ("p", tables.REGIME_TITLE), ("table", tables.regime_rows(runs))]
-    blocks += _attribution_section(judgements, out)
+    document = session_document(meta, runs, judgements, title=_title(meta),
+                                header=_header(meta, runs, len(by_variant), len(judgements), notes),
+                                if_empty=IF_EMPTY)
+    header, *shared = document.sections
+    shared.sort(key=lambda s: s.key != "claims")  # the report leads with the verdicts
+    blocks = doc.blocks(replace(document, sections=(header, *(_extend(s, out) for s in shared))))
     for j in sorted(judgements, key=lambda j: j.claim):
         blocks += _claim_section(j, by_variant, out)
     for heading, filename, draw, missing in RUN_FIGURES:
@@ -84,27 +87,34 @@ def _report_dir(out_dir: str | Path) -> Path:
     return out
 
 
-def _header(meta: dict, runs: list[RunResult], variants: int, judged: int, notes: Sequence[str]) -> list[tuple]:
-    """Title, the simulated-data warning, the facts list (dataset, profile, hardware, counts), then the notes."""
-    blocks: list[tuple] = [("h1", f"tp2 report — {meta.get('dataset', '?')}, {meta.get('profile', '?')} profile")]
-    if meta.get("simulated"):
-        blocks.append(("p", f"**{SIMULATED_NOTE}**"))
+# The report says why a section is empty where the session files leave it out (document.IF_EMPTY).
+IF_EMPTY = {"claims": "No claim was judged (no claim had runs of every variant it compares).",
+            "variants": "No runs."}
+
+
+def _title(meta: dict) -> str:
+    return f"tp2 report — {meta.get('dataset', '?')}, {meta.get('profile', '?')} profile"
+
+
+def _header(meta: dict, runs: list[RunResult], variants: int, judged: int, notes: Sequence[str]) -> doc.Section:
+    """The simulated-data warning, the facts list (dataset, profile, hardware, counts), then the notes."""
+    warning = [doc.Paragraph(f"**{SIMULATED_NOTE}**")] if meta.get("simulated") else []
     failed = sum(not r.ok for r in runs)
-    blocks.append(("ul", [line for line in tables.header_lines(meta) if not line.startswith("NOTE")] + [
+    facts = doc.Items(tuple([line for line in tables.header_lines(meta) if not line.startswith("NOTE")] + [
         f"runs: {len(runs)} ({failed} failed) over {variants} variants; claims judged: {judged}",
         f"generated: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} (from stored results, "
         "no training)",
     ]))
-    return blocks + [("p", f"NOTE: {n}") for n in notes]
+    return doc.Section("header", None, (*warning, facts, *(doc.Paragraph(f"NOTE: {n}") for n in notes)))
 
 
-def _attribution_section(judgements: list, out: Path) -> list[tuple]:
-    """Each factor of model4 − model3 with its effect and interval, as a table and a figure (nothing if none)."""
-    rows = tables.attribution_rows(judgements)
-    if not rows:
-        return []
-    fig = rf.attribution(out / "attribution.png", rows)
-    return [("h2", "Attribution"), ("table", rows)] + ([("img", fig)] if fig else [])
+def _extend(section: doc.Section, out: Path) -> doc.Section:
+    """A shared section with the report's own blocks: the attribution figure below its table."""
+    if section.key != "attribution":
+        return section
+    table = next(b for b in section.blocks if isinstance(b, doc.Table))
+    fig = rf.attribution(out / "attribution.png", list(table.rows))
+    return replace(section, blocks=section.blocks + ((doc.Figure(fig),) if fig else ()))
 
 
 def _claim_section(j, by_variant: Mapping[str, list[RunResult]], out: Path) -> list[tuple]:
