@@ -5,7 +5,8 @@ variants, regime, claims, attribution, missing — in order; each format has one
 ``terminal.render`` (the pytest summary: essential columns fitted to the width, or every column), and
 ``html.render_markdown`` / ``html.render_html`` over ``blocks(document)`` (tables.md, report.md, report.html).
 results.json stays the data document (``Controller.results_json``). The report is this document with the claims
-first and its own sections after (``report.write_report``).
+first, the attribution figure, and its own sections after — one per claim, the run figures, the dataset
+(``report.write_report``).
 
 Adding a section: one builder in ``SECTIONS``. Adding a format: one renderer of ``Document``, and the line that
 writes it (``session_files``).
@@ -91,8 +92,8 @@ def claims_section(runs: list, judgements: list, missing: Sequence[str]) -> Sect
 
 
 def attribution_section(runs: list, judgements: list, missing: Sequence[str]) -> Section:
-    return Section("attribution", "Attribution",
-                   _table(tables.attribution_rows(judgements), tables.ATTRIBUTION_ESSENTIAL, or_nothing=True),
+    rows = tables.attribution_rows(judgements)  # only the factors whose claim was judged
+    return Section("attribution", "Attribution", _table(rows, tables.ATTRIBUTION_ESSENTIAL) if rows else (),
                    caption="Attribution (each factor alone, from model3 / model4):",
                    short_caption="Attribution (each factor alone):")
 
@@ -107,9 +108,8 @@ SECTIONS: tuple[SectionBuilder, ...] = (variants_section, regime_section, claims
 IF_EMPTY = {"variants": "(none)"}  # the session files' placeholders: no runs, and the variant table reads "(none)"
 
 
-def _table(rows: list[dict], essential: tuple[str, ...], or_nothing: bool = False) -> tuple[Block, ...]:
-    """One Table block; none when ``or_nothing`` and there are no rows."""
-    return () if or_nothing and not rows else (Table(tuple(rows), essential),)
+def _table(rows: list[dict], essential: tuple[str, ...]) -> tuple[Block, ...]:
+    return (Table(tuple(rows), essential),)
 
 
 def session_document(meta: dict, runs: list, judgements: list, missing: Sequence[str] = (), *,
