@@ -3,7 +3,8 @@ left out; the same rows in the terminal tables and the report (with a figure).""
 
 from tp2core.claims.compare import compare
 from tp2core.claims.judgement import ComparisonResult, Judgement
-from tp2core.output.tables import attribution_rows, render_all
+from tp2core.output.tables import attribution_rows
+from tp2core.output.terminal import render_all
 
 
 def _j(claim: str, a: list[float], b: list[float]) -> Judgement:

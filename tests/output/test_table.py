@@ -59,7 +59,9 @@ def test_claim_rows_one_per_comparison():
     assert second["seeds needed"] == (f"{j.comparisons[1].seeds_needed(0.05 / 2)} (if the true effect is "
                                       f"{j.comparisons[1].effect:.3g}; sd at its 90% bound)")
     assert first["claim (Holm)"] == j.verdict == "inconclusive" and "pytest" not in first  # one verdict
-    text = table.render_all(meta(), [make_run()], [j])
+    from tp2core.output.terminal import render_all
+
+    text = render_all(meta(), [make_run()], [j])
     assert "Claims:" in text and "model5 > model4-bugaug" in text
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from tp2core.claims.compare import compare
 from tp2core.claims.judgement import ComparisonResult, Judgement
-from tp2core.output import tables
+from tp2core.output import tables, terminal
 from tp2core.output.session_files import markdown
 
 from runs_factory import make_run, meta
@@ -36,12 +36,12 @@ def _inputs():
 class TestRenderTerminal:
     @pytest.mark.parametrize("width", [80, 120])
     def test_every_line_fits(self, width):
-        text = tables.render_terminal(*_inputs(), width=width)
+        text = terminal.render_terminal(*_inputs(), width=width)
         too_long = [line for line in text.splitlines() if len(line) > width]
         assert not too_long, "\n".join(too_long)
 
     def test_essential_columns_by_default(self):
-        text = tables.render_terminal(*_inputs(), width=120)
+        text = terminal.render_terminal(*_inputs(), width=120)
         for column in ("variant", "val acc % (mean ± sd)", "notes %", "s/run", "claim", "comparison", "effect",
                        "interval", "verdict (Holm)"):
             assert column in text
@@ -49,7 +49,7 @@ class TestRenderTerminal:
             assert column not in text
 
     def test_wide_shows_every_column(self):
-        text = tables.render_terminal(*_inputs(), width=80, wide=True)
+        text = terminal.render_terminal(*_inputs(), width=80, wide=True)
         for column in ("widths", "img/s", "scale vs notes", "raw p", "Holm p", "perm. p", "claim (Holm)", LONG):
             assert column in text
 

@@ -1,6 +1,6 @@
-"""One report document, two renderings: Markdown (``report.md``, images linked) and a self-contained HTML page
-(``report.html``: inline CSS, images embedded as base64 data URIs, no script, no external resource), so the
-HTML opens offline and can be mailed or attached to a CI run as one file.
+"""A document's blocks (``document.blocks``), two renderings: Markdown (``tables.md``, ``report.md``, images linked)
+and a self-contained HTML page (``report.html``: inline CSS, images embedded as base64 data URIs, no script, no
+external resource), so the HTML opens offline and can be mailed or attached to a CI run as one file.
 
 A document is a list of blocks, each a tuple whose first item is its kind:
 ``("h1"|"h2"|"h3"|"p", text)``, ``("ul", [text, …])``, ``("table", rows)`` (rows: list of dicts, rendered with

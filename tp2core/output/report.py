@@ -2,13 +2,15 @@
 (no training). Called at the end of ``pytest benchmarks --tp2-report DIR`` (tp2core.output.session_files) and by
 ``tp2 report`` (tp2core.cli.report, which reads the store).
 
-Layout: header (dataset, profile, seeds, hardware, versions) → claim table → variant table → one section per
-claim with its figure → learning curves → gradient-norm mechanism → throughput → the dataset (EDA).
+Layout: the session document (tp2core.output.document: header, then its sections with the claims first — claims,
+variants, regime, attribution with its figure) → one section per claim with its figure → learning curves →
+gradient-norm mechanism → throughput → the dataset (EDA).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +21,8 @@ from ..fileio import atomic_write_text
 from . import tables
 from . import figures as rf
 from ..errors import Tp2Error
+from . import document as doc
+from .document import session_document
 from .html import render_html, render_markdown
 from ..training.runs import RunResult
 
@@ -44,25 +48,25 @@ def write_report(*, meta: dict, runs: list[RunResult], judgements: list[dict], o
     if runs and not meta.get("environment"):
         meta["environment"] = runs[0].environment
     by_variant = tables.group_runs(runs)
-    blocks = _header(meta, runs, len(by_variant), len(judgements), notes)
-    blocks += [("h2", "Claims"), ("table", tables.claim_rows(judgements)) if judgements else
-               ("p", "No claim was judged (no claim had runs of every variant it compares).")]
-    blocks += [("h2", "Variants"), ("table", tables.variant_rows(runs)) if runs else ("p", "No runs.")]
-    if runs:
-        blocks += [("h2", "Regime"), ("p", tables.REGIME_TITLE), ("table", tables.regime_rows(runs))]
-    blocks += _attribution_section(judgements, out)
-    for j in sorted(judgements, key=lambda j: j.claim):
-        blocks += _claim_section(j, by_variant, out)
+    document = session_document(meta, runs, judgements, title=_title(meta),
+                                header=_header(meta, runs, len(by_variant), len(judgements), notes),
+                                if_empty=IF_EMPTY)
+    header, *shared = document.sections
+    shared.sort(key=lambda s: s.key != "claims")  # the report leads with the verdicts
+    sections = [header, *(_extend(s, out) for s in shared)]
+    sections += [_claim_section(j, by_variant, out) for j in sorted(judgements, key=lambda j: j.claim)]
     for heading, filename, draw, missing in RUN_FIGURES:
         fig = draw(out / filename, by_variant)
-        blocks += [("h2", heading), ("img", fig) if fig else ("p", missing)]
-    blocks.append(("h2", "The dataset"))
-    blocks += _dataset_section(meta, dataset, find_dataset, out)
+        sections.append(doc.Section(Path(filename).stem, heading,
+                                    (doc.Figure(fig) if fig else doc.Paragraph(missing),)))
+    sections.append(doc.Section("dataset", "The dataset", _dataset_section(meta, dataset, find_dataset, out)))
+    document = replace(document, sections=tuple(sections))
 
     md_path, html_path = out / REPORT_MD, out / REPORT_HTML
+    blocks = doc.blocks(document)
     atomic_write_text(md_path, render_markdown(blocks))
-    atomic_write_text(html_path, render_html(blocks, title=blocks[0][1]))
-    return [md_path, html_path] + [content.path for kind, content in blocks if kind == "img"]
+    atomic_write_text(html_path, render_html(blocks, title=document.title))
+    return [md_path, html_path] + [b.file.path for s in sections for b in s.blocks if isinstance(b, doc.Figure)]
 
 
 # The sections drawn from every run: heading, file, figure function (None when nothing to draw), text instead.
@@ -84,46 +88,53 @@ def _report_dir(out_dir: str | Path) -> Path:
     return out
 
 
-def _header(meta: dict, runs: list[RunResult], variants: int, judged: int, notes: Sequence[str]) -> list[tuple]:
-    """Title, the simulated-data warning, the facts list (dataset, profile, hardware, counts), then the notes."""
-    blocks: list[tuple] = [("h1", f"tp2 report — {meta.get('dataset', '?')}, {meta.get('profile', '?')} profile")]
-    if meta.get("simulated"):
-        blocks.append(("p", f"**{SIMULATED_NOTE}**"))
+# The report says why a section is empty where the session files leave it out (document.IF_EMPTY).
+IF_EMPTY = {"claims": "No claim was judged (no claim had runs of every variant it compares).",
+            "variants": "No runs."}
+
+
+def _title(meta: dict) -> str:
+    return f"tp2 report — {meta.get('dataset', '?')}, {meta.get('profile', '?')} profile"
+
+
+def _header(meta: dict, runs: list[RunResult], variants: int, judged: int, notes: Sequence[str]) -> doc.Section:
+    """The simulated-data warning, the facts list (dataset, profile, hardware, counts), then the notes."""
+    warning = [doc.Paragraph(f"**{SIMULATED_NOTE}**")] if meta.get("simulated") else []
     failed = sum(not r.ok for r in runs)
-    blocks.append(("ul", [line for line in tables.header_lines(meta) if not line.startswith("NOTE")] + [
+    facts = doc.Items(tuple([line for line in tables.header_lines(meta) if not line.startswith("NOTE")] + [
         f"runs: {len(runs)} ({failed} failed) over {variants} variants; claims judged: {judged}",
         f"generated: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} (from stored results, "
         "no training)",
     ]))
-    return blocks + [("p", f"NOTE: {n}") for n in notes]
+    return doc.Section("header", None, (*warning, facts, *(doc.Paragraph(f"NOTE: {n}") for n in notes)))
 
 
-def _attribution_section(judgements: list, out: Path) -> list[tuple]:
-    """Each factor of model4 − model3 with its effect and interval, as a table and a figure (nothing if none)."""
-    rows = tables.attribution_rows(judgements)
-    if not rows:
-        return []
-    fig = rf.attribution(out / "attribution.png", rows)
-    return [("h2", "Attribution"), ("table", rows)] + ([("img", fig)] if fig else [])
+def _extend(section: doc.Section, out: Path) -> doc.Section:
+    """A shared section with the report's own blocks: the attribution figure below its table."""
+    if section.key != "attribution":
+        return section
+    table = next(b for b in section.blocks if isinstance(b, doc.Table))
+    fig = rf.attribution(out / "attribution.png", list(table.rows))
+    return replace(section, blocks=section.blocks + ((doc.Figure(fig),) if fig else ()))
 
 
-def _claim_section(j, by_variant: Mapping[str, list[RunResult]], out: Path) -> list[tuple]:
-    blocks: list[tuple] = [("h2", f"Claim {j.claim}: {j.verdict}")]
-    blocks.append(("ul", [
+def _claim_section(j, by_variant: Mapping[str, list[RunResult]], out: Path) -> doc.Section:
+    blocks: list[doc.Block] = [doc.Items((
         f"statement: {j.statement}",
         f"notes' figure: {j.notes_figure}",
         f"verdict (Holm over the {j.family_size} comparison(s) the profile judges; also the pytest outcome): "
         f"**{j.verdict}**",
-    ]))
-    blocks.append(("p", j.sentence))
+    ))]
+    blocks.append(doc.Paragraph(j.sentence))
     if j.checks:
-        blocks.append(("table", [{"check": c.label, "verdict": c.verdict, "detail": c.detail} for c in j.checks]))
+        blocks.append(doc.Table(tuple({"check": c.label, "verdict": c.verdict, "detail": c.detail}
+                                      for c in j.checks)))
     panels = claim_panels(j)
     if not panels:
-        blocks.append(("p", "No figure: this claim compares no variants."))
-        return blocks
-    blocks.append(("img", rf.claim_figure(out / f"claim-{_slug(j.claim)}.png", j, panels, by_variant)))
-    return blocks
+        blocks.append(doc.Paragraph("No figure: this claim compares no variants."))
+    else:
+        blocks.append(doc.Figure(rf.claim_figure(out / f"claim-{_slug(j.claim)}.png", j, panels, by_variant)))
+    return doc.Section(f"claim:{j.claim}", f"Claim {j.claim}: {j.verdict}", tuple(blocks))
 
 
 def claim_panels(j) -> list[tuple[str, list[str], list[float]]]:
@@ -140,37 +151,38 @@ def claim_panels(j) -> list[tuple[str, list[str], list[float]]]:
     return [(m, names, consts) for m, (names, consts) in panels.items()]
 
 
-def _dataset_section(meta: dict, dataset: Dataset | None, find_dataset: bool, out: Path) -> list[tuple]:
+def _dataset_section(meta: dict, dataset: Dataset | None, find_dataset: bool, out: Path) -> tuple[doc.Block, ...]:
     if dataset is None:
         dataset, why = (_find_dataset(meta) if find_dataset else (None, "not requested (find_dataset=False)"))
         if dataset is None:
-            return [("p", f"Dataset section skipped: the dataset could not be loaded — {why}. Pass it with "
-                     "`tp2 report --dataset SPEC` (cifar100, simulated or an archive path).")]
-    blocks: list[tuple] = []
+            return (doc.Paragraph(f"Dataset section skipped: the dataset could not be loaded — {why}. Pass it with "
+                                  "`tp2 report --dataset SPEC` (cifar100, simulated or an archive path)."),)
+    blocks: list[doc.Block] = []
     fp = meta.get("dataset_fingerprint")
     if fp and dataset.fingerprint != fp:
-        blocks.append(("p", f"NOTE: this dataset's fingerprint {dataset.fingerprint[:12]} differs from the runs' "
-                       f"{fp[:12]}: the runs were trained on other data."))
-    blocks.append(("p", f"{dataset.label}; source: {dataset.source or '?'}"))
+        blocks.append(doc.Paragraph(f"NOTE: this dataset's fingerprint {dataset.fingerprint[:12]} differs from the "
+                                    f"runs' {fp[:12]}: the runs were trained on other data."))
+    blocks.append(doc.Paragraph(f"{dataset.label}; source: {dataset.source or '?'}"))
     try:
         from ..data import eda
 
         info = eda.dataset_info(dataset)
-        blocks.append(("table", count_rows(info, _profile_subset(dataset, meta.get("profile"), eda.dataset_info))))
-        blocks.append(("p", "Training-set pixel mean per channel (R, G, B; pixels in [0, 1]): "
-                       + ", ".join(f"{v:.3f}" for v in info.get("channel_mean", []))
-                       + "; std: " + ", ".join(f"{v:.3f}" for v in info.get("channel_std", []))))
+        blocks.append(doc.Table(tuple(count_rows(info, _profile_subset(dataset, meta.get("profile"),
+                                                                       eda.dataset_info)))))
+        blocks.append(doc.Paragraph("Training-set pixel mean per channel (R, G, B; pixels in [0, 1]): "
+                                    + ", ".join(f"{v:.3f}" for v in info.get("channel_mean", []))
+                                    + "; std: " + ", ".join(f"{v:.3f}" for v in info.get("channel_std", []))))
         path = out / EDA_PNG
         eda.sample_grid_png(dataset, path, list(EDA_CLASSES))
         from PIL import Image
 
         with Image.open(path) as im:
             width, height = im.size
-        blocks.append(("img", rf.FigureFile(path, f"Sample images of {dataset.name}", "Training images of 10 fine "
-                                            "classes (rows), as stored (uint8, 32×32 px).", width, height)))
+        blocks.append(doc.Figure(rf.FigureFile(path, f"Sample images of {dataset.name}", "Training images of 10 "
+                                               "fine classes (rows), as stored (uint8, 32×32 px).", width, height)))
     except Exception as exc:  # the report must not fail on its last, optional section
-        blocks.append(("p", f"Dataset summary incomplete: {type(exc).__name__}: {exc}"))
-    return blocks
+        blocks.append(doc.Paragraph(f"Dataset summary incomplete: {type(exc).__name__}: {exc}"))
+    return tuple(blocks)
 
 
 def _find_dataset(meta: dict):

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from . import gate, tables
+from .document import blocks, session_document
 from ..errors import Tp2Error
 from ..fileio import atomic_write_text
 
@@ -19,7 +20,9 @@ Step = tuple[list[str], bool]  # lines for the terminal summary; whether the ses
 def terminal_tables(meta: dict, runs: list, judgements: list, width: int = 120, wide: bool = False) -> list[str]:
     if not runs and not judgements:
         return ["tp2: no runs were reported (nothing selected, or every test crashed)."]
-    return [tables.render_terminal(meta, runs, judgements, width=width, wide=wide)]
+    from .terminal import render_terminal
+
+    return [render_terminal(meta, runs, judgements, width=width, wide=wide)]
 
 
 def write_session_files(report_dir: Path, meta: dict, runs: list, judgements: list, missing: list[str],
@@ -74,15 +77,7 @@ def attribution(judgements: list) -> list[dict]:
 
 
 def markdown(meta: dict, runs: list, judgements: list, missing: list[str]) -> str:
-    text = "# tp2 results\n\n" + "\n".join(f"- {line}" for line in tables.header_lines(meta)) + "\n\n"
-    text += "## Variants\n\n" + tables.render(tables.variant_rows(runs)) + "\n"
-    if runs:
-        text += "\n## Regime\n\n" + tables.REGIME_TITLE + "\n\n" + tables.render(tables.regime_rows(runs)) + "\n"
-    if judgements:
-        text += "\n## Claims\n\n" + tables.render(tables.claim_rows(judgements)) + "\n"
-        attribution = tables.attribution_rows(judgements)
-        if attribution:
-            text += "\n## Attribution\n\n" + tables.render(attribution) + "\n"
-    if missing:
-        text += "\n## Missing\n\n" + "\n".join(f"- {m}" for m in missing) + "\n"
-    return text
+    """tables.md: the session document (output.document) in Markdown, every column."""
+    from .html import render_markdown
+
+    return render_markdown(blocks(session_document(meta, runs, judgements, missing)))

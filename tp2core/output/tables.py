@@ -1,7 +1,8 @@
-"""Variant and claim tables (tabulate), headed by dataset, profile, seeds, hardware and versions.
+"""The tables' rows — header lines, variant, regime, claim and attribution rows — and fitting a table to a width.
 
-Inputs are typed values (RunResult, tp2core.claims.judgement.Judgement) so the same code serves the terminal summary,
-the Markdown/JSON report and ``tp2 runs``.
+Inputs are typed values (RunResult, tp2core.claims.judgement.Judgement). The rows are the document's content
+(tp2core.output.document puts them in order; output.terminal and output.html render it); results.json carries the
+attribution rows as they are.
 """
 
 from __future__ import annotations
@@ -294,20 +295,7 @@ def render(rows: list[dict], fmt: str = "github") -> str:
     return tabulate(rows, headers="keys", tablefmt=fmt, disable_numparse=True)
 
 
-def render_all(meta: dict, runs: list[RunResult], judgements: list[dict], fmt: str = "github") -> str:
-    """Header + variant table + claim table as one text block (terminal or Markdown)."""
-    parts = ["\n".join(header_lines(meta)), "", "Variants:", render(variant_rows(runs), fmt)]
-    if runs:
-        parts += ["", REGIME_TITLE, render(regime_rows(runs), fmt)]
-    if judgements:
-        parts += ["", "Claims:", render(claim_rows(judgements), fmt)]
-        attribution = attribution_rows(judgements)
-        if attribution:
-            parts += ["", "Attribution (each factor alone, from model3 / model4):", render(attribution, fmt)]
-    return "\n".join(parts)
-
-
-# --- terminal layout: essential columns, fitted to the terminal's width (files keep every column) ----------------
+# --- terminal layout: essential columns, fitted to the terminal's width (files keep every column; output.terminal) -
 VARIANT_ESSENTIAL = ("variant", "device", "n", "val acc % (mean ± sd)", "validation", "notes %", "s/run")
 REGIME_ESSENTIAL = ("variant", "train acc %", "val acc %", "chance %", "notes %", LEARNED_COLUMN,
                     "best val epoch")
@@ -347,34 +335,9 @@ def fit_columns(rows: list[dict], width: int, essential: tuple[str, ...], fmt: s
         # water-filling: the widest column down to the next widest at most, so long columns share the cut
         cut = min(longest - 1, max(MIN_CELL, runner_up, longest - (widest() - width)))
         for r in rows:
-            r[column] = _abbreviate(str(r[column]), cut)
+            r[column] = abbreviate(str(r[column]), cut)
     return "\n".join(line[:width] for line in render(rows, fmt).splitlines())
 
 
-def _abbreviate(text: str, n: int) -> str:
+def abbreviate(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def render_terminal(meta: dict, runs: list[RunResult], judgements: list, *, width: int = 120,
-                    wide: bool = False) -> str:
-    """``render_all`` for a terminal ``width`` columns wide: the essential columns, header lines wrapped, each table
-    fitted; ``wide``: every column, unfitted (as asked). tables.md, results.json and the report keep every column."""
-    import textwrap
-
-    if wide:
-        return render_all(meta, runs, judgements, fmt="simple")
-
-    head = [w for line in header_lines(meta) for w in textwrap.wrap(line, width, subsequent_indent="  ") or [""]]
-    parts = ["\n".join(head), "", "Variants:", _fitted(variant_rows(runs), width, VARIANT_ESSENTIAL)]
-    if runs:
-        parts += ["", _abbreviate(REGIME_TITLE, width), _fitted(regime_rows(runs), width, REGIME_ESSENTIAL)]
-    if judgements:
-        parts += ["", "Claims:", _fitted(claim_rows(judgements), width, CLAIM_ESSENTIAL)]
-        if attribution := attribution_rows(judgements):
-            parts += ["", "Attribution (each factor alone):", _fitted(attribution, width, ATTRIBUTION_ESSENTIAL)]
-    note = "(essential columns; every column with -v or --tp2-wide, and in tables.md)"
-    return "\n".join(parts + ["", _abbreviate(note, width)])
-
-
-def _fitted(rows: list[dict], width: int, essential: tuple[str, ...]) -> str:
-    return fit_columns(select_columns(rows, essential), width, essential) if rows else "(none)"
