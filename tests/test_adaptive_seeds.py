@@ -100,3 +100,23 @@ def test_max_seeds_below_the_first_stage_is_a_usage_error(tmp_path):
         check_max_seeds(Options(profile=PROFILE, seeds=3, max_seeds=2))
     with pytest.raises(ConfigError, match=r"'max_seeds' must be an int in \[2, 1000\]"):
         Options(max_seeds=0)
+
+
+def test_every_output_shows_the_stages(tmp_path):
+    """The claim table (terminal and tables.md) has 'seeds used' and 'stopped'; the report a figure of the looks."""
+    from tp2core.output.report import write_report
+    from tp2core.output.session_files import markdown
+    from tp2core.output.terminal import render_terminal
+
+    session = _session(str(tmp_path / "store"))
+    judged = [session.judge(c) for c in (EPOCHS, RELU)]
+    judgements = [j for j, _ in judged]
+    runs = list({r.identity: r for _, got in judged for r, _ in got}.values())
+    terminal = render_terminal(session.meta(), runs, judgements, width=200)
+    table_md = markdown(session.meta(), runs, judgements, [])
+    for text in (terminal, table_md):
+        assert "seeds used" in text and "stopped" in text and "decided at look 2 of 4" in text
+    paths = write_report(meta=session.meta(), runs=runs, judgements=judgements, out_dir=tmp_path / "r",
+                         find_dataset=False)
+    assert tmp_path / "r" / "sequential-stages.png" in paths
+    assert "Adaptive seeds: where each comparison stopped" in (tmp_path / "r" / "report.md").read_text()

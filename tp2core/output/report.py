@@ -23,6 +23,7 @@ from . import figures as rf
 from ..errors import Tp2Error
 from . import document as doc
 from .document import session_document
+from .meta import with_environment
 from .html import render_html, render_markdown
 from ..training.runs import RunResult
 
@@ -44,9 +45,7 @@ def write_report(*, meta: dict, runs: list[RunResult], judgements: list[dict], o
     ``notes``: lines shown near the top (e.g. which of several stored profiles was chosen).
     """
     out = _report_dir(out_dir)
-    meta = dict(meta)
-    if runs and not meta.get("environment"):
-        meta["environment"] = runs[0].environment
+    meta = with_environment(meta, runs)
     by_variant = tables.group_runs(runs)
     document = session_document(meta, runs, judgements, title=_title(meta),
                                 header=_header(meta, runs, len(by_variant), len(judgements), notes),
@@ -55,6 +54,8 @@ def write_report(*, meta: dict, runs: list[RunResult], judgements: list[dict], o
     shared.sort(key=lambda s: s.key != "claims")  # the report leads with the verdicts
     sections = [header, *(_extend(s, out) for s in shared)]
     sections += [_claim_section(j, by_variant, out) for j in sorted(judgements, key=lambda j: j.claim)]
+    if stages := rf.sequential_stages(out / "sequential-stages.png", judgements):  # adaptive seeds only
+        sections.append(doc.Section("stages", "Adaptive seeds: where each comparison stopped", (doc.Figure(stages),)))
     for heading, filename, draw, missing in RUN_FIGURES:
         fig = draw(out / filename, by_variant)
         sections.append(doc.Section(Path(filename).stem, heading,
