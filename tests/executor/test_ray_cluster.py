@@ -181,7 +181,7 @@ def test_cli_run_on_ray_then_reused(cluster, tiny_archive, cache, tmp_path):
 
 
 def test_exception_inside_training_is_reported_not_retried(cluster, tiny_archive, cache, tmp_path):
-    """A task raising inside training (here: a spec whose thread count the trainer refuses) is one error, nothing
+    """A task raising inside training (here: a spec whose precision the trainer refuses) is one error, nothing
     stored; the session then fails that cell's test with it instead of training it locally."""
     import dataclasses
     from types import SimpleNamespace
@@ -191,12 +191,12 @@ def test_exception_inside_training_is_reported_not_retried(cluster, tiny_archive
     real = _session(tiny_archive, cache, tmp_path / "store")
 
     def refused_spec(variant, seed):
-        return dataclasses.replace(real.spec(variant, seed), threads=0)
+        return dataclasses.replace(real.spec(variant, seed), precision="float8")
 
     session = SimpleNamespace(options=real.options, store=real.store, dataset=real.dataset, spec=refused_spec,
                               checkpoint_dir=real.checkpoint_dir)
     report = run_on_ray(session, [("model0", 0)])
-    assert list(report.errors) == [("model0", 0)] and "'threads' must be a positive int" in report.errors["model0", 0]
+    assert list(report.errors) == [("model0", 0)] and "'precision' must be one of" in report.errors["model0", 0]
     assert report.results == [] and real.store.all() == []
     real.remote_errors.update(report.errors)
     with pytest.raises(RunFailed, match="model0 seed 0 raised on the ray executor: ConfigError"):
