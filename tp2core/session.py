@@ -227,12 +227,14 @@ class Tp2Session:
         done = set(attempted)
         return [(v, s) for v, n in sorted(next_stage(judgements).items()) for s in range(n) if (v, s) not in done]
 
-    def _stored(self) -> dict:
-        """Every stored run of a family variant, up to the design's seeds: (variant, seed) → (result, True)."""
+    def _stored(self, variants=None) -> dict:
+        """Stored runs of ``variants`` (default: every catalogue variant) over every seed a stage may reach:
+        (variant, seed) → (result, True)."""
         from .claims.catalog import CLAIMS
 
+        variants = {v for c in CLAIMS for v in c.variants} if variants is None else variants
         seeds = range(self.design.max_seeds if self.design else len(self.seeds))
-        got = {(v, s): self.store.get(self.spec(v, s).identity()) for c in CLAIMS for v in c.variants for s in seeds}
+        got = {(v, s): self.store.get(self.spec(v, s).identity()) for v in sorted(variants) for s in seeds}
         return {cell: (r, True) for cell, r in got.items() if r is not None}
 
     def _family(self, claim, known: dict) -> list:
@@ -241,14 +243,10 @@ class Tp2Session:
         from .claims.family import judge_family
 
         catalogue = list(CLAIMS) if claim is None or claim in CLAIMS else [*CLAIMS, claim]  # one's own joins
+        others = {v for c in catalogue for v in c.variants} - {v for v, _ in known}
         by_variant: dict[str, list[RunResult]] = {}
-        for (variant, _seed), (result, _reused) in known.items():
+        for (variant, _seed), (result, _reused) in {**known, **self._stored(others)}.items():
             by_variant.setdefault(variant, []).append(result)
-        seeds = range(self.design.max_seeds if self.design else len(self.seeds))
-        for variant in {v for c in catalogue for v in c.variants} - set(by_variant):
-            stored = [self.store.get(self.spec(variant, s).identity()) for s in seeds]
-            if any(r is not None for r in stored):
-                by_variant[variant] = [r for r in stored if r is not None]
         meta = self.meta()
         key = (meta["dataset"], meta["profile"], tuple(c.name for c in catalogue),
                tuple(sorted(r.identity for runs in by_variant.values() for r in runs)))

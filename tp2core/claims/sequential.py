@@ -92,6 +92,10 @@ class SequentialDesign:
         return sequential_decision(values_a, b, relation, threshold=threshold, margin=margin, alpha=alpha,
                                    first=self.first, step=self.step, max_seeds=self.max_seeds, resolution=resolution)
 
+    def to_dict(self) -> dict:
+        """What results.json's meta records of the design (``adaptive_seeds``)."""
+        return {"first": self.first, "step": self.step, "max_seeds": self.max_seeds, "looks": list(self.looks)}
+
     def describe(self) -> str:
         return f"adaptive seeds: looks at {', '.join(map(str, self.looks))} seeds per arm (O'Brien–Fleming spending)"
 

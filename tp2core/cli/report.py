@@ -185,10 +185,8 @@ def build_meta(runs: list[RunResult], dataset=None, design=None) -> dict:
     simulated = name == "simulated" or bool(dataset is not None and dataset.simulated)
     label = dataset.label if dataset is not None else dataset_label(name, fp, simulated)
     source = dataset.source if dataset is not None else "as recorded with the stored runs"
-    adaptive = None if design is None else {"first": design.first, "step": design.step,
-                                            "max_seeds": design.max_seeds, "looks": list(design.looks)}
     return SessionMeta(name, label, source, fp, simulated, profile, len(seeds), seeds, precision,
-                       latest.environment, adaptive).to_dict()
+                       latest.environment, design and design.to_dict()).to_dict()
 
 
 def _load(spec: str, runs: list[RunResult]):

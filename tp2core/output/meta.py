@@ -24,10 +24,8 @@ class SessionMeta:
     def of_session(cls, dataset, profile: str, seeds: list[int], precision: str, design=None) -> "SessionMeta":
         """A session's facts: its loaded Dataset, profile name, seeds (of the first stage), precision and the
         adaptive-seed design (claims.sequential.SequentialDesign) if any."""
-        adaptive = None if design is None else {"first": design.first, "step": design.step,
-                                                "max_seeds": design.max_seeds, "looks": list(design.looks)}
         return cls(dataset.name, dataset.label, dataset.source, dataset.fingerprint, dataset.simulated, profile,
-                   len(seeds), list(seeds), precision, adaptive_seeds=adaptive)
+                   len(seeds), list(seeds), precision, adaptive_seeds=design and design.to_dict())
 
     def to_dict(self) -> dict:
         data = asdict(self)
