@@ -63,7 +63,7 @@ def test_stages_train_only_what_undecided_comparisons_need(tmp_path):
     fast, slow = _comparison(epochs).sequential, _comparison(relu).sequential
     assert (fast.stopped, fast.verdict) == ("decided", "supported") and len(fast.stages) >= 2
     assert (slow.stopped, slow.verdict, len(slow.stages)) == ("futile", "inconclusive", 1)
-    assert [s.seeds for s in fast.stages] == list(session.design.looks[:len(fast.stages)])
+    assert [s.seeds for s in fast.stages] == list(session.design.sequential.looks[:len(fast.stages)])
     n_fast, n_slow = fast.seeds_used["a"], slow.seeds_used["a"]
     assert n_slow == 3 < n_fast  # the stages differ: one comparison stopped, the other went on
     cells = ([("model3", s) for s in range(n_fast)] + [("model2", s) for s in range(max(n_fast, n_slow))]
@@ -103,7 +103,7 @@ def test_max_seeds_below_the_first_stage_is_a_usage_error(tmp_path):
 
 
 def test_every_output_shows_the_stages(tmp_path):
-    """The claim table (terminal and tables.md) has 'seeds used' and 'stopped'; the report a figure of the looks."""
+    """The claim table (terminal and tables.md) has the sequential system, its seeds and why it stopped; the report a figure of the looks."""
     from tp2core.output.report import write_report
     from tp2core.output.session_files import markdown
     from tp2core.output.terminal import render_terminal
@@ -115,8 +115,51 @@ def test_every_output_shows_the_stages(tmp_path):
     terminal = render_terminal(session.meta(), runs, judgements, width=200)
     table_md = markdown(session.meta(), runs, judgements, [])
     for text in (terminal, table_md):
-        assert "seeds used" in text and "stopped" in text and "decided at look 2 of 4" in text
+        assert "sequential" in text and "stopped" in text and "decided at look 2 of 4" in text
     paths = write_report(meta=session.meta(), runs=runs, judgements=judgements, out_dir=tmp_path / "r",
                          find_dataset=False)
     assert tmp_path / "r" / "sequential-stages.png" in paths
     assert "Adaptive seeds: where each comparison stopped" in (tmp_path / "r" / "report.md").read_text()
+
+
+class StandInExecutor:
+    """A controller-trained executor that 'trains' by storing made runs: the stage loop of
+    Tp2Session.train_on_executor, tested without Ray."""
+
+    name, controller_trains = "stand-in", True
+
+    def __init__(self):
+        self.calls: list[list] = []
+
+    def train(self, session, cells, *, on_result=None):
+        from tp2core.executor.base import Report
+
+        self.calls.append(list(cells))
+        report = Report(executor=self.name)
+        for v, s in cells:
+            run = session._train_fn(v, s)()
+            session.store.put(run)
+            report.results.append(run)
+        return report
+
+
+def test_the_executor_stage_loop_trains_each_look_from_the_controller(tmp_path, monkeypatch):
+    """Under a controller-trained executor, one plan round per look: the first round every first-look cell, then
+    only the cells the undecided comparisons' next looks need; the report covers every round; the tests' own
+    judging afterwards trains nothing and gives the same verdicts as a local session on the same data."""
+    import tp2core.executor as executor_module
+
+    stand_in = StandInExecutor()
+    monkeypatch.setattr(executor_module, "get_executor", lambda name: stand_in)
+    session = _session(str(tmp_path / "ray-like"))
+    report = session.train_on_executor([], [RELU, EPOCHS])
+    assert len(stand_in.calls) >= 2 and sorted(stand_in.calls[0]) == sorted(
+        (v, s) for v in ("model0", "model2", "model3") for s in range(3))
+    later = [cell for call in stand_in.calls[1:] for cell in call]
+    assert later and all(v in ("model2", "model3") and s >= 3 for v, s in later)  # only the undecided arms
+    assert len(report.results) == sum(len(c) for c in stand_in.calls)
+    session.trained = []
+    controller = [session.judge(c)[0] for c in (EPOCHS, RELU)]
+    assert session.trained == []
+    local = _session(str(tmp_path / "local"))
+    assert [j.to_dict() for j in controller] == [local.judge(c)[0].to_dict() for c in (EPOCHS, RELU)]

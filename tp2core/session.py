@@ -78,6 +78,7 @@ class Tp2Session:
     _specs: dict = field(default_factory=dict, repr=False)  # (variant, seed) → RunSpec: make_spec once per run
     # (variant, seed) → the exception its training raised on the executor: that cell fails its test, not retrained
     remote_errors: dict[tuple[str, int], str] = field(default_factory=dict)
+    _design_recorded: bool = field(default=False, repr=False)
 
     @cached_property
     def profile(self) -> Profile:
@@ -175,77 +176,87 @@ class Tp2Session:
 
     @cached_property
     def design(self):
-        """The adaptive-seed design (--tp2-max-seeds: claims.sequential.SequentialDesign), None for fixed seeds."""
-        if self.options.max_seeds is None:
-            return None
-        from .claims.sequential import SequentialDesign
+        """The session's design (claims.design.Design), fixed before any run: the profile's seeds (or --tp2-seeds),
+        adaptive up to --tp2-max-seeds when given."""
+        from .claims.design import Design
 
-        return SequentialDesign(first=len(self.seeds), max_seeds=self.options.max_seeds)
+        return Design(seeds=len(self.seeds), max_seeds=self.options.max_seeds)
+
+    def settle(self, names: set[str], cells: list[tuple[str, int]], train, claim=None) -> None:
+        """The one stage loop, for every executor: ``train(cells)``, then — adaptive seeds — each further look's
+        cells of the named claims' undecided comparisons (judged on the stored runs the design reads), until
+        every one of them stopped. A cell already attempted is never asked for again (a failed run is not
+        retrained to fill a look)."""
+        attempted = list(cells)
+        train(cells)
+        while self.design.adaptive and (more := self._next_stage(names, attempted, claim)):
+            attempted += more
+            train(more)
 
     def train_on_executor(self, cells, claims, *, on_result=None):
         """When the chosen executor trains from the controller (``controller_trains``): every (variant, seed) of
-        ``cells`` and of the ``claims`` this profile judges that the store has not settled, longest first — then,
-        with adaptive seeds, each further stage's cells, one plan round per stage; its errors are kept so those
-        cells fail their tests. None when the test processes train their own cells."""
+        ``cells`` and of the ``claims`` this profile judges that the store has not settled, longest first, and
+        each further stage's cells (``settle``), one plan round per stage; its errors are kept so those cells
+        fail their tests. None when the test processes train their own cells."""
         from .executor import get_executor
         from .executor.plan import needed_cells, plan
 
         executor = get_executor(self.options.executor)
         if not executor.controller_trains:
             return None
-        wanted = needed_cells(cells, claims, self.profile, self.seeds)
-        report = executor.train(self, plan(self, wanted), on_result=on_result)
-        names = {c.name for c in claims}
-        while self.design is not None and (more := self._next_stage(names, self._stored(), wanted)):
-            wanted += more
-            stage = executor.train(self, plan(self, more), on_result=on_result)
+        reports = []
+        self.settle({c.name for c in claims}, needed_cells(cells, claims, self.profile, self.seeds),
+                    lambda wanted: reports.append(executor.train(self, plan(self, wanted), on_result=on_result)))
+        report = reports[0]
+        for stage in reports[1:]:
             report.results += stage.results
             report.errors.update(stage.errors)
         self.remote_errors.update(report.errors)
         return report
 
     def judge(self, claim) -> tuple[object, list[tuple[RunResult, bool]]]:
-        """(Judgement, the (result, reused) runs it used). The verdict is Holm over the fixed family
-        (tp2core.claims.family) — or, with adaptive seeds, each comparison's sequential replay: this claim's runs
-        and those of every collected claim are trained or reused, stage after stage until every one of their
-        comparisons stopped; the other family members are read from the store as they are (absent runs: p = 1),
-        so a ``-k`` run, a full run and ``tp2 report`` on the same store agree."""
+        """(Judgement, the (result, reused) runs it read). The verdict is the design's (claims.design): Holm over
+        the fixed family, or each comparison's sequential replay. This claim's runs and those of every collected
+        claim are trained or reused (``settle``); the family is judged on the stored runs the design reads
+        (absent runs: p = 1), so a ``-k`` run, a full run and ``tp2 report`` on the same store agree."""
         collected = {c.name for c in self.collected_claims} | {claim.name}
-        known = {**self.runs_for(claim.variants),
-                 **self.runs_for(sorted({v for c in self.collected_claims for v in c.variants} - set(claim.variants)))}
-        while self.design is not None and (more := self._next_stage(collected, known, list(known), claim)):
-            known.update(self.runs_of(more))
-        judgement = next(j for j in self._family(claim, known) if j.claim == claim.name)
-        return judgement, [got for cell, got in known.items() if cell[0] in claim.variants]
+        variants = [*claim.variants, *sorted({v for c in self.collected_claims for v in c.variants}
+                                             - set(claim.variants))]
+        seen: dict = {}
+        self.settle(collected, [(v, s) for v in variants for s in self.seeds],
+                    lambda cells: seen.update(self.runs_of(cells)), claim)
+        self._record_design()
+        stored = self._stored()
+        judgement = next(j for j in self._family(claim, stored) if j.claim == claim.name)
+        return judgement, [seen.get(cell, got) for cell, got in stored.items() if cell[0] in claim.variants]
 
-    def _next_stage(self, names: set[str], known: dict, attempted: list, claim=None) -> list[tuple[str, int]]:
+    def _next_stage(self, names: set[str], attempted: list, claim=None) -> list[tuple[str, int]]:
         """Adaptive seeds: the cells the next look of the named claims' undecided comparisons needs, without those
-        already attempted (a run that failed is not retrained to fill a look: the replay uses the usable runs)."""
+        already attempted."""
         from .claims.family import next_stage
 
-        judgements = [j for j in self._family(claim, known) if j.claim in names]
+        judgements = [j for j in self._family(claim, self._stored()) if j.claim in names]
         done = set(attempted)
         return [(v, s) for v, n in sorted(next_stage(judgements).items()) for s in range(n) if (v, s) not in done]
 
     def _stored(self, variants=None) -> dict:
-        """Stored runs of ``variants`` (default: every catalogue variant) over every seed a stage may reach:
+        """Stored runs of ``variants`` (default: every catalogue variant) over the seeds the design reads:
         (variant, seed) → (result, True)."""
         from .claims.catalog import CLAIMS
 
         variants = {v for c in CLAIMS for v in c.variants} if variants is None else variants
-        seeds = range(self.design.max_seeds if self.design else len(self.seeds))
-        got = {(v, s): self.store.get(self.spec(v, s).identity()) for v in sorted(variants) for s in seeds}
+        got = {(v, s): self.store.get(self.spec(v, s).identity()) for v in sorted(variants)
+               for s in range(self.design.judged_seeds)}
         return {cell: (r, True) for cell, r in got.items() if r is not None}
 
-    def _family(self, claim, known: dict) -> list:
-        """The family judged on ``known`` runs plus what the store holds for the other members (cached)."""
+    def _family(self, claim, stored: dict) -> list:
+        """The family judged by the design on ``stored`` runs (cached by their identities)."""
         from .claims.catalog import CLAIMS
         from .claims.family import judge_family
 
         catalogue = list(CLAIMS) if claim is None or claim in CLAIMS else [*CLAIMS, claim]  # one's own joins
-        others = {v for c in catalogue for v in c.variants} - {v for v, _ in known}
         by_variant: dict[str, list[RunResult]] = {}
-        for (variant, _seed), (result, _reused) in {**known, **self._stored(others)}.items():
+        for (variant, _seed), (result, _reused) in stored.items():
             by_variant.setdefault(variant, []).append(result)
         meta = self.meta()
         key = (meta["dataset"], meta["profile"], tuple(c.name for c in catalogue),
@@ -254,6 +265,21 @@ class Tp2Session:
             self._family_cache[key] = judge_family(catalogue, by_variant, dataset=meta["dataset"],
                                                    profile=meta["profile"], design=self.design)
         return self._family_cache[key]
+
+    def _record_design(self) -> None:
+        """Record, once per process, what this session judges beside its runs (claims.design.record), so that
+        ``tp2 report`` judges the same way with no flags."""
+        if self._design_recorded:
+            return
+        from .claims.catalog import CLAIMS
+        from .claims.design import record
+        from .claims.family import members
+
+        meta = self.meta()
+        self.store.record_design(record(self.design, dataset=meta["dataset"], fingerprint=meta["dataset_fingerprint"],
+                                        profile=meta["profile"], precision=meta["precision"],
+                                        family=[c.name for c in members(CLAIMS, self.profile)]))
+        self._design_recorded = True
 
     def failure(self, judgement) -> str | None:
         """Why a claim's test fails, or None — the outcome rules, in order: under --tp2-gate, iff the verdict

@@ -22,8 +22,8 @@ def test_rows_in_factor_order_with_the_interval():
     assert [r["factor"] for r in rows] == ["all four at once (model4 − model3)", "first layer 1,000 → 10,000"]
     lo, hi = compare([1.0, 2.0, 3.0], [5.0, 6.0, 7.0], "greater").low, compare([1.0, 2.0, 3.0], [5.0, 6.0, 7.0],
                                                                                "greater").high
-    assert rows[1]["effect (pts)"] == "-4" and rows[1]["interval"] == f"[{lo:.3g}, {hi:.3g}] (95%)"
-    assert rows[1]["n"] == "3+3"
+    assert rows[1]["effect (pts)"] == "-4" and rows[1]["interval"] == f"[{lo:.3g}, {hi:.3g}] (95% CI)"
+    assert rows[1]["seeds"] == "3+3"
 
 
 def test_terminal_tables_include_attribution():

@@ -45,20 +45,20 @@ def _judged(accs: dict, family_size: int = 2):
 
 
 def test_claim_rows_one_per_comparison():
-    """One row per comparison: raw p, Holm p and verdict, permutation p, n; seeds needed only when inconclusive."""
+    """One row per comparison: its system (Holm), raw p, Holm p and verdict, permutation p, seeds; seeds needed only when inconclusive."""
     j = _judged({"model5": [0.30, 0.31, 0.305], "model4": [0.20, 0.21, 0.205], "model4-bugaug": [0.22, 0.35, 0.25]})
     rows = table.claim_rows([j])
     assert [r["comparison"] for r in rows] == ["model5 > model4", "model5 > model4-bugaug"]
     first, second = rows
-    assert first["verdict (Holm)"] == "supported" and first["seeds needed"] == "—"
+    assert first["verdict"] == "supported" and first["seeds needed"] == "—"
     assert first["raw p"] == f"{j.comparisons[0].result.decision_p:.2g}"
-    assert first["Holm p"] == f"{j.comparisons[0].result.p_adjusted:.2g}"
-    assert first["interval"].endswith("(95%)") and first["n"] == "3+3"
+    assert first["p"] == f"{j.comparisons[0].result.p_adjusted:.2g} (Holm p)"
+    assert first["interval"].endswith("(95% CI)") and first["seeds"] == "3+3" and first["system"] == "Holm"
     assert first["perm. p"] == "0.1 (min 0.1 > α)"  # 3+3 seeds: no split reaches 0.05 two-sided
-    assert second["verdict (Holm)"] == "inconclusive"
+    assert second["verdict"] == "inconclusive"
     assert second["seeds needed"] == (f"{j.comparisons[1].seeds_needed(0.05 / 2)} (if the true effect is "
                                       f"{j.comparisons[1].effect:.3g}; sd at its 90% bound)")
-    assert first["claim (Holm)"] == j.verdict == "inconclusive" and "pytest" not in first  # one verdict
+    assert first["claim verdict"] == j.verdict == "inconclusive" and "pytest" not in first  # one verdict
     from tp2core.output.terminal import render_all
 
     text = render_all(meta(), [make_run()], [j])
@@ -69,7 +69,7 @@ def test_not_measurable_row_says_rerun():
     """A comparison with one usable run per arm has no p and asks for a rerun, outside the Holm family."""
     j = _judged({"model5": [0.30], "model4": [0.20, 0.21], "model4-bugaug": [0.22, 0.35]})
     row = table.claim_rows([j])[0]
-    assert (row["raw p"], row["Holm p"], row["seeds needed"]) == ("—", "—", "rerun (not measurable)")
+    assert (row["raw p"], row["p"], row["seeds needed"]) == ("—", "—", "rerun (not measurable)")
 
 
 def test_simulated_header_says_verdicts_are_the_proxys():
@@ -78,7 +78,7 @@ def test_simulated_header_says_verdicts_are_the_proxys():
 
 
 def test_verdict_column_is_holms_and_raw_p_stays_raw():
-    """A comparison supported on its own (p ≈ 0.013) but not among 9: 'verdict (Holm)' says inconclusive."""
+    """A comparison supported on its own (p ≈ 0.013) but not among 9: 'verdict' (Holm) says inconclusive."""
     from tp2core.claims.catalog import CLAIMS_BY_NAME
     from tp2core.claims.claim import Claim, adjust_session, judge
 
@@ -96,5 +96,5 @@ def test_verdict_column_is_holms_and_raw_p_stays_raw():
     adjusted = adjust_session([weak, *noise])
     row = table.claim_rows(adjusted)[0]
     assert weak.comparisons[0].raw_verdict == "supported"
-    assert (row["claim"], row["verdict (Holm)"], row["raw p"]) == (
+    assert (row["claim"], row["verdict"], row["raw p"]) == (
         "a-weak", "inconclusive", f"{weak.comparisons[0].result.decision_p:.2g}")

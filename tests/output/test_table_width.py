@@ -43,19 +43,19 @@ class TestRenderTerminal:
     def test_essential_columns_by_default(self):
         text = terminal.render_terminal(*_inputs(), width=120)
         for column in ("variant", "val acc % (mean ± sd)", "notes %", "s/run", "claim", "comparison", "effect",
-                       "interval", "verdict (Holm)"):
+                       "interval", "verdict", "system"):
             assert column in text
-        for column in ("widths", "img/s", "scale vs notes", "raw p", "Holm p", "perm. p"):
+        for column in ("widths", "img/s", "scale vs notes", "raw p", "p", "perm. p"):
             assert column not in text
 
     def test_wide_shows_every_column(self):
         text = terminal.render_terminal(*_inputs(), width=80, wide=True)
-        for column in ("widths", "img/s", "scale vs notes", "raw p", "Holm p", "perm. p", "claim (Holm)", LONG):
+        for column in ("widths", "img/s", "scale vs notes", "raw p", "p", "perm. p", "claim verdict", LONG):
             assert column in text
 
     def test_markdown_keeps_every_column(self):
         text = markdown(*_inputs(), missing=[])
-        for column in ("widths", "img/s", "scale vs notes", "raw p", "Holm p", "perm. p", LONG):
+        for column in ("widths", "img/s", "scale vs notes", "raw p", "p", "perm. p", LONG):
             assert column in text
 
 

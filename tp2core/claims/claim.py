@@ -18,13 +18,13 @@ import numpy as np
 
 from . import stats
 from .checks import CHECK_TYPES
-from .compare import compare
+from .compare import compare, judged_evaluation
 from ..errors import ConfigError, require
 from ..recipe import plan
 from .judgement import ALPHA, ComparisonResult, Judgement
 from .metrics import LOG_METRICS, METRIC_LABELS, METRICS, UNITS, excluded_runs, metric_values, resolution
 from .regime import premise_failure
-from .sequential import SequentialDesign
+from .sequential import SequentialDesign, SequentialResult, replay
 from ..training.runs import RunResult
 from ..recipe.variants import PROFILES, VARIANTS
 
@@ -164,8 +164,10 @@ def judge(
     which only this claim's have results here (the others enter with p = 1; tp2core.claims.family judges the whole
     family at once).
 
-    With a sequential ``design`` (adaptive seeds) each comparison's verdict is the design's replay on its runs
-    in seed order, at ALPHA / ``family_size`` (Bonferroni over the family: tp2core.claims.sequential).
+    With a sequential ``design`` (adaptive seeds) each comparison's verdict is the design's replay at ALPHA /
+    ``family_size`` (Bonferroni over the family: tp2core.claims.sequential), look k reading only seeds below its
+    seed count — estimate, spread floor, learning guard and exclusions alike — so runs added beyond look k never
+    change looks ≤ k. Which runs are given at all is the design's rule (tp2core.claims.design.Design.reads).
 
     Runs of another dataset, profile or variant than the key they are filed under are a caller bug (mixing
     them would silently compare unlike things) and raise ConfigError.
@@ -200,29 +202,59 @@ def adjust_session(judgements: list[Judgement], alpha: float = ALPHA, *, family_
     m = total if family_size is None else family_size
     require(isinstance(m, int) and not isinstance(m, bool) and m >= total, "family_size",
             f"an int >= the {total} comparisons given", family_size)
-    family = [(i, k) for i, j in enumerate(judgements) for k, c in enumerate(j.comparisons) if c.measurable]
+    family = [(i, k) for i, j in enumerate(judgements) for k, c in enumerate(j.comparisons) if c.result is not None]
     adjusted = adjust_verdicts([judgements[i].comparisons[k].result for i, k in family], alpha, family_size=m)
     new = {pos: res for pos, res in zip(family, adjusted)}
+    measured = sum(c.measurable for j in judgements for c in j.comparisons)
     out = []
     for i, j in enumerate(judgements):
-        comps = tuple(replace(c, result=new[(i, k)]) if (i, k) in new else c for k, c in enumerate(j.comparisons))
-        done = j.adjusted(comps, family_size=m, lacking=m - len(family))
+        comps = tuple(_with_holm(c, new[(i, k)]) if (i, k) in new else c for k, c in enumerate(j.comparisons))
+        done = j.adjusted(comps, family_size=m, lacking=m - measured)
         out.append(replace(done, sentence=_sentence(done)))
     return out
 
 
+def _with_holm(c: ComparisonResult, adjusted) -> ComparisonResult:
+    """``c`` with its Holm-adjusted result; the seed plan only where the verdict stays inconclusive, one figure in
+    every output (the result's own seeds_needed is the same plan)."""
+    plan = c.seeds_needed if adjusted.verdict == stats.INCONCLUSIVE else None
+    return replace(c, result=replace(adjusted, seeds_needed=plan), seeds_needed=plan)
+
+
 def _compare(c: Comparison, runs_by_variant: Mapping[str, list[RunResult]], design=None,
-             sequential_alpha: float = ALPHA) -> ComparisonResult:
+             level: float = ALPHA) -> ComparisonResult:
+    if design is not None:
+        return _sequential(c, runs_by_variant, design, level)
+    runs_a, runs_b = _arms(c, runs_by_variant)
+    got = _measure(c, runs_by_variant, runs_a, runs_b)
+    if isinstance(got, ComparisonResult):
+        return got
+    base, a, b, floor = got
+    result = compare(a, b if b is not None else c.constant, c.relation, threshold=c.threshold, margin=c.margin,
+                     alpha=ALPHA, resolution=floor)
+    epoch1 = None
+    if c.metric == "first_layer_grad_norm" and b is not None:
+        a1, b1 = metric_values(runs_a, c.metric, "epoch1"), metric_values(runs_b, c.metric, "epoch1")
+        epoch1 = float(np.mean(a1) - np.mean(b1)) if a1.size and b1.size else None
+    return ComparisonResult(**base, result=result, text=_measured_text(c, result, epoch1), epoch1_effect=epoch1,
+                            **_plan(c, a, b, floor, result.effect, level))
+
+
+def _arms(c: Comparison, runs_by_variant) -> tuple[list, list]:
+    """Arm a's and arm b's runs in seed order (b: [] against a constant)."""
+    by_seed = lambda runs: sorted(runs, key=lambda r: r.spec.seed)  # noqa: E731
+    return by_seed(runs_by_variant.get(c.a, [])), by_seed(runs_by_variant.get(c.b, [])) if c.b is not None else []
+
+
+def _measure(c: Comparison, runs_by_variant, runs_a, runs_b):
+    """(fields every result has, a's values, b's values or None, each arm's resolution) — or the ComparisonResult
+    that says why there is nothing to judge (an arm with < MIN_RUNS usable runs; a premise that failed)."""
     unit, label = UNITS[c.metric], c.describe()
-    by_seed = lambda runs: sorted(runs, key=lambda r: r.spec.seed)  # noqa: E731 (the sequential looks' order)
-    runs_a = by_seed(runs_by_variant.get(c.a, []))
-    runs_b = by_seed(runs_by_variant.get(c.b, [])) if c.b is not None else []
     a = metric_values(runs_a, c.metric)
     b = metric_values(runs_b, c.metric) if c.b is not None else None
     excluded = tuple(excluded_runs(c.a, runs_a, c.metric) + (excluded_runs(c.b, runs_b, c.metric) if c.b else []))
-    n_b = 0 if b is None else b.size
     base = dict(label=label, metric=c.metric, unit=unit, relation=c.relation, a=c.a, b=c.b, constant=c.constant,
-                n_a=int(a.size), n_b=int(n_b), excluded=excluded)
+                n_a=int(a.size), n_b=0 if b is None else int(b.size), excluded=excluded)
     short = [v for v, arr in ((c.a, a), (c.b, b)) if arr is not None and arr.size < MIN_RUNS]
     if short:
         parts = [f"{v}: {(a if v == c.a else b).size} of {len(runs_by_variant.get(v, []))} runs usable" for v in short]
@@ -231,28 +263,77 @@ def _compare(c: Comparison, runs_by_variant: Mapping[str, list[RunResult]], desi
     if why := premise_failure(c.must_learn, runs_by_variant):
         return ComparisonResult(**base, result=None, text=f"{label}: not judged: {why}", not_judged=why)
     # log10 metrics are already log values (tp2core.claims.metrics), so the effect is a log10 ratio
-    floor = _floor(c.metric, runs_a, a, runs_b, b)
-    result = compare(a, b if b is not None else c.constant, c.relation, threshold=c.threshold, margin=c.margin,
-                     alpha=ALPHA, resolution=floor)
-    sequential = None if design is None else design.decision(
-        a, b if b is not None else c.constant, c.relation, threshold=c.threshold, margin=c.margin,
-        alpha=sequential_alpha, resolution=floor)
-    epoch1 = None
-    if c.metric == "first_layer_grad_norm" and b is not None:
-        a1, b1 = metric_values(runs_a, c.metric, "epoch1"), metric_values(runs_b, c.metric, "epoch1")
-        epoch1 = float(np.mean(a1) - np.mean(b1)) if a1.size and b1.size else None
-    return ComparisonResult(**base, result=result, text=_measured_text(c, result, epoch1, sequential),
-                            epoch1_effect=epoch1, sequential=sequential)
+    floor = (resolution(runs_a, c.metric, a), 0.0 if b is None else resolution(runs_b, c.metric, b))
+    return base, a, b, floor
 
 
-def _floor(metric: str, runs_a, a, runs_b, b) -> tuple[float, float]:
-    """Each arm's sd floor: the resolution of its metric on the images the profile validates on (issue 22)."""
-    prof = PROFILES.get(runs_a[0].spec.profile) if runs_a else None
-    per_class = None if prof is None else prof.test_per_class
-    return (resolution(runs_a, metric, a, per_class), 0.0 if b is None else resolution(runs_b, metric, b, per_class))
+def _sequential(c: Comparison, runs_by_variant, design: SequentialDesign, alpha: float) -> ComparisonResult:
+    """The design's replay, look by look: look k reads only the runs of seeds below looks[k] (those of every
+    variant the premise names included), and is made only once each compared arm holds every one of those seeds."""
+    evaluations, looked, result = [], None, None
+    for n in design.looks:
+        sub = {v: [r for r in runs if r.spec.seed < n] for v, runs in runs_by_variant.items()}
+        if not all({r.spec.seed for r in sub.get(v, [])} >= set(range(n)) for v in c.variants):
+            break
+        got = _measure(c, sub, *_arms(c, sub))
+        if isinstance(got, ComparisonResult):
+            return got  # not measurable, or not judged, at this look: no later look is made
+        looked = got
+        _base, a, b, floor = got
+        evaluations.append(judged_evaluation(a, b if b is not None else c.constant, c.relation, threshold=c.threshold,
+                                             margin=c.margin, alpha=ALPHA, resolution=floor)[0])
+        result = replay(evaluations, design.looks, c.relation, threshold=c.threshold, margin=c.margin, alpha=alpha,
+                        two_arm=c.b is not None)
+        if result.stopped:
+            break
+    if looked is None:
+        empty = replay([], design.looks, c.relation, threshold=c.threshold, margin=c.margin, alpha=alpha,
+                       two_arm=c.b is not None)
+        return ComparisonResult(label=c.describe(), metric=c.metric, unit=UNITS[c.metric], relation=c.relation,
+                                a=c.a, b=c.b, constant=c.constant, n_a=0, n_b=0, result=None, sequential=empty,
+                                text=f"{c.describe()}: no look yet (needs {design.first} seeds per arm)")
+    base, a, b, floor = looked
+    plan = _plan(c, a, b, floor, result.stages[-1].estimate, alpha) if result.verdict == stats.INCONCLUSIVE else {}
+    return ComparisonResult(**base, result=None, sequential=result, text=_sequential_text(c, result), **plan)
 
 
-def _measured_text(c: Comparison, r, epoch1, sequential=None) -> str:
+def _plan(c: Comparison, a, b, floor, effect: float, alpha: float) -> dict:
+    """The one seed plan (ComparisonResult.seeds_needed) at ``alpha`` = ALPHA / family size, the level a verdict of
+    the family is decided at: the measured effect, each arm's sd floored at its resolution and raised to its 90%
+    upper bound from these seeds (welch.seeds_for_power); None without spread."""
+    from .welch import seeds_for_power
+
+    def sd(v, f):
+        return max(float(np.std(v, ddof=1)) if v.size > 1 and np.ptp(v) else 0.0, f)
+
+    sd_a, sd_b = sd(a, floor[0]), None if b is None else sd(b, floor[1])
+    if sd_a == 0 and not sd_b:
+        return {"seeds_needed": None, "plan_alpha": alpha}
+    df = a.size - 1 if b is None else a.size + b.size - 2
+    n = seeds_for_power(effect, sd_a, sd_b, c.relation, threshold=c.threshold, margin=c.margin, alpha=alpha,
+                        pilot_df=df)
+    return {"seeds_needed": n, "plan_alpha": alpha}
+
+
+def _sequential_text(c: Comparison, s: SequentialResult) -> str:
+    """E.g. 'model1 − model0 = −18.2 pts [repeated 99.7% CI …], look p … vs boundary … over 3+3 seeds; sequential:
+    supported at look 1 of 4 (3 seeds per arm)'."""
+    st, unit = s.stages[-1], UNITS[c.metric]
+    rhs = c.b if c.b is not None else f"{_n(c.constant)} {unit}"
+    prefix = "" if c.metric == "val_accuracy" else f"{METRIC_LABELS[c.metric]}: "
+    unit_txt = " pts" if unit == "pts" else ""
+    seeds = f"{s.seeds_used['a']}{'+' + str(s.seeds_used['b']) if c.b else ''}"
+    text = (f"{prefix}{c.a} − {rhs} = {_n(st.estimate)}{unit_txt} [repeated {100 * (1 - 2 * st.level):.4g}% CI "
+            f"{_n(st.low)}, {_n(st.high)}], look p = {min(st.p_value, st.p_refute):.2g} vs boundary {st.level:.2g} "
+            f"over {seeds} seeds")
+    if c.relation == "equivalent":
+        text += f", margin ±{_n(c.margin)}{unit_txt}"
+    elif c.threshold:
+        text += f", threshold {_n(c.threshold)}{unit_txt}"
+    return f"{text}; sequential: {_stopped(s)}"
+
+
+def _measured_text(c: Comparison, r, epoch1) -> str:
     """E.g. 'model1 − model0 = −18.2 pts [95% CI −19.0, −17.3], p = 0.001 over 3+3 seeds'."""
     unit = UNITS[c.metric]
     rhs = c.b if c.b is not None else f"{_n(c.constant)} {unit}"
@@ -268,8 +349,6 @@ def _measured_text(c: Comparison, r, epoch1, sequential=None) -> str:
         text += f", threshold {_n(c.threshold)}{unit_txt}"
     if epoch1 is not None:
         text += f"; after epoch 1: {_n(epoch1)} (×{10 ** epoch1:.3g})"
-    if sequential is not None:
-        text += f"; sequential: {_stopped(sequential)}"
     return text
 
 
@@ -315,7 +394,7 @@ def _hint(j: Judgement, excluded: list[str]) -> str:
         return ("runs failed or lack the metric; fix the failure (see the runs' `failure`) and rerun" if excluded
                 else f"runs are missing; rerun so that every variant has ≥ {MIN_RUNS} seeds")
     open_ = [c for c in j.comparisons if c.verdict == stats.INCONCLUSIVE]
-    needed = [c.seeds_needed(ALPHA / j.family_size) for c in open_]
+    needed = [c.seeds_needed for c in open_]
     if needed and None not in needed:
         return (f"a new, pre-registered run with --tp2-seeds {max(needed)} (80% power at α/{j.family_size} if the "
                 f"true effect is the observed one, the sd at its 90% upper bound from these seeds){more}")

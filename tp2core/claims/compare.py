@@ -40,7 +40,11 @@ from .stats import INCONCLUSIVE, REFUTED, RELATIONS, SUPPORTED
 
 _VERDICT = {welch.SUPPORTED_CODE: SUPPORTED, welch.REFUTED_CODE: REFUTED, welch.INCONCLUSIVE_CODE: INCONCLUSIVE}
 POWER = 0.8  # the power seeds_needed plans for
-SPREAD_EPS = 1e-12  # an unfloored standard error below this × the data's scale is float noise, i.e. zero spread
+# The resolution every value has, stated or not: tp2's metrics are float32 computations (≈ 7 significant digits),
+# and a timing over ≥ 1 s has a clock resolution ≤ 1 µs, so values closer than 1e-6 × their magnitude are not
+# resolved. Each arm's sd is floored at it; when no arm has a stated resolution and none spreads beyond this one,
+# there is no seed-to-seed spread to judge on and no verdict (issue 28: a spread of 1e-17 no longer decides).
+NUMERIC_RESOLUTION = 1e-6
 
 
 @dataclass(frozen=True)
@@ -138,8 +142,8 @@ def compare(
     """
     x, y = _sample(a, "a"), _constant_or_sample(b)
     threshold, margin, alpha = _check_rule(relation, threshold, margin, alpha)
-    floor = _check_resolution(resolution, two_arm=isinstance(y, np.ndarray))
-    ev = welch.evaluate(x, y, relation, threshold=threshold, margin=margin, alpha=alpha, floor=floor)
+    ev, floor, note = judged_evaluation(x, y, relation, threshold=threshold, margin=margin, alpha=alpha,
+                                        resolution=resolution)
     two_arm = isinstance(y, np.ndarray)
     numbers = [float(v) for v in (ev.effect, ev.se, ev.low, ev.high, ev.p_value, ev.p_refute, ev.df)]
     if not all(math.isfinite(v) for v in numbers):
@@ -148,7 +152,6 @@ def compare(
     effect, se, low, high, p_value, p_refute, df = numbers
     sd_a = float(np.std(x, ddof=1)) if np.ptp(x) else 0.0
     sd_b = (float(np.std(y, ddof=1)) if np.ptp(y) else 0.0) if two_arm else None
-    note = _spread_note(x, y, sd_a, sd_b, floor, se)
     verdict = _VERDICT[int(ev.verdict)]
     perm_p = min_perm = p_sup = None
     if two_arm:
@@ -202,15 +205,36 @@ def _check_resolution(resolution: object, *, two_arm: bool) -> tuple[float, floa
     return float(values[0]), float(values[1]) if two_arm else 0.0
 
 
-def _spread_note(x: np.ndarray, y, sd_a: float, sd_b: float | None, floor: tuple, se: float) -> str | None:
-    """Why the comparison did not rest on the observed spread: floored arms, or no spread at all."""
-    scale = max(float(np.max(np.abs(x))), 0.0 if sd_b is None else float(np.max(np.abs(y))), 1e-300)
-    if se <= SPREAD_EPS * scale:
-        return ("no seed-to-seed spread (every seed gave the same value): no verdict rests on zero spread; "
-                "run more seeds or state the metric's resolution")
+def judged_evaluation(x: np.ndarray, y, relation: str, *, threshold: float, margin, alpha: float,
+                      resolution=None) -> tuple:
+    """(welch.Evaluation, each arm's sd floor, spread note): the one rule that turns per-seed values into a verdict,
+    shared by ``compare()`` and every look of the sequential design. Each arm's sd is floored at its resolution —
+    the stated one, at least NUMERIC_RESOLUTION × the values' magnitude — so no verdict rests on a spread below
+    it; with no stated resolution and no arm spread beyond the numerical one, both p's are 1 (no verdict) and the
+    note says why. The note names every arm floored at a stated resolution."""
+    two_arm = isinstance(y, np.ndarray)
+    stated = _check_resolution(resolution, two_arm=two_arm)
+    scale = max(float(np.max(np.abs(x))), float(np.max(np.abs(y))) if two_arm else 0.0)
+    numeric = NUMERIC_RESOLUTION * scale
+    floor = (max(stated[0], numeric), max(stated[1], numeric) if two_arm else 0.0)
+    sds = (_sd(x), _sd(y) if two_arm else None)
+    ev = welch.evaluate(x, y, relation, threshold=threshold, margin=margin, alpha=alpha, floor=floor)
+    unresolved = not any(stated) and all(sd is None or sd <= numeric for sd in sds)
+    if unresolved or not float(ev.se) > 0:
+        effect = float(ev.effect)
+        ev = ev._replace(se=0.0, low=effect, high=effect, p_value=1.0, p_refute=1.0, decision_p=1.0,
+                         verdict=welch.INCONCLUSIVE_CODE)
+        return ev, floor, ("no seed-to-seed spread beyond the measurement's resolution (every seed gave the same "
+                           "value, up to float round-off): no verdict rests on zero spread; run more seeds or "
+                           "state the metric's resolution")
     floored = [f"sd of arm {arm} floored at its resolution {_g(f)} (observed {_g(sd)})"
-               for arm, sd, f in (("a", sd_a, floor[0]), ("b", sd_b, floor[1])) if sd is not None and sd < f]
-    return "; ".join(floored) or None
+               for arm, sd, f, s in (("a", sds[0], floor[0], stated[0]), ("b", sds[1], floor[1], stated[1]))
+               if sd is not None and s > 0 and sd < f]
+    return ev, floor, "; ".join(floored) or None
+
+
+def _sd(v: np.ndarray) -> float:
+    return float(np.std(v, ddof=1)) if np.ptp(v) else 0.0
 
 
 def _g(x: float) -> str:

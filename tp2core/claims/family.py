@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from ..recipe.plan import judged_at
 from ..training.runs import RunResult
 from .claim import Claim, Judgement, adjust_session, judge
-from .sequential import SequentialDesign
+from .design import Design
 
 
 def members(claims: Sequence[Claim], profile) -> list[Claim]:
@@ -28,13 +28,17 @@ def family_size(claims: Sequence[Claim], profile) -> int:
 
 
 def judge_family(claims: Sequence[Claim], runs_by_variant: Mapping[str, list[RunResult]], *, dataset: str,
-                 profile: str, design: SequentialDesign | None = None) -> list[Judgement]:
-    """Every family member judged on ``runs_by_variant`` (variants without runs simply have none), Holm over the
-    whole family — or, with a sequential ``design`` (adaptive seeds), each comparison by the design's replay at
-    ALPHA / family size. Returns one Judgement per member claim, in catalogue order."""
+                 profile: str, design: Design | None = None) -> list[Judgement]:
+    """Every family member judged on the runs the ``design`` reads (``Design.reads``: seeds below its judged
+    seeds; None: every run given) — variants without runs simply have none — by the design's verdict system:
+    Holm over the whole family (fixed seeds), or each comparison's sequential replay at ALPHA / family size
+    (adaptive seeds). Returns one Judgement per member claim, in catalogue order."""
+    if design is not None:
+        runs_by_variant, _beyond = design.reads(runs_by_variant)
+    sequential = None if design is None else design.sequential
     judged, m = members(claims, profile), family_size(claims, profile)
     raw = [judge(c, {v: list(runs_by_variant.get(v, [])) for v in c.variants}, dataset=dataset, profile=profile,
-                 family_size=m, design=design) for c in judged]
+                 family_size=m, design=sequential) for c in judged]
     return adjust_session(raw, family_size=m)
 
 

@@ -101,15 +101,29 @@ def binomial_se(accuracy_pts: float, images: int) -> float:
     return 100.0 * math.sqrt(p * (1.0 - p) / images)
 
 
-def resolution(runs: list[RunResult], metric: str, values: np.ndarray, test_per_class: int | None) -> float:
-    """The floor of one arm's sd for ``metric``, in its unit: the binomial standard error of the arm's mean accuracy
-    on the images it was measured on (validation: ``test_per_class`` × classes, None = CIFAR's 100 per class;
-    train: the run's training images); 0 for other metrics (their zero spread is refused by compare())."""
+# A log10 metric's stated resolution: the ratio of two float32 quantities (gradient and weight norms) or an image
+# count over a perf_counter interval of ≥ MIN_TIMED_SECONDS (clock resolution ≤ 1 µs) resolves a relative change of
+# about 1e-6, i.e. log10(1 + 1e-6) ≈ 4.3e-7 on the log10 scale (the numerical resolution of compare()).
+LOG_RESOLUTION = math.log10(1.0 + 1e-6)
+
+
+def validation_images(run: RunResult) -> int:
+    """Images the run was validated on, from its own spec: test_per_class (None = CIFAR's 100) × its classes,
+    doubled when it validates on the augmented set (originals + one augmented copy each)."""
+    spec = run.spec
+    per_class = spec.test_per_class or 100
+    images = per_class * (spec.variant.classes or 100)
+    return 2 * images if spec.variant.validation == "augmented" else images
+
+
+def resolution(runs: list[RunResult], metric: str, values: np.ndarray) -> float:
+    """The floor of one arm's sd for ``metric``, in its unit, stated for every metric: the binomial standard error
+    of the arm's mean accuracy on the images it was measured on (validation: each run's own validation set,
+    ``validation_images``; train: its training images), LOG_RESOLUTION for log10 metrics."""
     ok = [r for r in runs if r.ok]
-    if metric not in ("val_accuracy", "train_accuracy") or not ok or values.size == 0:
+    if not ok or values.size == 0:
         return 0.0
-    if metric == "val_accuracy":
-        images = (test_per_class or 100) * (ok[0].spec.variant.classes or 100)
-    else:
-        images = min(r.train_images for r in ok) or 0
+    if metric in LOG_METRICS:
+        return LOG_RESOLUTION
+    images = min(validation_images(r) if metric == "val_accuracy" else r.train_images for r in ok)
     return binomial_se(float(np.mean(values)), images) if images > 0 else 0.0

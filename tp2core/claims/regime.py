@@ -41,7 +41,9 @@ class Learning:
         return None if self.val_accuracy is None else self.val_accuracy >= LEARNED_MULTIPLE * self.chance
 
     def why_not(self) -> str:
-        """'model3 did not learn at this scale (2.77%, chance 1%)'."""
+        """'model3 did not learn at this scale (2.77%, chance 1%)', or 'model0 has no usable run'."""
+        if self.val_accuracy is None:
+            return f"{self.variant} has no usable run"
         return (f"{self.variant} did not learn at this scale ({100 * self.val_accuracy:.2f}%, chance "
                 f"{100 * self.chance:.3g}%; learned means ≥ {LEARNED_MULTIPLE:g}× chance)")
 
@@ -69,9 +71,9 @@ def learning(variant: str, runs: list[RunResult]) -> Learning:
 
 
 def premise_failure(must_learn: tuple[str, ...], runs_by_variant) -> str | None:
-    """Why a comparison is not judged — every variant in ``must_learn`` that did not learn — or None when all did
-    (or when one has no usable run: then the comparison is not measurable, which says so itself)."""
-    failed = [ln for ln in (learning(v, list(runs_by_variant.get(v, []))) for v in must_learn) if ln.learned is False]
+    """Why a comparison is not judged — every variant in ``must_learn`` that did not learn or has no usable run (a
+    premise nothing shows to hold is not met) — or None when all learned."""
+    failed = [ln for ln in (learning(v, list(runs_by_variant.get(v, []))) for v in must_learn) if not ln.learned]
     return "; ".join(ln.why_not() for ln in failed) or None
 
 

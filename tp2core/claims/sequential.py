@@ -52,7 +52,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from . import welch
-from .compare import _check_resolution, _check_rule, _constant_or_sample
+from .compare import _check_resolution, _check_rule, _constant_or_sample, judged_evaluation
 from .stats import INCONCLUSIVE, REFUTED, SUPPORTED
 
 FUTILITY = 0.10  # stop as futile when neither verdict has ≥ 10% conditional power (current trend) by max_seeds;
@@ -239,19 +239,28 @@ def sequential_decision(
     x = _values(values_a, "values_a")
     y = _constant_or_sample(b) if np.ndim(b) == 0 or isinstance(b, (bool, np.bool_)) else _values(b, "b")
     two_arm = isinstance(y, np.ndarray)
-    floor = _check_resolution(resolution, two_arm=two_arm)
+    _check_resolution(resolution, two_arm=two_arm)
     have = min(x.size, y.size) if two_arm else x.size
-    seen = [n for n in design if n <= have]
-    if not seen:
-        return SequentialResult(INCONCLUSIVE, {"a": 0, "b": 0}, (), None, relation, threshold, margin, alpha, design)
-    evs = [welch.evaluate(x[:n], y[:n] if two_arm else y, relation, threshold=threshold, margin=margin,
-                          floor=floor) for n in seen]
-    codes, stop = decide(np.array([[e.p_value for e in evs]]), np.array([[e.p_refute for e in evs]]), design, alpha)
-    levels = nominal_levels(design, alpha)
-    stages = []
+    evs = [judged_evaluation(x[:n], y[:n] if two_arm else y, relation, threshold=threshold, margin=margin,
+                             alpha=alpha, resolution=resolution)[0] for n in design if n <= have]
+    return replay(evs, design, relation, threshold=threshold, margin=margin, alpha=alpha, two_arm=two_arm)
+
+
+def replay(evaluations: Sequence, design: tuple[int, ...], relation: str, *, threshold: float, margin, alpha: float,
+           two_arm: bool) -> SequentialResult:
+    """The design's decision from the looks made so far: ``evaluations[k]`` is look k's welch.Evaluation on the
+    seeds below ``design[k]`` (compare.judged_evaluation; the caller chooses those runs, so look k never reads a
+    later seed). Stops at the first look that decides, is futile or is the last."""
     from scipy.stats import t as student_t
 
-    for k, (n, ev) in enumerate(zip(seen, evs)):
+    if not evaluations:
+        return SequentialResult(INCONCLUSIVE, {"a": 0, "b": 0}, (), None, relation, threshold, margin, alpha, design)
+    evs = list(evaluations)
+    codes, _stop = decide(np.array([[float(e.p_value) for e in evs]]), np.array([[float(e.p_refute) for e in evs]]),
+                          design, alpha)
+    levels = nominal_levels(design, alpha)
+    stages = []
+    for k, (n, ev) in enumerate(zip(design, evs)):
         if codes[0, k] == STOPPED_CODE:
             break
         half = float(student_t.isf(levels[k], ev.df) * ev.se)

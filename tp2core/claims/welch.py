@@ -50,7 +50,7 @@ def _mean_var(x: np.ndarray, floor: float | np.ndarray) -> tuple[np.ndarray, np.
         constant = np.ptp(x, axis=-1) == 0
         mean = np.where(constant, x[..., 0], x.mean(axis=-1))
         var = np.where(constant, 0.0, x.var(axis=-1, ddof=1))
-    return mean, np.maximum(var, np.square(floor))
+        return mean, np.maximum(var, np.square(floor))
 
 
 def welch(a: np.ndarray, b: np.ndarray | float, floor: tuple = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

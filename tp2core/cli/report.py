@@ -1,8 +1,10 @@
 """``tp2 report [--store DIR] [--out DIR] [--dataset SPEC] [--profile P]``: the figure report from stored runs.
 
-No training: reads ``Store(root).all()``, keeps one (dataset, profile) — the one asked for, else the most
-recent — judges the fixed family (every claim the profile judges; tp2core.claims.family), reports those whose variants all
-have runs, and calls ``tp2core.output.report.write_report``.
+No training: reads ``Store(root).all()``, keeps one (dataset, profile, precision) — the one asked for, else the most
+recent — and judges the family (every claim the profile judges; tp2core.claims.family) by the design the session
+recorded with those runs (tp2core.claims.design): the same runs, the same verdict system, hence the same verdicts
+as the session. --seeds / --max-seeds override it, and the header says so. Reports the claims whose variants all
+have runs, lists runs beyond the design (not judged), and calls ``tp2core.output.report.write_report``.
 """
 
 from __future__ import annotations
@@ -36,10 +38,11 @@ def register(subparsers) -> None:
     p.add_argument("--precision", default=None, choices=tuple(PRECISIONS),
                    help="precision of the runs to report (default: the most recent in the store)")
     p.add_argument("--max-seeds", default=None, type=int, metavar="N",
-                   help="judge as the adaptive-seed session did (pytest --tp2-max-seeds N): each comparison by "
-                        "its sequential replay on the stored seeds (default: fixed seeds)")
+                   help="override the recorded design: adaptive seeds up to N per arm (pytest --tp2-max-seeds N), "
+                        "each comparison by its sequential replay (default: the design the session recorded)")
     p.add_argument("--seeds", default=None, type=int, metavar="N",
-                   help="seeds of the first stage with --max-seeds (default: the profile's; pytest --tp2-seeds)")
+                   help="override the recorded design: N fixed seeds per variant, or the first look's seeds with "
+                        "--max-seeds (pytest --tp2-seeds; default: the design the session recorded)")
     p.set_defaults(handler=run_report)
 
 
@@ -56,12 +59,14 @@ def run_report(args: argparse.Namespace) -> int:
                                   dataset=dataset.fingerprint if dataset is not None else args.dataset)
     if dataset is None and args.dataset:
         dataset = _try_load(args.dataset, selected[0].spec.dataset_fingerprint)
-    design = _design(args, selected[0].spec.profile)
-    judgements, skipped = judge_all(selected, design)
+    design, design_note = _design(args, root, selected[0])
+    judgements, skipped, beyond = judge_all(selected, design)
+    if beyond:
+        notes.append(f"runs beyond the design ({design.describe()}), listed, not judged: {', '.join(beyond)}")
     if skipped:
         notes.append("claims not reported (no runs of every variant they compare, or not judged at this profile): "
                      + "; ".join(skipped))
-    meta = build_meta(selected, dataset, design)
+    meta = build_meta(selected, dataset, design, design_note)
     out = Path(args.out) if args.out else root / "report"
     paths = write_report(meta=meta, runs=selected, judgements=judgements, out_dir=out, dataset=dataset,
                          notes=notes)
@@ -140,44 +145,48 @@ def select_runs(runs: list[RunResult], *, profile: str | None = None, dataset: s
     return sorted(latest.values(), key=lambda r: (r.spec.variant.name, r.spec.seed)), notes
 
 
-def _design(args: argparse.Namespace, profile: str):
-    """--max-seeds (and --seeds): the adaptive-seed design the session ran, or None (fixed seeds)."""
-    if getattr(args, "max_seeds", None) is None:
-        return None
-    from ..claims.sequential import SequentialDesign
-    from ..errors import ConfigError
+def _design(args: argparse.Namespace, root: Path, run: RunResult):
+    """(Design, where it came from): the one the session recorded with these runs (Store.latest_design), or with
+    --seeds / --max-seeds that override — said in the header; without either, the profile's default."""
+    from ..claims.design import Design
+    from ..store.database import Store
 
-    first = args.seeds or PROFILES[profile].seeds
-    try:
-        return SequentialDesign(first=first, max_seeds=args.max_seeds)
-    except ConfigError:
-        raise ConfigError(f"--max-seeds {args.max_seeds} with a first stage of {first} seeds (--seeds or the "
-                          f"{profile} profile's) is not a design: pass --max-seeds ≥ {max(first, 2)} and --seeds "
-                          f"≥ 2, as the session used.") from None
+    recorded = Store(str(root)).latest_design(run.spec.dataset_fingerprint, run.spec.profile, run.spec.precision)
+    base = Design.from_dict(recorded["design"]) if recorded else Design(seeds=PROFILES[run.spec.profile].seeds)
+    if args.seeds is None and args.max_seeds is None:
+        if recorded:
+            return base, None
+        return base, (f"no design recorded with these runs (a tp2 from before issue 28, or `tp2 run` only): "
+                      f"judged by the {run.spec.profile} profile's default, {base.describe()}")
+    design = Design(seeds=args.seeds or base.seeds, max_seeds=args.max_seeds)
+    was = f"the session recorded {base.describe()}" if recorded else "no design was recorded"
+    return design, f"design overridden by the command line: {design.describe()} ({was})"
 
 
-def judge_all(runs: list[RunResult], design=None) -> tuple[list, list[str]]:
-    """Judgements of every claim the profile judges whose variants all have runs, Holm over the fixed family
-    (tp2core.claims.family: members without runs count with p = 1, as in any pytest session); and the claims left
-    out, with why."""
+def judge_all(runs: list[RunResult], design=None) -> tuple[list, list[str], list[str]]:
+    """Judgements of every claim the profile judges whose variants all have runs, by ``design`` (claims.design;
+    None: the profile's default fixed seeds) over the fixed family (tp2core.claims.family: members without runs
+    count with p = 1, as in any pytest session); the claims left out, with why; the runs beyond the design."""
     from ..claims.catalog import CLAIMS
+    from ..claims.design import Design
     from ..claims.family import judge_family, members
     from ..output.tables import group_runs
 
-    by_variant = group_runs(runs)
     dataset, profile = runs[0].spec.dataset_name, runs[0].spec.profile
+    design = design or Design(seeds=PROFILES[profile].seeds)
+    by_variant, beyond = design.reads(group_runs(runs))
     judged = {c.name for c in members(CLAIMS, profile)}
     family = judge_family(CLAIMS, by_variant, dataset=dataset, profile=profile, design=design)
     complete = {c.name for c in CLAIMS if all(v in by_variant for v in c.variants)}
     skipped = [f"{c.name} (missing {', '.join(v for v in c.variants if v not in by_variant)})" for c in CLAIMS
                if c.name in judged and c.name not in complete]
     skipped += [f"{c.name} (not judged at the {profile} profile)" for c in CLAIMS if c.name not in judged]
-    return [j for j in family if j.claim in complete], skipped
+    return [j for j in family if j.claim in complete], skipped, beyond
 
 
-def build_meta(runs: list[RunResult], dataset=None, design=None) -> dict:
+def build_meta(runs: list[RunResult], dataset=None, design=None, design_note: str | None = None) -> dict:
     """The header facts (as Tp2Session.meta() gives them in a pytest session) rebuilt from stored runs."""
-    from ..output.meta import SessionMeta
+    from ..output.meta import SessionMeta, design_fields
 
     latest = max(runs, key=lambda r: r.created)
     name, fp, profile, precision = _group_key(latest)
@@ -186,7 +195,7 @@ def build_meta(runs: list[RunResult], dataset=None, design=None) -> dict:
     label = dataset.label if dataset is not None else dataset_label(name, fp, simulated)
     source = dataset.source if dataset is not None else "as recorded with the stored runs"
     return SessionMeta(name, label, source, fp, simulated, profile, len(seeds), seeds, precision,
-                       latest.environment, design and design.to_dict()).to_dict()
+                       latest.environment, design_note=design_note, **design_fields(design)).to_dict()
 
 
 def _load(spec: str, runs: list[RunResult]):

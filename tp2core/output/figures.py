@@ -140,7 +140,7 @@ def claim_figure(path: Path, judgement, panels: Sequence[tuple[str, Sequence[str
         ax.set_ylabel(ylabel)
         ax.grid(axis="y", alpha=0.3)
         _dedup_legend(ax)
-    title = f"{judgement.claim}: {judgement.verdict} (Holm)"
+    title = f"{judgement.claim}: {judgement.verdict} ({judgement.system})"
     width_chars = int(fig.get_size_inches()[0] * 12)  # ~12 characters per inch at FONT_SIZE + 1 pt
     fig.suptitle(title + "\n" + textwrap.fill(judgement.statement, width_chars), fontsize=FONT_SIZE + 1)
     return _save(fig, path, title, f"Claim {judgement.claim}: each dot is one seed; black diamond: mean with "

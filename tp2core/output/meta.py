@@ -19,21 +19,31 @@ class SessionMeta:
     precision: str
     environment: dict = field(default_factory=dict)  # a run's environment fingerprint; {} until a run is known
     adaptive_seeds: dict | None = None  # --tp2-max-seeds: {"first", "step", "max_seeds", "looks"}; None = fixed
+    design: dict | None = None  # what the verdicts were judged by (claims.design.Design.to_dict)
+    design_note: str | None = None  # where the design came from when not the session itself (tp2 report)
 
     @classmethod
     def of_session(cls, dataset, profile: str, seeds: list[int], precision: str, design=None) -> "SessionMeta":
-        """A session's facts: its loaded Dataset, profile name, seeds (of the first stage), precision and the
-        adaptive-seed design (claims.sequential.SequentialDesign) if any."""
+        """A session's facts: its loaded Dataset, profile name, seeds (of the first stage), precision and its
+        design (claims.design.Design)."""
         return cls(dataset.name, dataset.label, dataset.source, dataset.fingerprint, dataset.simulated, profile,
-                   len(seeds), list(seeds), precision, adaptive_seeds=design and design.to_dict())
+                   len(seeds), list(seeds), precision, **design_fields(design))
 
     def to_dict(self) -> dict:
         data = asdict(self)
         if not data["environment"]:  # filled from the runs at the session's end (with_environment)
             del data["environment"]
-        if data["adaptive_seeds"] is None:  # fixed seeds: the document as before adaptive seeds existed
-            del data["adaptive_seeds"]
+        for key in ("adaptive_seeds", "design", "design_note"):  # absent rather than null
+            if data[key] is None:
+                del data[key]
         return data
+
+
+def design_fields(design) -> dict:
+    """SessionMeta's design keys from a claims.design.Design (None: none)."""
+    if design is None:
+        return {}
+    return {"design": design.to_dict(), "adaptive_seeds": design.sequential and design.sequential.to_dict()}
 
 
 def with_environment(meta: dict, runs: list) -> dict:

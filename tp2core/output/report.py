@@ -123,7 +123,7 @@ def _claim_section(j, by_variant: Mapping[str, list[RunResult]], out: Path) -> d
     blocks: list[doc.Block] = [doc.Items((
         f"statement: {j.statement}",
         f"notes' figure: {j.notes_figure}",
-        f"verdict (Holm over the {j.family_size} comparison(s) the profile judges; also the pytest outcome): "
+        f"verdict ({j.system_text()}; also the pytest outcome): "
         f"**{j.verdict}**",
     ))]
     blocks.append(doc.Paragraph(j.sentence))

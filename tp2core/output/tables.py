@@ -13,7 +13,6 @@ from collections import defaultdict
 
 from tabulate import tabulate
 
-from ..claims.judgement import ALPHA
 from ..claims.regime import LEARNED_MULTIPLE
 from ..data.dataset import SIMULATED_NOTE
 from ..training.precision import PRECISIONS, describe
@@ -33,17 +32,26 @@ def header_lines(meta: dict) -> list[str]:
         f"profile: {meta.get('profile', '?')} — {PROFILES[meta['profile']].description}"
         if meta.get("profile") in PROFILES
         else f"profile: {meta.get('profile', '?')}",
-        f"seeds: {meta.get('seeds', '?')} per variant ({_seed_list(meta.get('seed_values'))})",
+        f"seeds: {meta.get('seeds', '?')} per variant ({_seed_list(meta.get('seed_values'))}); {_design(meta)}",
         f"precision: {_precision(meta.get('precision'))}",
         f"hardware: {_hardware(env)}; backend {env.get('keras_backend', env.get('backend', '?'))}; "
         f"{env.get('intra_op_threads', '?')} thread(s) per run; op determinism "
         f"{env.get('op_determinism', '?')}",
         f"versions: {versions or '?'}",
     ]
+    if meta.get("design_note"):
+        lines.append(f"design: {meta['design_note']}")
     if meta.get("simulated"):
         lines[:0] = [SIMULATED_NOTE, "verdicts on simulated data are the proxy's, not the notes' test: a refuted claim "
                                      "here is reported, never failing the run (it fails on real data)"]
     return lines
+
+
+def _design(meta: dict) -> str:
+    """'design fixed: 3 seeds per variant, Holm …' from the meta's recorded design (absent: older documents)."""
+    from ..claims.design import Design
+
+    return f"design {Design.from_dict(meta['design']).describe()}" if meta.get("design") else "design: ?"
 
 
 def _precision(name: str | None) -> str:
@@ -180,57 +188,58 @@ def _fmt_int(value: float) -> str:
 
 
 def claim_rows(judgements: list) -> list[dict]:
-    """One row per claim comparison (Judgement values): effect, interval, raw and Holm-adjusted p, the verdict (Holm
-    over the fixed family: also the pytest outcome), the exact permutation p — flagged where it disagrees with a
-    verdict (robust: false) — seeds and, when inconclusive, the seeds per arm a new pre-registered run needs."""
+    """One row per claim comparison (Judgement values), in its one verdict system (``system``: Holm over the fixed
+    family, or the sequential design under adaptive seeds — never a figure of the other): the estimate, its
+    interval, the p the verdict was decided on, the verdict (also the pytest outcome), the seeds it read and, when
+    inconclusive, the seeds per arm a new pre-registered run needs. Holm rows add the raw p and the exact
+    permutation p, flagged where it disagrees with a verdict (robust: false); sequential rows why they stopped."""
     rows = []
     for j in sorted(judgements, key=lambda j: j.claim):
         comps = j.comparisons or ()
         for i, c in enumerate(comps):
-            r = c.result
+            interval, p, r = c.interval, c.p, c.result
             rows.append(
                 {
                     "claim": j.claim if i == 0 else "",
                     "notes": j.notes_figure if i == 0 else "",
                     "comparison": c.label,
-                    "effect": _num(c.effect if r else None) + (f" {c.unit}" if c.unit else ""),
-                    "interval": f"[{_num(r.low)}, {_num(r.high)}] ({_level(r)})" if r else "—",
+                    "system": c.system or "—",
+                    "effect": _num(c.effect if c.measurable else None) + (f" {c.unit}" if c.unit else ""),
+                    "interval": f"[{_num(interval[0])}, {_num(interval[1])}] ({interval[2]})" if interval else "—",
+                    "p": f"{_p(p[0])} ({p[1]})" if p else "—",
+                    "verdict": _verdict(c),
                     "raw p": _p(r.decision_p) if r else "—",
-                    "Holm p": _p(r.p_adjusted) if r and r.p_adjusted is not None else "—",
-                    "verdict (Holm)": _verdict(c),
                     "perm. p": _perm(r) if r else "—",
-                    "n": f"{c.n_a}+{c.n_b}" if c.b is not None else f"{c.n_a}",
-                    "seeds needed": _seeds(c, j) if c.verdict == "inconclusive" else "—",
-                    "claim (Holm)": j.verdict if i == 0 else "",
+                    "seeds": c.seeds if c.measurable else "—",
+                    "seeds needed": _seeds(c) if c.verdict == "inconclusive" else "—",
+                    "claim verdict": j.verdict if i == 0 else "",
                     **_sequential_cells(c),
                 }
             )
         for check in j.checks or ():
             rows.append({"claim": j.claim if not comps else "", "comparison": check.label,
-                         "verdict (Holm)": check.verdict, "claim (Holm)": j.verdict if not comps else ""})
+                         "verdict": check.verdict, "claim verdict": j.verdict if not comps else ""})
     return rows
 
 
 def _sequential_cells(c) -> dict:
-    """Adaptive seeds (--tp2-max-seeds): seeds used per arm and why it stopped, e.g. 'decided at look 2 of 4'."""
+    """Adaptive seeds (--tp2-max-seeds): why it stopped, e.g. 'decided at look 2 of 4'."""
     s = c.sequential
     if s is None:
         return {}
-    used = f"{s.seeds_used['a']}+{s.seeds_used['b']}" if c.b is not None else f"{s.seeds_used['a']}"
-    return {"seeds used": used, "stopped": f"{s.stopped or 'undecided'} at look {len(s.stages)} of {len(s.looks)}"}
+    return {"stopped": f"{s.stopped or 'undecided'} at look {len(s.stages)} of {len(s.looks)}"}
 
 
 def _verdict(c) -> str:
-    """The comparison's verdict; a not-judged one says which model did not learn (the regime table has the rest)."""
+    """The comparison's verdict; a not-judged one says which model did not learn or has no usable run (the regime
+    table has the rest)."""
     if c.not_judged is None:
         return c.verdict
     who = re.findall(r"(\S+) did not learn", c.not_judged)  # claims.regime.Learning.why_not's wording
-    return f"not judged: {', '.join(who)} did not learn"
-
-
-def _level(r) -> str:
-    """Welch two-sided 1 − α, every relation (equivalence: supported when it lies inside ±margin)."""
-    return f"{round(100 * (1 - r.alpha))}%"
+    missing = re.findall(r"(\S+) has no usable run", c.not_judged)
+    parts = ([f"{', '.join(who)} did not learn"] if who else []) + ([f"{', '.join(missing)} has no usable run"]
+                                                                      if missing else [])
+    return f"not judged: {'; '.join(parts)}"
 
 
 def _p(p: float | None) -> str:
@@ -248,16 +257,14 @@ def _perm(r) -> str:
     return _p(r.permutation_p) + (" — disagrees (robust: false)" if r.robust is False else "")
 
 
-def _seeds(c, j) -> str:
-    """Seeds per arm for 80% power at α/m (m = the family), saying what the figure assumes, or why there is none."""
-    if c.result is None:
+def _seeds(c) -> str:
+    """The one seed plan (ComparisonResult.seeds_needed) with what it assumes, or why there is none."""
+    if not c.measurable:
         return "rerun (not measurable)"
-    if c.result.se == 0:
-        return "— (no spread)"
-    n = c.seeds_needed(ALPHA / max(j.family_size, 1))
-    if n is None:
-        return "— (effect at the threshold, or > 1000)"
-    return f"{n} (if the true effect is {_num(c.result.effect)}; sd at its 90% bound)"
+    if c.seeds_needed is None:
+        return "— (no spread, effect at the threshold, or > 1000)"
+    return (f"{c.seeds_needed} (80% power at α/m = {c.plan_alpha:.3g} if the true effect is {_num(c.effect)}; "
+            f"sd at its 90% bound)")
 
 
 def attribution_rows(judgements: list) -> list[dict]:
@@ -273,10 +280,10 @@ def attribution_rows(judgements: list) -> list[dict]:
         if j is None or not j.comparisons:
             continue
         c = j.comparisons[0]
-        r = c.result
-        rows.append({"factor": factor, "arm": c.label, "effect (pts)": _num(c.effect if r else None),
-                     "interval": f"[{_num(r.low)}, {_num(r.high)}] ({_level(r)})" if r else "—",
-                     "n": f"{c.n_a}+{c.n_b}", "verdict (Holm)": _verdict(c)})
+        interval = c.interval
+        rows.append({"factor": factor, "arm": c.label, "effect (pts)": _num(c.effect if c.measurable else None),
+                     "interval": f"[{_num(interval[0])}, {_num(interval[1])}] ({interval[2]})" if interval else "—",
+                     "seeds": c.seeds, "verdict": _verdict(c), "system": c.system or "—"})
     return rows
 
 
@@ -300,8 +307,8 @@ VARIANT_ESSENTIAL = ("variant", "device", "n", "val acc % (mean ± sd)", "valida
 REGIME_ESSENTIAL = ("variant", "train acc %", "val acc %", "chance %", "notes %", LEARNED_COLUMN,
                     "best val epoch")
 REGIME_TITLE = "Regime (did each model learn? a comparison is judged only on models that did):"
-CLAIM_ESSENTIAL = ("claim", "comparison", "effect", "interval", "verdict (Holm)", "seeds used", "stopped")
-ATTRIBUTION_ESSENTIAL = ("factor", "effect (pts)", "interval", "verdict (Holm)")
+CLAIM_ESSENTIAL = ("claim", "comparison", "system", "effect", "interval", "verdict", "seeds", "stopped")
+ATTRIBUTION_ESSENTIAL = ("factor", "effect (pts)", "interval", "verdict")
 MIN_CELL = 8  # characters: an abbreviated cell never gets narrower than this
 
 

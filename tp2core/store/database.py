@@ -45,6 +45,13 @@ CREATE TABLE in_flight (identity TEXT PRIMARY KEY, variant TEXT NOT NULL, seed I
 """
 
 
+# Additive, no format bump: each session's design (tp2core.claims.design.record), one row per distinct record;
+# created on open, ignored by a tp2 from before it.
+_DESIGNS = ("CREATE TABLE IF NOT EXISTS designs (fingerprint TEXT NOT NULL, profile TEXT NOT NULL, "
+            "precision TEXT NOT NULL, json TEXT NOT NULL, created TEXT NOT NULL, "
+            "PRIMARY KEY (fingerprint, profile, precision, json))")
+
+
 def default_store_root(explicit: str | os.PathLike | None = None) -> Path:
     """The store directory: ``explicit`` (``--tp2-store`` / ``--store``) if given, else ``$TP2_STORE``, else ``.tp2``
     in the current directory. The one definition used by the plugin, the session and every CLI command."""
@@ -106,6 +113,22 @@ class Store:
         """Remove one record; True if there was one."""
         with self._write() as db:
             return db.execute("DELETE FROM runs WHERE identity = ?", (identity,)).rowcount > 0
+
+    def record_design(self, record: dict) -> None:
+        """Keep what a session judged (claims.design.record); the same record again only refreshes its time."""
+        row = (record["fingerprint"], record["profile"], record["precision"], json.dumps(record, sort_keys=True),
+               _utc_now())
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO designs (fingerprint, profile, precision, json, created) "
+                       "VALUES (?, ?, ?, ?, ?)", row)
+
+    def latest_design(self, fingerprint: str, profile: str, precision: str) -> dict | None:
+        """The most recently recorded design of runs of (fingerprint, profile, precision), or None."""
+        with self._guard():
+            row = self._db.execute("SELECT json FROM designs WHERE fingerprint = ? AND profile = ? AND precision = ? "
+                                   "ORDER BY created DESC, rowid DESC LIMIT 1", (fingerprint, profile, precision)
+                                   ).fetchone()
+        return None if row is None else json.loads(row[0])
 
     # --- train each identity once across processes ---------------------------------------------------------
 
@@ -257,6 +280,7 @@ class Store:
                 version = FORMAT_VERSION
             if version == FORMAT_VERSION:
                 _add_progress_column(db)
+                db.execute(_DESIGNS)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
