@@ -124,7 +124,8 @@ class Controller:
 
     def _steps(self, meta, runs, judgements, missing, dataset):
         options, report_dir = self.options, self.report_dir()
-        yield lambda: steps.write_session_files(report_dir, meta, runs, judgements, missing, self.results_json(judgements))
+        yield lambda: steps.write_session_files(report_dir, meta, runs, judgements, missing, self.results_json(judgements),
+                                                self.reused)
         if options.gate and not options.update_references:  # updating writes the file instead of gating on it
             yield lambda: steps.apply_gate(options.gate, meta, runs, judgements)
         if options.update_references:

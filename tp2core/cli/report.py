@@ -45,6 +45,7 @@ def register(subparsers) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     from ..output.report import write_report
+    from ..output.tidy import write_tidy
     from ..session import Options, store_root
 
     root = Path(store_root(Options(store=args.store)))
@@ -65,6 +66,7 @@ def run_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else root / "report"
     paths = write_report(meta=meta, runs=selected, judgements=judgements, out_dir=out, dataset=dataset,
                          notes=notes)
+    paths += write_tidy(out, selected, judgements)  # runs/comparisons .csv/.json(/.parquet), as a session writes
     pngs = [p for p in paths if p.suffix == ".png"]
     print(f"tp2 report: {len(selected)} runs, {len(judgements)} claims, {len(pngs)} figures → {out}/")
     for p in paths:
