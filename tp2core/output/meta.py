@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from ..provenance import provenance
+
 
 @dataclass(frozen=True)
 class SessionMeta:
@@ -19,6 +21,8 @@ class SessionMeta:
     precision: str
     environment: dict = field(default_factory=dict)  # a run's environment fingerprint; {} until a run is known
     adaptive_seeds: dict | None = None  # --tp2-max-seeds: {"first", "step", "max_seeds", "looks"}; None = fixed
+    # the process that built these facts: {"commit", "dirty" (git checkout only), "distributions": {name: version}}
+    provenance: dict = field(default_factory=provenance)
 
     @classmethod
     def of_session(cls, dataset, profile: str, seeds: list[int], precision: str, design=None) -> "SessionMeta":

@@ -83,6 +83,12 @@ def attribution(judgements: list) -> list[dict]:
 
 def markdown(meta: dict, runs: list, judgements: list, missing: list[str]) -> str:
     """tables.md: the session document (output.document) in Markdown, every column."""
+    from dataclasses import replace
+
+    from .document import provenance_section
     from .html import render_markdown
 
-    return render_markdown(blocks(session_document(meta, runs, judgements, missing)))
+    document = session_document(meta, runs, judgements, missing)
+    if section := provenance_section(meta):
+        document = replace(document, sections=document.sections + (section,))
+    return render_markdown(blocks(document))
