@@ -330,10 +330,10 @@ class ControllerHooks:
             self.controller.add_meta(config.stash[SESSION_KEY].meta())
         except Tp2Error as exc:
             raise pytest.UsageError(str(exc)) from None
-        meta = self.controller.meta
-        return [f"tp2 dataset: {meta['dataset_label']}", f"tp2 dataset source: {meta['dataset_source']}",
-                f"tp2 profile: {meta['profile']}; seeds per variant: {meta['seeds']}; store: "
-                f"{store_root(self.controller.options)}"]
+        from .output.terminal import pytest_header
+
+        return pytest_header(self.controller.meta, store_root(self.controller.options),
+                             verbose=config.get_verbosity() > 0, width=_table_layout(config)["width"])
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.controller.expect(item.nodeid for item in session.items)

@@ -21,6 +21,7 @@ class SessionMeta:
     precision: str
     environment: dict = field(default_factory=dict)  # a run's environment fingerprint; {} until a run is known
     adaptive_seeds: dict | None = None  # --tp2-max-seeds: {"first", "step", "max_seeds", "looks"}; None = fixed
+    dataset_searched: list[str] = field(default_factory=list)  # Dataset.searched: where `auto` looked for CIFAR-100
     # the process that built these facts: {"commit", "dirty" (git checkout only), "distributions": {name: version}}
     provenance: dict = field(default_factory=provenance)
 
@@ -29,7 +30,8 @@ class SessionMeta:
         """A session's facts: its loaded Dataset, profile name, seeds (of the first stage), precision and the
         adaptive-seed design (claims.sequential.SequentialDesign) if any."""
         return cls(dataset.name, dataset.label, dataset.source, dataset.fingerprint, dataset.simulated, profile,
-                   len(seeds), list(seeds), precision, adaptive_seeds=design and design.to_dict())
+                   len(seeds), list(seeds), precision, adaptive_seeds=design and design.to_dict(),
+                   dataset_searched=list(getattr(dataset, "searched", ())))
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -37,6 +39,8 @@ class SessionMeta:
             del data["environment"]
         if data["adaptive_seeds"] is None:  # fixed seeds: the document as before adaptive seeds existed
             del data["adaptive_seeds"]
+        if not data["dataset_searched"]:  # a dataset found or asked for: nothing was searched in vain
+            del data["dataset_searched"]
         return data
 
 
