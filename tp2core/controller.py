@@ -130,5 +130,7 @@ class Controller:
             yield lambda: steps.apply_gate(options.gate, meta, runs, judgements)
         if options.update_references:
             yield lambda: steps.write_reference(options.gate, meta, runs, judgements, missing)
+        if options.tensorboard:
+            yield lambda: steps.write_tensorboard(options.tensorboard, runs)
         if options.report_dir:  # figures cost seconds: only when a report directory was asked for
             yield lambda: steps.write_figures(report_dir, meta, runs, judgements, dataset)

@@ -72,6 +72,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "every missing run as Ray tasks before the tests (needs `pip install 'tp2[ray]'`)")
     group.addoption("--tp2-ray-address", default=None, metavar="ADDR",
                     help="Ray cluster HOST:PORT for --tp2-executor ray (default: RAY_ADDRESS, else a local Ray)")
+    group.addoption("--tp2-tensorboard", default=None, metavar="DIR",
+                    help="write every run's per-epoch loss/accuracy and its variant's factors (HParams) as "
+                         "TensorBoard event files under DIR, reused runs too: `tensorboard --logdir DIR` "
+                         "(needs `pip install 'tp2[tensorboard]'`)")
     group.addoption("--tp2-update-references", action="store_true", default=False,
                     help="rewrite references/<dataset>-<profile>.json (or --tp2-gate FILE) from this session")
     group.addoption("--tp2-strict", action="store_true", default=False,
@@ -101,6 +105,7 @@ def _options(config: pytest.Config) -> Options:
         executor=config.getoption("tp2_executor"),
         ray_address=config.getoption("tp2_ray_address"),
         threads=training_threads(),
+        tensorboard=config.getoption("tp2_tensorboard"),
         max_seeds=config.getoption("tp2_max_seeds"),  # TP2_THREADS, read here once: every training process uses the same count
     )
 

@@ -64,6 +64,15 @@ def write_reference(path: str | None, meta: dict, runs: list, judgements: list, 
     return [f"tp2: reference written to {target}"], False
 
 
+def write_tensorboard(directory: str, runs: list) -> Step:
+    """--tp2-tensorboard DIR: every run's event files (output.tensorboard); the ones already there are kept."""
+    from .tensorboard import write_tensorboard as write
+
+    written = write(directory, runs)
+    return [f"tp2: TensorBoard: {len(written)} runs written to {directory}/ (the others were there already); "
+            f"view with `tensorboard --logdir {directory}`"], False
+
+
 def write_figures(report_dir: Path, meta: dict, runs: list, judgements: list, dataset=None) -> Step:
     from .report import write_report
 
