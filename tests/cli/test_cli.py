@@ -84,3 +84,24 @@ def test_runs_format_csv_and_parquet_round_trip_into_pandas(tmp_path):
     parquet = pd.read_parquet(tmp_path / "r.parquet")
     assert list(parquet["identity"]) == list(frame["identity"])
     assert list(parquet["val_accuracy"]) == pytest.approx(list(frame["val_accuracy"]))
+
+
+def test_report_writes_tensorboard_and_tidy_files_from_the_store(tmp_path):
+    """`tp2 report --tensorboard`: event files of every stored run under <out>/tensorboard, and the tidy
+    runs/comparisons files beside the report."""
+    pytest.importorskip("tensorboard", reason="the tensorboard extra is not installed")
+    from runs_factory import make_run
+
+    from tp2core.output.tensorboard import run_dir
+    from tp2core.store.database import Store
+
+    runs = [make_run("model0", seed, 0.2 + seed / 100) for seed in range(2)]
+    with Store(tmp_path / "store") as store:
+        for run in runs:
+            store.put(run)
+    out = subprocess.run([sys.executable, "-m", "tp2core.cli", "report", "--store", str(tmp_path / "store"),
+                          "--out", str(tmp_path / "out"), "--tensorboard"], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert all(run_dir(tmp_path / "out" / "tensorboard", run).is_dir() for run in runs)
+    assert (tmp_path / "out" / "runs.csv").read_text().count("\n") == 1 + len(runs)
