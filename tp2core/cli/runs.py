@@ -105,7 +105,8 @@ def run_line(result, reused: bool, wall_seconds: float) -> str:
 def runs_command(args: argparse.Namespace) -> int:
     root = store_root(args.store)
     if not Path(root).is_dir():
-        print(f"no results store at {root}/ yet; `tp2 run model0 --profile smoke` trains a first run.")
+        print(f"no results store at {root}/ yet; `tp2 run model0 --profile smoke` trains a first run.",
+              file=sys.stderr if args.format else sys.stdout)  # an export's stdout stays data
         return 0
     from ..store.database import Store
 
