@@ -124,10 +124,13 @@ class Controller:
 
     def _steps(self, meta, runs, judgements, missing, dataset):
         options, report_dir = self.options, self.report_dir()
-        yield lambda: steps.write_session_files(report_dir, meta, runs, judgements, missing, self.results_json(judgements))
+        yield lambda: steps.write_session_files(report_dir, meta, runs, judgements, missing, self.results_json(judgements),
+                                                self.reused)
         if options.gate and not options.update_references:  # updating writes the file instead of gating on it
             yield lambda: steps.apply_gate(options.gate, meta, runs, judgements)
         if options.update_references:
             yield lambda: steps.write_reference(options.gate, meta, runs, judgements, missing)
+        if options.tensorboard:
+            yield lambda: steps.write_tensorboard(options.tensorboard, runs)
         if options.report_dir:  # figures cost seconds: only when a report directory was asked for
             yield lambda: steps.write_figures(report_dir, meta, runs, judgements, dataset)

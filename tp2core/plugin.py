@@ -2,8 +2,9 @@
 
 Thin on purpose (Hypothesis's plugin, pytest-benchmark's ``plugin.py``): nothing heavy is imported at import
 time; ``session.Tp2Session`` trains and judges, ``controller.Controller`` gathers and ends the session. Per-run
-results and judgements ride to the xdist controller on each test report's ``user_properties`` under the keys
-below — the same path serves ``-n 0`` and ``-n auto``.
+results and judgements ride to the xdist controller on each call report's ``tp2_transport`` attribute under the keys
+below (a report's extra attributes travel through xdist's report serialisation) — the same path serves ``-n 0``
+and ``-n auto``. ``user_properties`` carry only what a JUnit consumer reads (tp2core.output.junit).
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ import pytest
 
 from .errors import Tp2Error
 from .executor import executor_names
+from .output import junit
 from .session import Options, Tp2Session, store_root
 
 SESSION_KEY = pytest.StashKey[Tp2Session]()
 
-# user_properties transport keys: worker → controller
+# transport keys: worker → controller, as [key, value] pairs on the call report's TRANSPORT_ATTR (never on
+# user_properties, which pytest's junitxml writes as <property> elements)
+TRANSPORT_ATTR = "tp2_transport"
+TRANSPORT = pytest.StashKey[list]()  # the item's pairs until its call report is made
 RUN_KEY = "tp2_run"
 JUDGEMENT_KEY = "tp2_judgement"
 META_KEY = "tp2_meta"
@@ -67,6 +72,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "every missing run as Ray tasks before the tests (needs `pip install 'tp2[ray]'`)")
     group.addoption("--tp2-ray-address", default=None, metavar="ADDR",
                     help="Ray cluster HOST:PORT for --tp2-executor ray (default: RAY_ADDRESS, else a local Ray)")
+    group.addoption("--tp2-tensorboard", default=None, metavar="DIR",
+                    help="write every run's per-epoch loss/accuracy and its variant's factors (HParams) as "
+                         "TensorBoard event files under DIR, reused runs too: `tensorboard --logdir DIR` "
+                         "(needs `pip install 'tp2[tensorboard]'`)")
     group.addoption("--tp2-update-references", action="store_true", default=False,
                     help="rewrite references/<dataset>-<profile>.json (or --tp2-gate FILE) from this session")
     group.addoption("--tp2-strict", action="store_true", default=False,
@@ -96,6 +105,7 @@ def _options(config: pytest.Config) -> Options:
         executor=config.getoption("tp2_executor"),
         ray_address=config.getoption("tp2_ray_address"),
         threads=training_threads(),
+        tensorboard=config.getoption("tp2_tensorboard"),
         max_seeds=config.getoption("tp2_max_seeds"),  # TP2_THREADS, read here once: every training process uses the same count
     )
 
@@ -219,14 +229,29 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
     verbose word."""
     if report.when != "call":
         return None
-    if report.skipped and any(k == NOT_JUDGED_KEY for k, _ in report.user_properties):
+    pairs = transport(report)
+    if report.skipped and any(k == NOT_JUDGED_KEY for k, _ in pairs):
         return NOT_JUDGED
-    verdict = next((v["verdict"] for k, v in report.user_properties if k == JUDGEMENT_KEY), None)
+    verdict = next((v["verdict"] for k, v in pairs if k == JUDGEMENT_KEY), None)
     if verdict not in OUTCOMES:
         return None
     if report.failed:
         return "failed", "F", f"FAILED ({OUTCOMES[verdict][2]})"
-    return OUTCOMES[verdict] if report.passed else None
+    return OUTCOMES[verdict]  # passed, or skipped (inconclusive / not judged: JUnit's skipped, tp2core.output.junit)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """The call report carries the item's transport pairs (to the controller, through xdist)."""
+    report = yield
+    if call.when == "call":
+        setattr(report, TRANSPORT_ATTR, [[k, v] for k, v in item.stash.get(TRANSPORT, [])])
+    return report
+
+
+def transport(report) -> list:
+    """A report's transport pairs ([] for setup/teardown and non-tp2 tests)."""
+    return getattr(report, TRANSPORT_ATTR, None) or []
 
 
 # --- the fixture -----------------------------------------------------------------------------------------------
@@ -242,7 +267,12 @@ class Tp2Fixture:
         self.node = node
 
     def _record(self, key: str, value) -> None:
-        self.node.user_properties.append((key, value))
+        """A transport pair for the controller (never written to JUnit XML)."""
+        self.node.stash.setdefault(TRANSPORT, []).append((key, value))
+
+    def _show(self, properties: list[tuple[str, str]]) -> None:
+        """Named properties a JUnit consumer reads (pytest's junitxml writes user_properties)."""
+        self.node.user_properties.extend(properties)
 
     def ensure_trained(self, cell: tuple[str, int]) -> None:
         """Train (or reuse) one (variant, seed). A failed run fails this test with the failure text."""
@@ -250,25 +280,32 @@ class Tp2Fixture:
         self._record(META_KEY, self.session.meta())
         result, reused = self.session.run(variant, seed)
         self._record(RUN_KEY, {"result": result.to_dict(), "reused": reused})
+        self._show(junit.run_properties(result, reused))
         if not result.ok:
             pytest.fail(f"{variant} seed {seed} failed: {result.failure}", pytrace=False)
 
     def assert_holds(self, claim) -> None:
         """Judge `claim` over the session's seeds. Its verdict is the test's outcome category; the test fails
-        when ``Tp2Session.failure`` says so (the outcome rules: refuted on real data, strict, the gate)."""
+        when ``Tp2Session.failure`` says so (the outcome rules: refuted on real data, strict, the gate), and is
+        skipped — for JUnit consumers — when inconclusive or not judged (its summary category says which)."""
+        from .claims.stats import INCONCLUSIVE, NOT_JUDGED as NOT_JUDGED_VERDICT
         from .recipe.plan import judged_at
 
         judged, reason = judged_at(claim, self.session.profile)
         if not judged:
             self._record(NOT_JUDGED_KEY, {"claim": claim.name, "reason": reason})
+            self._show(junit.not_judged_properties(reason, self.session.meta()["dataset"], self.session.profile.name))
             pytest.skip(f"{claim.name}: {reason}")
         self._record(META_KEY, self.session.meta())
         judgement, runs = self.session.judge(claim)
         for result, reused in runs:
             self._record(RUN_KEY, {"result": result.to_dict(), "reused": reused})
         self._record(JUDGEMENT_KEY, judgement.to_dict())
+        self._show(junit.claim_properties(judgement))
         if problem := self.session.failure(judgement):
             pytest.fail(problem, pytrace=False)
+        if judgement.verdict in (INCONCLUSIVE, NOT_JUDGED_VERDICT):
+            pytest.skip(f"{judgement.verdict}: {judgement.sentence}")
 
 
 def _table_layout(config: pytest.Config) -> dict:
@@ -298,10 +335,10 @@ class ControllerHooks:
             self.controller.add_meta(config.stash[SESSION_KEY].meta())
         except Tp2Error as exc:
             raise pytest.UsageError(str(exc)) from None
-        meta = self.controller.meta
-        return [f"tp2 dataset: {meta['dataset_label']}", f"tp2 dataset source: {meta['dataset_source']}",
-                f"tp2 profile: {meta['profile']}; seeds per variant: {meta['seeds']}; store: "
-                f"{store_root(self.controller.options)}"]
+        from .output.terminal import pytest_header
+
+        return pytest_header(self.controller.meta, store_root(self.controller.options),
+                             verbose=config.get_verbosity() > 0, width=_table_layout(config)["width"])
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.controller.expect(item.nodeid for item in session.items)
@@ -339,7 +376,7 @@ class ControllerHooks:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         from .training.runs import RunResult
 
-        for key, value in report.user_properties:
+        for key, value in transport(report):
             if key == META_KEY:
                 self.controller.add_meta(value)
             elif key == RUN_KEY:

@@ -27,6 +27,11 @@ def check(options, *, suite: bool = True) -> None:
     check_max_seeds(options)
     if options.report_dir:
         _writable(options.report_dir, "--tp2-report", Path(options.report_dir))
+    if options.tensorboard:
+        from .output.tensorboard import require_tensorboard
+
+        require_tensorboard("--tp2-tensorboard")
+        _writable(options.tensorboard, "--tp2-tensorboard", Path(options.tensorboard))
     if not suite:
         return
     check_dataset(options.dataset, options.data_path)

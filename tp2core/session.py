@@ -36,6 +36,7 @@ class Options:
     ray_address: str | None = None  # Ray cluster HOST:PORT; None = RAY_ADDRESS, else a local Ray instance
     threads: int = 1  # intra-op threads of every run (part of its identity): TP2_THREADS, read where options are read
     max_seeds: int | None = None  # --tp2-max-seeds: adaptive seeds up to this many per variant; None = fixed seeds
+    tensorboard: str | None = None  # --tp2-tensorboard DIR: TensorBoard event files of every run; None = none
 
     def __post_init__(self) -> None:
         if self.seeds is not None and (

@@ -55,3 +55,53 @@ def test_report_from_a_store_applies_the_learning_guard(tmp_path, model3_accs, g
     report = (tmp_path / "out" / "report.md").read_text()
     assert ("model3 did not learn at this scale (2.77%, chance 1%" in report) == guard_fires
     assert ("not judged: model3 did not learn" in report) == guard_fires
+
+
+def test_runs_format_csv_and_parquet_round_trip_into_pandas(tmp_path):
+    """`tp2 runs --format csv` prints one row per stored run; `--format parquet --out FILE` writes the same rows;
+    parquet without --out is a one-line error naming --out."""
+    pd = pytest.importorskip("pandas")
+    import io
+
+    from runs_factory import make_run
+
+    from tp2core.store.database import Store
+
+    with Store(tmp_path / "store") as store:
+        for seed in range(3):
+            store.put(make_run("model0", seed, 0.2 + seed / 100))
+    base = [sys.executable, "-m", "tp2core.cli", "runs", "--store", str(tmp_path / "store")]
+    out = subprocess.run(base + ["--format", "csv"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    frame = pd.read_csv(io.StringIO(out.stdout))
+    assert sorted(frame["seed"]) == [0, 1, 2] and set(frame["variant"]) == {"model0"}
+    refused = subprocess.run(base + ["--format", "parquet"], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and refused.stderr.startswith("tp2: error: '--out' must be a file")
+    pytest.importorskip("pyarrow")
+    wrote = subprocess.run(base + ["--format", "parquet", "--out", str(tmp_path / "r.parquet")],
+                           capture_output=True, text=True, timeout=120)
+    assert wrote.returncode == 0, wrote.stderr
+    parquet = pd.read_parquet(tmp_path / "r.parquet")
+    assert list(parquet["identity"]) == list(frame["identity"])
+    assert list(parquet["val_accuracy"]) == pytest.approx(list(frame["val_accuracy"]))
+
+
+def test_report_writes_tensorboard_and_tidy_files_from_the_store(tmp_path):
+    """`tp2 report --tensorboard`: event files of every stored run under <out>/tensorboard, and the tidy
+    runs/comparisons files beside the report."""
+    pytest.importorskip("tensorboard", reason="the tensorboard extra is not installed")
+    from runs_factory import make_run
+
+    from tp2core.output.tensorboard import run_dir
+    from tp2core.store.database import Store
+
+    runs = [make_run("model0", seed, 0.2 + seed / 100) for seed in range(2)]
+    with Store(tmp_path / "store") as store:
+        for run in runs:
+            store.put(run)
+    out = subprocess.run([sys.executable, "-m", "tp2core.cli", "report", "--store", str(tmp_path / "store"),
+                          "--out", str(tmp_path / "out"), "--tensorboard"], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert all(run_dir(tmp_path / "out" / "tensorboard", run).is_dir() for run in runs)
+    assert (tmp_path / "out" / "runs.csv").read_text().count("\n") == 1 + len(runs)

@@ -115,10 +115,13 @@ class TestSpecs:
         assert ds.name.startswith("archive-") and str(path) in ds.source
 
     def test_auto_falls_back_to_simulated_and_says_why(self, small_simulated, tmp_path):
-        """auto with no archive and no network uses simulated data; source lists places and the reason."""
+        """auto with no archive and no network uses simulated data; the source counts the places searched and says
+        why, ``searched`` lists the places (the pytest header shows them under -v)."""
         ds = load_dataset("auto")
-        assert ds.simulated and ds.name == "simulated" and ds.source.startswith("simulated: no CIFAR-100 archive in")
-        assert str(tmp_path / "keras" / "datasets") in ds.source and "offline" in ds.source
+        assert ds.simulated and ds.name == "simulated"
+        assert ds.source.startswith(f"simulated: no CIFAR-100 archive in the {len(ds.searched)} places searched")
+        assert all(str(tmp_path / "keras" / "datasets") in place for place in ds.searched) and ds.searched
+        assert "offline" in ds.source and str(tmp_path / "keras") not in ds.source
 
     def test_simulated_spec_generated_once(self, small_simulated, tmp_path):
         """'simulated' generates its archive once under the cache dir and prepares it once."""

@@ -90,3 +90,37 @@ def test_session_end_tables_fit_the_width(tmp_path):
         c.add_judgement(j.to_dict())
     lines = "\n".join(c.finish(width=80).lines).splitlines()
     assert "Claims:" in lines and max(len(line) for line in lines if not line.startswith("tp2:")) <= 80
+
+
+class TestPytestHeader:
+    """The tp2 lines of the pytest header: the dataset source ≤ 2 terminal lines, the whole ≤ 10 at 80 columns;
+    -v prints the source in full and every place searched."""
+
+    SEARCHED = [f"/root/.keras/datasets/cifar-100-python-layout-{i} (Keras 3.{i} archive)" for i in range(8)]
+    META = {"dataset_label": "simulated (SIMULATED CIFAR-format data, not CIFAR-100; fp 02d67a2ead5b)",
+            "dataset_source": "simulated: no CIFAR-100 archive in the 8 places searched; download skipped (offline: "
+                              "www.cs.toronto.edu is not reachable); tp2-generated CIFAR-format data (generator v2, "
+                              "seed 0, 500/100 per class) at /root/.cache/tp2/simulated/v2-seed0-500x100/"
+                              "cifar-100-python.tar.gz",
+            "dataset_searched": SEARCHED, "profile": "smoke", "seeds": 2}
+
+    @staticmethod
+    def terminal_lines(lines: list[str], width: int = 80) -> int:
+        return sum(max(1, -(-len(line) // width)) for line in lines)
+
+    def test_fits_ten_lines_at_80_columns_with_the_source_in_two(self):
+        from tp2core.output.terminal import pytest_header
+
+        lines = pytest_header(self.META, "/work/project/.tp2", width=80)
+        source = next(line for line in lines if line.startswith("tp2 dataset source:"))
+        assert self.terminal_lines([source]) <= 2 and source.endswith("… (-v: in full)")
+        assert self.terminal_lines(lines) <= 10
+        assert not any(place in "\n".join(lines) for place in self.SEARCHED)
+
+    def test_verbose_lists_every_place_searched_and_the_whole_source(self):
+        from tp2core.output.terminal import pytest_header
+
+        lines = pytest_header(self.META, "/work/project/.tp2", verbose=True, width=80)
+        assert f"tp2 dataset source: {self.META['dataset_source']}" in lines
+        assert [line for line in lines if line.startswith("tp2 searched: ")] == \
+            [f"tp2 searched: {place}" for place in self.SEARCHED]

@@ -5,12 +5,17 @@ from __future__ import annotations
 import pytest
 from runs_factory import make_run, meta
 
-from tp2core.plugin import META_KEY, RUN_KEY, Tp2Fixture
+from tp2core.plugin import META_KEY, RUN_KEY, TRANSPORT, Tp2Fixture
 
 
 class _Node:
     def __init__(self) -> None:
         self.user_properties: list[tuple[str, object]] = []
+        self.stash = pytest.Stash()
+
+    @property
+    def pairs(self) -> list:
+        return self.stash.get(TRANSPORT, [])
 
 
 class _Session:
@@ -28,8 +33,10 @@ def test_a_trained_cell_attaches_meta_and_its_run():
     node = _Node()
     run = make_run("model0", 1)
     Tp2Fixture(_Session(run), node).ensure_trained(("model0", 1))
-    assert [key for key, _ in node.user_properties] == [META_KEY, RUN_KEY]
-    assert node.user_properties[1][1] == {"result": run.to_dict(), "reused": True}
+    assert [key for key, _ in node.pairs] == [META_KEY, RUN_KEY]
+    assert node.pairs[1][1] == {"result": run.to_dict(), "reused": True}
+    assert not {key for key, _ in node.user_properties} & {META_KEY, RUN_KEY}  # JUnit XML never sees transport
+    assert ("val_accuracy", f"{run.val_accuracy:.4f}") in node.user_properties
 
 
 def test_a_failed_run_fails_its_cell_with_the_failure_text_and_is_still_attached():
@@ -37,7 +44,7 @@ def test_a_failed_run_fails_its_cell_with_the_failure_text_and_is_still_attached
     run = make_run("model0", 0, status="failed", failure="non-finite loss (nan) at epoch 1, batch 3 (1-based)")
     with pytest.raises(pytest.fail.Exception, match=r"^model0 seed 0 failed: non-finite loss"):
         Tp2Fixture(_Session(run), node).ensure_trained(("model0", 0))
-    assert node.user_properties[-1][0] == RUN_KEY
+    assert node.pairs[-1][0] == RUN_KEY
 
 
 def test_a_claim_whose_ratios_the_profile_breaks_is_not_judged():
@@ -69,6 +76,6 @@ def test_a_not_judged_claim_reaches_the_controller_and_is_not_missing(tmp_path):
     controller.expect(["benchmarks/test_ablation.py::test_claim[more-data-not-more-steps]"])
     record = {"claim": "more-data-not-more-steps", "reason": "not judged at this scale: model4-e2000 …"}
     ControllerHooks(None, controller).pytest_runtest_logreport(
-        SimpleNamespace(user_properties=[(NOT_JUDGED_KEY, record)]))
+        SimpleNamespace(tp2_transport=[[NOT_JUDGED_KEY, record]]))
     assert controller.missing() == []
     assert json.loads(controller.results_json([]))["not_judged"] == [record]

@@ -115,3 +115,47 @@ def test_gate_passes_iff_verdict_matches_the_reference(claims, pytester):
     assert _counts(result) == {"failed": 1, "supported": 1, "refuted": 1, "inconclusive": 1, "not judged": 1}, \
         _summary(result)
     result.stdout.fnmatch_lines(["*claim supported-b: verdict flipped from refuted to supported.*"])
+
+
+TRANSPORT_NAMES = {"tp2_meta", "tp2_run", "tp2_judgement", "tp2_not_judged"}
+
+
+def _properties(case) -> list:
+    """A junitparser TestCase's <property> elements (junitparser 5 has no TestCase.properties())."""
+    from junitparser import Properties
+
+    return [prop for props in case.iterchildren(Properties) for prop in props]
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["n0", "xdist"])
+def test_junit_xml_counts_the_categories_apart_with_the_verdict_as_a_property(claims, pytester, workers):
+    """Read by junitparser (not tp2's code): supported and refuted on simulated data pass, inconclusive and not
+    judged are skipped with the verdict as the message; every claim has its verdict property; the counts per
+    verdict equal pytest's summary line; no transport key reaches the XML."""
+    from junitparser import JUnitXml, Skipped
+
+    xml_path = pytester.path / "junit.xml"
+    result = claims("--junitxml", str(xml_path), *workers)
+    assert result.ret == 0, result.stdout.str()
+    cases = [case for suite in JUnitXml.fromfile(str(xml_path)) for case in suite]
+    verdict = {case.name: next(p.value for p in _properties(case) if p.name == "verdict") for case in cases}
+    counts = {v: list(verdict.values()).count(v) for v in set(verdict.values())}
+    assert counts == _counts(result), (counts, _summary(result))
+    skipped = {case.name: case.result[0].message for case in cases if case.result and isinstance(case.result[0], Skipped)}
+    assert set(skipped) == {"test_claim[inconclusive-d]", "test_claim[notjudged-e]"}
+    assert skipped["test_claim[inconclusive-d]"].startswith("inconclusive: inconclusive-d: measured X")
+    passed = {case.name for case in cases if case.is_passed}
+    assert passed == {"test_claim[supported-a]", "test_claim[supported-b]", "test_claim[refuted-c]"}
+    assert not {p.name for case in cases for p in _properties(case)} & TRANSPORT_NAMES
+
+
+def test_junit_xml_real_data_refuted_is_a_failure(claims, pytester):
+    """On real data the refuted claim fails the run: a JUnit failure, its sentence as the message."""
+    from junitparser import Failure, JUnitXml
+
+    xml_path = pytester.path / "junit.xml"
+    claims("--junitxml", str(xml_path), simulated=False)
+    failures = [case for suite in JUnitXml.fromfile(str(xml_path)) for case in suite
+                if case.result and isinstance(case.result[0], Failure)]
+    assert [case.name for case in failures] == ["test_claim[refuted-c]"]
+    assert "refuted-c: measured X" in failures[0].result[0].message

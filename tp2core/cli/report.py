@@ -43,13 +43,21 @@ def register(subparsers) -> None:
     p.add_argument("--seeds", default=None, type=int, metavar="N",
                    help="override the recorded design: N fixed seeds per variant, or the first look's seeds with "
                         "--max-seeds (pytest --tp2-seeds; default: the design the session recorded)")
+    p.add_argument("--tensorboard", nargs="?", const="", default=None, metavar="DIR",
+                   help="also write TensorBoard event files of the reported runs (scalars per epoch, HParams) to "
+                        "DIR (default <out>/tensorboard; needs pip install 'tp2[tensorboard]')")
     p.set_defaults(handler=run_report)
 
 
 def run_report(args: argparse.Namespace) -> int:
     from ..output.report import write_report
+    from ..output.tidy import write_tidy
     from ..session import Options, store_root
 
+    if args.tensorboard is not None:  # before any work: the package is named in the error
+        from ..output.tensorboard import require_tensorboard
+
+        require_tensorboard("--tensorboard")
     root = Path(store_root(Options(store=args.store)))
     runs = load_runs(root)
     dataset = None
@@ -70,6 +78,13 @@ def run_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else root / "report"
     paths = write_report(meta=meta, runs=selected, judgements=judgements, out_dir=out, dataset=dataset,
                          notes=notes)
+    paths += write_tidy(out, selected, judgements)  # runs/comparisons .csv/.json(/.parquet), as a session writes
+    if args.tensorboard is not None:
+        from ..output.tensorboard import write_tensorboard
+
+        logdir = Path(args.tensorboard) if args.tensorboard else out / "tensorboard"
+        write_tensorboard(logdir, selected)
+        paths.append(logdir)
     pngs = [p for p in paths if p.suffix == ".png"]
     print(f"tp2 report: {len(selected)} runs, {len(judgements)} claims, {len(pngs)} figures → {out}/")
     for p in paths:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from ..executor import executor_names
+from ..output.tidy import FORMATS
 from ..training.precision import PRECISIONS
 from ..recipe.variants import PROFILES, VARIANTS
 
@@ -32,6 +33,11 @@ def register(subparsers) -> None:
 
     runs = subparsers.add_parser("runs", help="list the runs in the results store")
     runs.add_argument("--store", help="results store directory (default: env TP2_STORE or .tp2)")
+    runs.add_argument("--format", default=None, choices=FORMATS,
+                      help="one tidy row per run (variant factors, seed, dataset, profile, metrics, seconds, "
+                           "resumed, environment) instead of the table: csv / json to stdout or --out, parquet to "
+                           "--out (pip install 'tp2[parquet]')")
+    runs.add_argument("--out", default=None, metavar="FILE", help="write the --format export here")
     runs.set_defaults(handler=runs_command)
 
 
@@ -99,16 +105,40 @@ def run_line(result, reused: bool, wall_seconds: float) -> str:
 def runs_command(args: argparse.Namespace) -> int:
     root = store_root(args.store)
     if not Path(root).is_dir():
-        print(f"no results store at {root}/ yet; `tp2 run model0 --profile smoke` trains a first run.")
+        print(f"no results store at {root}/ yet; `tp2 run model0 --profile smoke` trains a first run.",
+              file=sys.stderr if args.format else sys.stdout)  # an export's stdout stays data
         return 0
     from ..store.database import Store
 
     runs = Store(root).all()
+    if args.format:
+        return export_runs(runs, args.format, args.out)
     if not runs:
         print(f"the results store {root}/ holds no runs.")
         return 0
     print(runs_table(runs))
     print(f"{len(runs)} runs in {root}/")
+    return 0
+
+
+def export_runs(runs, fmt: str, out: str | None) -> int:
+    """``tp2 runs --format``: the store's runs as tidy rows (output.tidy), to stdout or ``out``."""
+    from ..errors import require
+    from ..output import tidy
+
+    rows = tidy.run_rows(sorted(runs, key=lambda r: (r.spec.dataset_name, r.spec.profile, r.spec.variant.name,
+                                                      r.spec.seed)))
+    require(fmt != "parquet" or out is not None, "--out", "a file for --format parquet (a binary format), e.g. "
+            "--out runs.parquet", out)
+    if fmt == "parquet":
+        tidy.to_parquet(rows, Path(out))
+    else:
+        text = tidy.to_csv(rows) if fmt == "csv" else tidy.to_json(rows) + "\n"
+        if out is None:
+            sys.stdout.write(text)
+            return 0
+        Path(out).write_text(text)
+    print(f"{len(rows)} runs written to {out}", file=sys.stderr)
     return 0
 
 

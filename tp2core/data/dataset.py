@@ -37,6 +37,8 @@ class Dataset:
     source: str = ""  # where it came from and why it was chosen, for table headers
     simulated: bool = False  # True for tp2's generated data: never presented as CIFAR-100
     coarse_label_names: list[str] = field(default_factory=list)
+    # `auto` fell back to simulated data: the CIFAR-100 locations looked at (the header lists them under -v)
+    searched: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:

@@ -88,8 +88,9 @@ def load_dataset(
     if isinstance(why, Path):
         return _load_path(why, cache, official=True, where="downloaded through Keras")
     places = "; ".join(searched)
-    if spec == "auto":
-        return _load_simulated(cache, f"no CIFAR-100 archive in [{places}]; {why}")
+    if spec == "auto":  # the places themselves: Dataset.searched (the pytest header lists them under -v)
+        ds = _load_simulated(cache, f"no CIFAR-100 archive in the {len(searched)} places searched; {why}")
+        return replace(ds, searched=tuple(searched))
     raise DataUnavailable(
         f"CIFAR-100 not found. Searched: {places}. {why}. Expected {cf.OFFICIAL_FILENAME}: "
         f"{cf.OFFICIAL_SIZE:,} bytes, MD5 {cf.OFFICIAL_MD5}, SHA-256 {cf.OFFICIAL_SHA256}. Fix: download "

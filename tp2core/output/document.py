@@ -108,6 +108,19 @@ SECTIONS: tuple[SectionBuilder, ...] = (variants_section, regime_section, claims
 IF_EMPTY = {"variants": "(none)"}  # the session files' placeholders: no runs, and the variant table reads "(none)"
 
 
+def provenance_section(meta: dict) -> Section | None:
+    """tables.md and the report (not the terminal): the commit and every installed distribution with its version
+    (meta["provenance"], tp2core.provenance); None when the meta has none (e.g. an older results.json)."""
+    prov = meta.get("provenance")
+    if not prov:
+        return None
+    from ..provenance import describe_code
+
+    dists = ", ".join(f"{name} {version}" for name, version in (prov.get("distributions") or {}).items())
+    return Section("provenance", "Provenance", (Paragraph(f"Code: {describe_code(prov)}."),
+                                                 Paragraph(f"Installed distributions: {dists or 'none recorded'}.")))
+
+
 def _table(rows: list[dict], essential: tuple[str, ...]) -> tuple[Block, ...]:
     return (Table(tuple(rows), essential),)
 

@@ -60,11 +60,29 @@ def _save(fig, path: Path, title: str, caption: str) -> FigureFile:
     return FigureFile(path, title, caption, width, height)
 
 
-def _colors(names: Sequence[str]) -> dict[str, str]:
-    """One fixed colour per variant (by catalogue position), so a variant looks the same in every figure."""
+# 20 colours told apart on screen and in print: matplotlib's tab10, then ten more distinct hues (the catalogue has
+# 17 variants, so every catalogue variant has a colour of its own); line styles cycle beside them, so a pair
+# (colour, style) stays unique for 80 variants and curves stay apart in greyscale too.
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf", "#000080", "#808000", "#00ff7f", "#ff1493", "#4b0082", "#a0522d", "#00bfff", "#b8860b",
+           "#2f4f4f", "#ff4500")
+LINE_STYLES = ("-", "--", "-.", ":")
+
+
+def styles(names: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """One fixed (colour, line style) per variant (by catalogue position), so a variant looks the same in every
+    figure and no two variants share a colour (up to ``len(PALETTE)``) or a (colour, style) pair."""
     order = list(VARIANTS) + sorted(n for n in names if n not in VARIANTS)
-    palette = [f"C{i}" for i in range(10)]
-    return {n: palette[order.index(n) % 10] for n in names}
+    out = {}
+    for n in names:
+        i = order.index(n)
+        out[n] = (PALETTE[i % len(PALETTE)], LINE_STYLES[(i + i // len(PALETTE)) % len(LINE_STYLES)])
+    return out
+
+
+def _colors(names: Sequence[str]) -> dict[str, str]:
+    """Each variant's colour of ``styles``."""
+    return {n: color for n, (color, _) in styles(names).items()}
 
 
 def mean_ci95(values: Sequence[float]) -> tuple[float, float, float]:
@@ -164,7 +182,7 @@ def learning_curves(path: Path, runs_by_variant: Mapping[str, list[RunResult]]) 
 
     fig = _figure(13.0, 5.5)
     axes = fig.subplots(1, 2, sharey=True)
-    colors = _colors(list(series))
+    colors, lines = _colors(list(series)), {n: style for n, (_, style) in styles(list(series)).items()}
     for ax, key, what in zip(axes, ("val_accuracy", "accuracy"), ("validation", "training")):
         for name, runs in series.items():
             curves = [100 * np.asarray(r.history.get(key) or [], dtype=float) for r in runs]
@@ -174,7 +192,7 @@ def learning_curves(path: Path, runs_by_variant: Mapping[str, list[RunResult]]) 
             stack = np.stack([c[:length] for c in curves])
             epochs = np.arange(1, length + 1)
             ax.plot(epochs, stack.mean(0), marker="o" if length < 15 else None, markersize=3, color=colors[name],
-                    label=f"{name} (n={len(runs)})")
+                    linestyle=lines[name], label=f"{name} (n={len(runs)})")
             if len(runs) > 1:
                 ax.fill_between(epochs, stack.min(0), stack.max(0), color=colors[name], alpha=0.18)
         ax.set_title(f"{what} accuracy per epoch")
@@ -200,7 +218,7 @@ def gradient_norms(path: Path, runs_by_variant: Mapping[str, list[RunResult]],
         return None
     fig = _figure(12.0, 5.2)
     axes = fig.subplots(1, 2, sharey=True)
-    colors = _colors(chosen)
+    colors, lines = _colors(chosen), {n: style for n, (_, style) in styles(chosen).items()}
     max_layers = 1
     for ax, when, what in zip(axes, ("init", "epoch1"), ("at initialisation", "after epoch 1")):
         for name in chosen:
@@ -214,7 +232,7 @@ def gradient_norms(path: Path, runs_by_variant: Mapping[str, list[RunResult]],
             for row in vals:
                 ax.scatter(x, row, s=14, color=colors[name], alpha=0.45)
             ax.plot(x, 10 ** np.nanmean(np.log10(vals), axis=0), marker="o", color=colors[name],
-                    label=f"{name}: {_variant_desc(name)} (n={len(runs)})")
+                    linestyle=lines[name], label=f"{name}: {_variant_desc(name)} (n={len(runs)})")
         ax.set_yscale("log")
         ax.set_title(f"gradient norm per layer, {what}")
         ax.set_xlabel("Dense layer, input side first (last = output layer)")

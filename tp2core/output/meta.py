@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from ..provenance import provenance
+
 
 @dataclass(frozen=True)
 class SessionMeta:
@@ -21,13 +23,17 @@ class SessionMeta:
     adaptive_seeds: dict | None = None  # --tp2-max-seeds: {"first", "step", "max_seeds", "looks"}; None = fixed
     design: dict | None = None  # what the verdicts were judged by (claims.design.Design.to_dict)
     design_note: str | None = None  # where the design came from when not the session itself (tp2 report)
+    dataset_searched: list[str] = field(default_factory=list)  # Dataset.searched: where `auto` looked for CIFAR-100
+    # the process that built these facts: {"commit", "dirty" (git checkout only), "distributions": {name: version}}
+    provenance: dict = field(default_factory=provenance)
 
     @classmethod
     def of_session(cls, dataset, profile: str, seeds: list[int], precision: str, design=None) -> "SessionMeta":
         """A session's facts: its loaded Dataset, profile name, seeds (of the first stage), precision and its
         design (claims.design.Design)."""
         return cls(dataset.name, dataset.label, dataset.source, dataset.fingerprint, dataset.simulated, profile,
-                   len(seeds), list(seeds), precision, **design_fields(design))
+                   len(seeds), list(seeds), precision, dataset_searched=list(getattr(dataset, "searched", ())),
+                   **design_fields(design))
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -36,6 +42,8 @@ class SessionMeta:
         for key in ("adaptive_seeds", "design", "design_note"):  # absent rather than null
             if data[key] is None:
                 del data[key]
+        if not data["dataset_searched"]:  # a dataset found or asked for: nothing was searched in vain
+            del data["dataset_searched"]
         return data
 
 

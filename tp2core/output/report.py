@@ -61,6 +61,8 @@ def write_report(*, meta: dict, runs: list[RunResult], judgements: list[dict], o
         sections.append(doc.Section(Path(filename).stem, heading,
                                     (doc.Figure(fig) if fig else doc.Paragraph(missing),)))
     sections.append(doc.Section("dataset", "The dataset", _dataset_section(meta, dataset, find_dataset, out)))
+    if provenance := doc.provenance_section(meta):
+        sections.append(provenance)
     document = replace(document, sections=tuple(sections))
 
     md_path, html_path = out / REPORT_MD, out / REPORT_HTML

@@ -1,7 +1,7 @@
 """The steps that end a claim-suite session, each a function of plain arguments returning (lines, failed).
 
 ``Controller.finish`` calls them in order: terminal tables, the session files (tables.md, results.json,
-benchmarks.json), the gate, the references, the figures report. No pytest import.
+benchmarks.json, the tidy runs/comparisons tables), the gate, the references, the figures report. No pytest import.
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ def terminal_tables(meta: dict, runs: list, judgements: list, width: int = 120, 
 
 
 def write_session_files(report_dir: Path, meta: dict, runs: list, judgements: list, missing: list[str],
-                        results_json: str) -> Step:
+                        results_json: str, reused: dict | None = None) -> Step:
+    """tables.md, results.json, benchmarks.json and the tidy exports (output.tidy; ``reused``: identity → bool)."""
     from .benchjson import benchmark_document
+    from .tidy import write_tidy
 
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
@@ -35,9 +37,12 @@ def write_session_files(report_dir: Path, meta: dict, runs: list, judgements: li
         atomic_write_text(report_dir / "results.json", results_json)
         if runs:
             atomic_write_text(report_dir / "benchmarks.json", json.dumps(benchmark_document(runs), indent=1))
+        tidy = write_tidy(report_dir, runs, judgements, reused)
     except OSError as exc:
         return [f"tp2: could not write the report to {report_dir}: {exc}; pass --tp2-report DIR."], True
-    return [f"tp2: tables and results written to {report_dir}/ (tables.md, results.json, benchmarks.json)"], False
+    kinds = "/".join(sorted({p.suffix[1:] for p in tidy}, key=("csv", "json", "parquet").index))
+    return [f"tp2: tables and results written to {report_dir}/ (tables.md, results.json, benchmarks.json, "
+            f"runs and comparisons as {kinds})"], False
 
 
 def apply_gate(reference_path: str, meta: dict, runs: list, judgements: list) -> Step:
@@ -59,6 +64,15 @@ def write_reference(path: str | None, meta: dict, runs: list, judgements: list, 
     return [f"tp2: reference written to {target}"], False
 
 
+def write_tensorboard(directory: str, runs: list) -> Step:
+    """--tp2-tensorboard DIR: every run's event files (output.tensorboard); the ones already there are kept."""
+    from .tensorboard import write_tensorboard as write
+
+    written = write(directory, runs)
+    return [f"tp2: TensorBoard: {len(written)} runs written to {directory}/ (the others were there already); "
+            f"view with `tensorboard --logdir {directory}`"], False
+
+
 def write_figures(report_dir: Path, meta: dict, runs: list, judgements: list, dataset=None) -> Step:
     from .report import write_report
 
@@ -78,6 +92,12 @@ def attribution(judgements: list) -> list[dict]:
 
 def markdown(meta: dict, runs: list, judgements: list, missing: list[str]) -> str:
     """tables.md: the session document (output.document) in Markdown, every column."""
+    from dataclasses import replace
+
+    from .document import provenance_section
     from .html import render_markdown
 
-    return render_markdown(blocks(session_document(meta, runs, judgements, missing)))
+    document = session_document(meta, runs, judgements, missing)
+    if section := provenance_section(meta):
+        document = replace(document, sections=document.sections + (section,))
+    return render_markdown(blocks(document))

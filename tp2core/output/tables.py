@@ -18,6 +18,7 @@ from ..data.dataset import SIMULATED_NOTE
 from ..training.precision import PRECISIONS, describe
 from ..training.runs import RunResult
 from ..recipe.variants import PROFILES, get_variant
+from ..provenance import describe_code
 
 
 def header_lines(meta: dict) -> list[str]:
@@ -41,6 +42,8 @@ def header_lines(meta: dict) -> list[str]:
     ]
     if meta.get("design_note"):
         lines.append(f"design: {meta['design_note']}")
+    if meta.get("provenance"):  # SessionMeta.provenance; the distributions themselves: the Provenance section
+        lines.append(f"code: {describe_code(meta['provenance'])}")
     if meta.get("simulated"):
         lines[:0] = [SIMULATED_NOTE, "verdicts on simulated data are the proxy's, not the notes' test: a refuted claim "
                                      "here is reported, never failing the run (it fails on real data)"]

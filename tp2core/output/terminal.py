@@ -58,3 +58,19 @@ def render_terminal(meta: dict, runs: list, judgements: list, *, width: int = 12
 def render_all(meta: dict, runs: list, judgements: list, fmt: str = "github") -> str:
     """The session document with every column, tables in ``fmt`` (tabulate's name), nothing fitted."""
     return render(session_document(meta, runs, judgements), wide=True, fmt=fmt)
+
+
+SOURCE_LINES = 2  # the dataset-source line of the pytest header: at most this many terminal lines (-v: in full)
+FULL_HINT = " (-v: in full)"
+
+
+def pytest_header(meta: dict, store: str, *, verbose: bool = False, width: int = 120) -> list[str]:
+    """tp2's lines of the pytest header: dataset, its source cut to ``SOURCE_LINES`` lines of ``width`` (-v: in
+    full, with every place an `auto` dataset was searched for), profile, seeds and store."""
+    source = f"tp2 dataset source: {meta['dataset_source']}"
+    limit = SOURCE_LINES * width
+    if not verbose and len(source) > limit:
+        source = source[: limit - len(FULL_HINT) - 1] + "…" + FULL_HINT
+    searched = [f"tp2 searched: {place}" for place in meta.get("dataset_searched", ())] if verbose else []
+    return [f"tp2 dataset: {meta['dataset_label']}", source, *searched,
+            f"tp2 profile: {meta['profile']}; seeds per variant: {meta['seeds']}; store: {store}"]

@@ -216,6 +216,8 @@ def environment_fingerprint(*, jit_compile: bool | None = None) -> dict:
     import keras
     import numpy as np
 
+    from ..provenance import git_state
+
     backend = keras.backend.backend()
     gpus = detect_gpus()
     fp = {
@@ -238,6 +240,9 @@ def environment_fingerprint(*, jit_compile: bool | None = None) -> dict:
         "onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", ""),  # oneDNN changes CPU float round-off
         "intra_op_threads": None,
         "inter_op_threads": None,
+        # the code that trained it (tp2core.provenance): a stored run traces to its commit; None outside a checkout
+        "tp2_commit": git_state().get("commit"),
+        "tp2_dirty": git_state().get("dirty"),
     }
     if backend == "tensorflow":
         import tensorflow as tf
