@@ -56,8 +56,8 @@ def test_claim_rows_one_per_comparison():
     assert first["interval"].endswith("(95% CI)") and first["seeds"] == "3+3" and first["system"] == "Holm"
     assert first["perm. p"] == "0.1 (min 0.1 > α)"  # 3+3 seeds: no split reaches 0.05 two-sided
     assert second["verdict"] == "inconclusive"
-    assert second["seeds needed"] == (f"{j.comparisons[1].seeds_needed(0.05 / 2)} (if the true effect is "
-                                      f"{j.comparisons[1].effect:.3g}; sd at its 90% bound)")
+    assert second["seeds needed"] == (f"{j.comparisons[1].seeds_needed} (80% power at α/m = 0.025 if the true "
+                                      f"effect is {j.comparisons[1].effect:.3g}; sd at its 90% bound)")
     assert first["claim verdict"] == j.verdict == "inconclusive" and "pytest" not in first  # one verdict
     from tp2core.output.terminal import render_all
 
