@@ -13,7 +13,7 @@ import os
 import pytest
 
 from .errors import Tp2Error
-from .executor import executor_names
+from .executor import executor_names, executor_options
 from .session import Options, Tp2Session, store_root
 
 SESSION_KEY = pytest.StashKey[Tp2Session]()
@@ -65,8 +65,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tp2-executor", default="local", choices=executor_names(),
                     help="local: pytest processes train (with or without -n; default) | ray: the controller trains "
                          "every missing run as Ray tasks before the tests (needs `pip install 'tp2[ray]'`)")
-    group.addoption("--tp2-ray-address", default=None, metavar="ADDR",
-                    help="Ray cluster HOST:PORT for --tp2-executor ray (default: RAY_ADDRESS, else a local Ray)")
+    for _name, option in executor_options():  # each executor's own options, as it declares them
+        group.addoption(f"--tp2-{option.name}", default=None, metavar=option.metavar, help=option.help)
     group.addoption("--tp2-update-references", action="store_true", default=False,
                     help="rewrite references/<dataset>-<profile>.json (or --tp2-gate FILE) from this session")
     group.addoption("--tp2-strict", action="store_true", default=False,
@@ -94,7 +94,7 @@ def _options(config: pytest.Config) -> Options:
         strict=config.getoption("tp2_strict"),
         precision=training_precision() if precision is None else check_precision(precision, "--tp2-precision"),
         executor=config.getoption("tp2_executor"),
-        ray_address=config.getoption("tp2_ray_address"),
+        executor_options={option.key: config.getoption(f"tp2_{option.key}") for _, option in executor_options()},
         threads=training_threads(),
         max_seeds=config.getoption("tp2_max_seeds"),  # TP2_THREADS, read here once: every training process uses the same count
     )
