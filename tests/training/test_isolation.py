@@ -7,6 +7,7 @@ import keras
 import pytest
 
 from tp2core.training import isolation
+from tp2core.training.precision import set_tf32, tf32_enabled
 
 
 @pytest.fixture
@@ -18,7 +19,8 @@ def no_tensorflow_resets(monkeypatch):
 
 def test_prepare_run_on_keras_before_3_3(monkeypatch, no_tensorflow_resets):
     """Keras 3.0–3.2's clear_session() has no argument (tox py311-tf216 pins 3.0.5): prepare_run calls it bare
-    and still resets the dtype policy."""
+    and still resets what a run of another precision left — the dtype policy and TensorFloat-32 (this stand-in
+    clear_session resets nothing itself, so the resets shown are prepare_run's own)."""
     calls = []
 
     def clear_session():  # the Keras 3.0 signature
@@ -26,11 +28,14 @@ def test_prepare_run_on_keras_before_3_3(monkeypatch, no_tensorflow_resets):
 
     monkeypatch.setattr(keras.backend, "clear_session", clear_session)
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    set_tf32(True)
     try:
         assert isolation.prepare_run(1) is None
         assert calls == ["cleared"] and keras.mixed_precision.global_policy().name == "float32"
+        assert tf32_enabled() is False
     finally:
         keras.mixed_precision.set_global_policy("float32")
+        set_tf32(False)
 
 
 def test_prepare_run_keeps_memory_where_keras_allows(monkeypatch, no_tensorflow_resets):
