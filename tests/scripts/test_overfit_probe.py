@@ -1,4 +1,4 @@
-"""scripts/overfit_probe.py trains model3's own recipe on issue 15's subset, stated in the script (issue 15, target 4)."""
+"""scripts/overfit_probe.py trains model3's own recipe on a subset stated in the script (issue 15, target 4)."""
 
 from __future__ import annotations
 

@@ -166,5 +166,6 @@ def _not_learning(runs: list[RunResult]) -> list[str]:
         floor = LEARNED_MULTIPLE * 100.0 / classes
         if statistics.fmean(got) < floor:
             problems.append(f"variant {name}: mean val accuracy {statistics.fmean(got):.2f}% is under "
-                            f"{LEARNED_MULTIPLE:g}× chance ({floor:.1f}% on {classes} classes): the trainer did not learn.")
+                            f"{LEARNED_MULTIPLE:g}× chance ({floor:.1f}% on {classes} classes): the trainer did not "
+                            f"learn.")
     return problems
