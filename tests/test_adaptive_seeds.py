@@ -142,6 +142,9 @@ class StandInExecutor:
             report.results.append(run)
         return report
 
+    def close(self):
+        self.closed = True
+
 
 def test_the_executor_stage_loop_trains_each_look_from_the_controller(tmp_path, monkeypatch):
     """Under a controller-trained executor, one plan round per look: the first round every first-look cell, then
@@ -157,7 +160,7 @@ def test_the_executor_stage_loop_trains_each_look_from_the_controller(tmp_path, 
         (v, s) for v in ("model0", "model2", "model3") for s in range(3))
     later = [cell for call in stand_in.calls[1:] for cell in call]
     assert later and all(v in ("model2", "model3") and s >= 3 for v, s in later)  # only the undecided arms
-    assert len(report.results) == sum(len(c) for c in stand_in.calls)
+    assert len(report.results) == sum(len(c) for c in stand_in.calls) and stand_in.closed
     session.trained = []
     controller = [session.judge(c)[0] for c in (EPOCHS, RELU)]
     assert session.trained == []

@@ -14,7 +14,7 @@ import os
 import pytest
 
 from .errors import Tp2Error
-from .executor import executor_names
+from .executor import executor_names, executor_options
 from .output import junit
 from .session import Options, Tp2Session, store_root
 
@@ -70,8 +70,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tp2-executor", default="local", choices=executor_names(),
                     help="local: pytest processes train (with or without -n; default) | ray: the controller trains "
                          "every missing run as Ray tasks before the tests (needs `pip install 'tp2[ray]'`)")
-    group.addoption("--tp2-ray-address", default=None, metavar="ADDR",
-                    help="Ray cluster HOST:PORT for --tp2-executor ray (default: RAY_ADDRESS, else a local Ray)")
+    for _name, option in executor_options():  # each executor's own options, as it declares them
+        group.addoption(f"--tp2-{option.name}", default=None, metavar=option.metavar, help=option.help)
     group.addoption("--tp2-tensorboard", default=None, metavar="DIR",
                     help="write every run's per-epoch loss/accuracy and its variant's factors (HParams) as "
                          "TensorBoard event files under DIR, reused runs too: `tensorboard --logdir DIR` "
@@ -103,7 +103,7 @@ def _options(config: pytest.Config) -> Options:
         strict=config.getoption("tp2_strict"),
         precision=training_precision() if precision is None else check_precision(precision, "--tp2-precision"),
         executor=config.getoption("tp2_executor"),
-        ray_address=config.getoption("tp2_ray_address"),
+        executor_options={option.key: config.getoption(f"tp2_{option.key}") for _, option in executor_options()},
         threads=training_threads(),
         tensorboard=config.getoption("tp2_tensorboard"),
         max_seeds=config.getoption("tp2_max_seeds"),  # TP2_THREADS, read here once: every training process uses the same count

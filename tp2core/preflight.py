@@ -42,19 +42,13 @@ def check(options, *, suite: bool = True) -> None:
 
 
 def check_max_seeds(options) -> None:
-    """--tp2-max-seeds is at least the seeds of the first stage (--tp2-seeds or the profile's)."""
+    """--tp2-max-seeds against the first stage (--tp2-seeds or the profile's): claims.sequential.adaptive_design."""
     if options.max_seeds is None:
         return
+    from .claims.sequential import adaptive_design
     from .session import resolve_profile
 
-    first = options.seeds or resolve_profile(options.profile).seeds
-    if options.max_seeds < first:
-        raise ConfigError(f"--tp2-max-seeds {options.max_seeds} is below the {first} seeds of the first stage "
-                          f"(--tp2-seeds or the profile's); pass --tp2-max-seeds {max(first + 2, 2 * first)} or more, "
-                          f"or drop it for fixed seeds.")
-    if first < 2:
-        raise ConfigError(f"--tp2-max-seeds needs a first stage of at least 2 seeds (got --tp2-seeds {first}); "
-                          f"pass --tp2-seeds 2 or more.")
+    adaptive_design(options.seeds or resolve_profile(options.profile).seeds, options.max_seeds)
 
 
 def check_dataset(spec: str, data_path: str | None) -> None:

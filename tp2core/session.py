@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .errors import ConfigError, RunFailed
-from .executor import check_executor_name
+from .executor import check_executor_name, check_executor_options
 from .training.hardware import visible_gpu_count
 from .training.precision import check_precision
 from .training.runs import RunResult, RunSpec
@@ -33,7 +33,8 @@ class Options:
     strict: bool = False  # --tp2-strict: an inconclusive claim fails its test too
     precision: str = "float32"  # float32 (the recipe) | tf32 | mixed_bfloat16: opt-in numerics (tp2core.training.precision)
     executor: str = "local"  # a name in tp2core.executor.EXECUTORS (local: each pytest process trains)
-    ray_address: str | None = None  # Ray cluster HOST:PORT; None = RAY_ADDRESS, else a local Ray instance
+    # the chosen executor's own options by ExecutorOption.key (e.g. ray_address), declared by each executor
+    executor_options: dict = field(default_factory=dict)
     threads: int = 1  # intra-op threads of every run (part of its identity): TP2_THREADS, read where options are read
     max_seeds: int | None = None  # --tp2-max-seeds: adaptive seeds up to this many per variant; None = fixed seeds
     tensorboard: str | None = None  # --tp2-tensorboard DIR: TensorBoard event files of every run; None = none
@@ -53,6 +54,7 @@ class Options:
         if not isinstance(self.threads, int) or isinstance(self.threads, bool) or self.threads < 1:
             raise ConfigError(f"'threads' must be a positive int (got {self.threads!r}); e.g. TP2_THREADS=1.")
         check_executor_name(self.executor, "'executor'")
+        check_executor_options(self.executor_options)
 
 
 def resolve_profile(name: str) -> Profile:
@@ -206,12 +208,14 @@ class Tp2Session:
         if not executor.controller_trains:
             return None
         reports = []
-        self.settle({c.name for c in claims}, needed_cells(cells, claims, self.profile, self.seeds),
-                    lambda wanted: reports.append(executor.train(self, plan(self, wanted), on_result=on_result)))
+        try:  # one executor for every stage (Ray: one connection, the dataset uploaded once); its reports summed
+            self.settle({c.name for c in claims}, needed_cells(cells, claims, self.profile, self.seeds),
+                        lambda wanted: reports.append(executor.train(self, plan(self, wanted), on_result=on_result)))
+        finally:
+            executor.close()
         report = reports[0]
         for stage in reports[1:]:
-            report.results += stage.results
-            report.errors.update(stage.errors)
+            report.add(stage)
         self.remote_errors.update(report.errors)
         return report
 

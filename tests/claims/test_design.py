@@ -133,7 +133,7 @@ def test_design_validates_and_round_trips():
     d = Design(seeds=3, max_seeds=9)
     assert Design.from_dict(d.to_dict()) == d and d.judged_seeds == 9 and d.system == "sequential"
     assert Design(seeds=3).judged_seeds == 3 and Design(seeds=3).system == "Holm"
-    with pytest.raises(ConfigError, match=r"--max-seeds 2 with a first look at 3 seeds is not a design"):
+    with pytest.raises(ConfigError, match=r"--max-seeds 2 is below the 3 seeds of the first stage"):
         Design(seeds=3, max_seeds=2)
     with pytest.raises(ConfigError, match=r"a recorded design must have 'seeds'"):
         Design.from_dict({"max_seeds": 3})

@@ -12,6 +12,7 @@ from tp2core.claims import SequentialResult, sequential_compare, sequential_deci
 from tp2core.claims import sequential
 from tp2core.claims import sequential_calibration as sc
 from tp2core.claims.calibration import mc_se
+from tp2core.errors import ConfigError
 
 TRIALS = 4000  # per cell: MC s.e. of a 5% rate is 0.34 pts
 
@@ -36,6 +37,18 @@ class TestDesign:
         2.031 (Jennison & Turnbull; gsDesign sfLDOF)."""
         z = norm.isf(sequential.nominal_levels((2, 4, 6, 8, 10), 0.05))
         assert z == pytest.approx([4.877, 3.357, 2.680, 2.290, 2.031], abs=0.005)
+
+    def test_the_max_seeds_rule(self):
+        """adaptive_design, the one --max-seeds rule: None without it; max_seeds = first is a one-look design;
+        below the first stage, or a first stage of one seed, is a ConfigError naming the caller's options."""
+        assert sequential.adaptive_design(3, None) is None
+        assert sequential.adaptive_design(3, 3).looks == (3,) and sequential.adaptive_design(3, 9).looks == (3, 5, 7, 9)
+        with pytest.raises(ConfigError, match=r"^--max-seeds 2 is below the 3 seeds of the first stage \(--seeds "
+                                              r"or the profile's\); pass --max-seeds 6 or more"):
+            sequential.adaptive_design(3, 2, max_option="--max-seeds", seeds_option="--seeds")
+        with pytest.raises(ConfigError, match=r"^--tp2-max-seeds needs a first stage of at least 2 seeds \(got "
+                                              r"--tp2-seeds 1\); pass --tp2-seeds 2 or more\.$"):
+            sequential.adaptive_design(1, 4)
 
 
 class TestContract:

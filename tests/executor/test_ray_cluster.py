@@ -53,7 +53,7 @@ def cache(tmp_path_factory) -> Path:
 
 def _session(archive, cache, store, address=None) -> Tp2Session:
     return Tp2Session(Options(profile="smoke", dataset=str(archive), cache=str(cache), store=str(store), seeds=2,
-                              executor="ray", ray_address=address))
+                              executor="ray", executor_options={"ray_address": address}))
 
 
 def _numbers(result) -> tuple:
@@ -109,7 +109,7 @@ from tp2core.session import Options, Tp2Session
 
 archive, cache, store, address = sys.argv[1:]
 session = Tp2Session(Options(profile="smoke", dataset=archive, cache=cache, store=store, seeds=2, executor="ray",
-                             ray_address=address))
+                             executor_options={"ray_address": address}))
 try:
     run_on_ray(session, [("model0", 0)], address=address, task_options={"resources": {"odd_node": 1}, "num_gpus": 0})
 except ExecutorError as exc:
@@ -228,7 +228,7 @@ from tp2core.session import Options, Tp2Session
 archive, cache, store, address = sys.argv[1:5]
 cells = [(v, int(s)) for v, s in (c.split("/") for c in sys.argv[5:])]
 session = Tp2Session(Options(profile="smoke", dataset=archive, cache=cache, store=store, seeds=2, executor="ray",
-                             ray_address=address))
+                             executor_options={"ray_address": address}))
 run_on_ray(session, plan(session, cells), address=address, on_result=lambda r: print("STORED", flush=True))
 """
 

@@ -69,6 +69,25 @@ def test_reused_worker_trains_like_a_fresh_process(session):
     assert served[0]["result"]["environment"]["intra_op_threads"] == a.threads
 
 
+def test_runs_of_other_precisions_leave_the_worker_as_fresh(session):
+    """float32 A, mixed_bfloat16 B, float32 A, tf32 C, float32 A — one reused worker: each A equals A trained in
+    a fresh process (the dtype policy and TF32 reset between runs: training.isolation, precision_scope), and B
+    and C ran at their own precision (B's weights differ from the float32 run of the same seed)."""
+    a = session.spec("model2", 0)
+    b = dataclasses.replace(session.spec("model2", 1), precision="mixed_bfloat16")
+    c = dataclasses.replace(session.spec("model2", 1), precision="tf32")
+    options = ray_executor.run_options(a.threads, 0)
+    served = [_submit(session, spec, options) for spec in (a, b, a, c, a)]
+    fresh = _submit(session, a, ray_executor.in_fresh_process(options))
+    assert all("result" in p for p in served + [fresh]), served + [fresh]
+    assert len({p["pid"] for p in served}) == 1 and fresh["pid"] != served[0]["pid"]  # one worker served all five
+    assert _trained(served[0]) == _trained(served[2]) == _trained(served[4]) == _trained(fresh)
+    assert [p["result"]["spec"]["precision"] for p in served] == ["float32", "mixed_bfloat16", "float32", "tf32",
+                                                                   "float32"]
+    float32_b = _submit(session, session.spec("model2", 1), options)
+    assert served[1]["weights_sha256"] != float32_b["weights_sha256"]  # bfloat16 compute changed the numbers
+
+
 def _with_threads(session, store, two_threads_seed):
     """session, but the run of model0 seed ``two_threads_seed`` has 2 threads; results go to ``store``."""
     from tp2core.store.database import Store

@@ -99,7 +99,18 @@ class TestCompare:
         at_chance = [make_run("learn-probe", s, 0.10) for s in range(2)]
         band, floor = gate.compare(ref, meta(), at_chance, [])
         assert band.startswith("variant learn-probe: mean val accuracy 10.00% left its reference band [34.00, 38.00]")
-        assert floor.endswith("under 2× chance (20.0% on 10 classes): the trainer did not learn.")
+        assert floor.endswith("under 3× chance (30.0% on 10 classes): the trainer did not learn.")
+
+    def test_the_gate_and_the_regime_mean_one_thing_by_learned(self):
+        """A probe at 25% on 10 classes (2.5× chance) inside its own band: the regime table says it did not learn,
+        and so does the gate (one definition: tp2core.claims.regime.LEARNED_MULTIPLE)."""
+        from tp2core.claims.regime import learning
+
+        runs = [make_run("learn-probe", s, 0.25) for s in range(2)]
+        assert learning("learn-probe", runs).learned is False
+        assert gate.compare(gate.build_reference(meta(), runs, []), meta(), runs, []) == [
+            "variant learn-probe: mean val accuracy 25.00% is under 3× chance (30.0% on 10 classes): the trainer "
+            "did not learn."]
 
     def test_the_learn_floor_holds_even_inside_a_wide_band(self):
         """Two noisy seeds make a wide band (here down to ~4%); a probe at chance still fails on the floor."""
@@ -107,7 +118,7 @@ class TestCompare:
         ref = gate.build_reference(meta(), learned, [])
         assert ref["variants"]["learn-probe"]["band"][0] < 12
         problems = gate.compare(ref, meta(), [make_run("learn-probe", s, 0.12) for s in range(2)], [])
-        assert problems == ["variant learn-probe: mean val accuracy 12.00% is under 2× chance (20.0% on 10 classes): "
+        assert problems == ["variant learn-probe: mean val accuracy 12.00% is under 3× chance (30.0% on 10 classes): "
                             "the trainer did not learn."]
 
 

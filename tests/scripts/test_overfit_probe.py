@@ -1,4 +1,4 @@
-"""scripts/overfit_probe.py trains model3's own recipe on the quick profile's data subset (issue 15, target 4)."""
+"""scripts/overfit_probe.py trains model3's own recipe on a subset stated in the script (issue 15, target 4)."""
 
 from __future__ import annotations
 
@@ -18,13 +18,18 @@ def _probe_module():
     return module
 
 
-def test_probe_keeps_model3_recipe_on_the_quick_subset():
-    """The notes' widths, batch and epochs for model3; the quick profile's images per class."""
-    profile = _probe_module().probe_profile(100)
-    quick = get_profile("quick")
+def test_probe_keeps_model3_recipe_on_its_own_subset():
+    """The notes' widths, batch, epochs and 32×32 input for model3, on the 63 / 20 images per class
+    docs/simulator.md states — not whatever the quick profile uses now (200 / 50, pooled to 16×16)."""
+    probe = _probe_module()
+    profile = probe.probe_profile(100)
     t = trained("model3", profile)
-    assert (t.widths, t.batch_size, t.epochs) == ((1000, 1000, 1000), 128, 100)
-    assert (profile.train_per_class, profile.test_per_class) == (quick.train_per_class, quick.test_per_class)
+    assert (t.widths, t.batch_size, t.epochs, t.input_shape) == ((1000, 1000, 1000), 128, 100, (32, 32, 3))
+    assert (profile.train_per_class, profile.test_per_class) == (63, 20)
+    assert get_profile("quick").input_pool == 2  # what the probe used to inherit silently
+    doc = (ROOT / "docs" / "simulator.md").read_text()
+    assert probe.scale_text() == "63 training and 20 validation images per class, the 32×32 input (not pooled)"
+    assert probe.scale_text() in doc
 
 
 def test_probe_epochs_are_the_argument():

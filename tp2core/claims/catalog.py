@@ -17,9 +17,9 @@ CHANCE_CEILING = 5.0  # pts; "near chance" = below 5 (chance is 1 pt, the notes 
 # ±2 pts: below every accuracy change the notes treat as real (smallest: 26 → 28.84, +2.84 pts) while the
 # notes call 0.26 vs 0.26 "igual"; the bug adds 128 of 50,000 images (0.26%), so any true effect is far smaller.
 NOOP_MARGIN = 2.0
-# 10× (log10 = -1): at init, model1/model0 measured -4.06, -4.06, -4.10 (seeds 0-2; tp2core.recipe.models +
-# train.gradient_norms on 256 random images): two softmax(100) Jacobians of ~0.01 each. "At least 10× smaller"
-# leaves three decades of room while still meaning "vanishes".
+# 10× (log10 = -1): at init model1's first-layer gradient passes two softmax(100) Jacobians of ~0.01 each, far
+# below model0's (the measured ratio: the softmax-gradient-small-at-init row of the README's results).
+# "At least 10× smaller" leaves room while still meaning "vanishes".
 GRAD_SHRINK = -1.0
 CHANCE_REASON = "the notes: 0.8%, 'near chance' (chance is 1 pt); below 5 pts, far under the baseline's 22"
 GRAD_REASON = "the notes blame 'gradient flow': at least 10× smaller (log10 −1), a vanishing, not a nuance"

@@ -22,7 +22,8 @@ from .compare import compare, judged_evaluation
 from ..errors import ConfigError, require
 from ..recipe import plan
 from .judgement import ALPHA, ComparisonResult, Judgement
-from .metrics import LOG_METRICS, METRIC_LABELS, METRICS, UNITS, excluded_runs, metric_values, resolution
+from .metrics import (ACCURACY_METRICS, LOG_METRICS, METRIC_LABELS, METRICS, UNITS, excluded_runs, metric_values,
+                      resolution)
 from .regime import premise_failure
 from .sequential import SequentialDesign, SequentialResult, replay
 from ..training.runs import RunResult
@@ -31,7 +32,6 @@ from ..recipe.variants import PROFILES, VARIANTS
 __all__ = ["Claim", "Comparison", "ComparisonResult", "Judgement", "adjust_session", "judge"]
 
 MIN_RUNS = 2  # usable runs per variant needed for a spread, hence a CI
-ACCURACY_METRICS = ("val_accuracy", "train_accuracy")
 # The learning guard (issue 21): a comparison is judged only when the variants it presumes learned did (mean
 # validation accuracy ≥ 3× chance, tp2core.claims.regime.LEARNED_MULTIPLE with its reason); otherwise it is about
 # the scale, not the notes: "not judged", never supported, refuted or inconclusive.

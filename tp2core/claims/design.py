@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 from .judgement import ALPHA
-from .sequential import STEP, SequentialDesign
+from .sequential import STEP, SequentialDesign, adaptive_design
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,8 @@ class Design:
         """The adaptive design's looks (claims.sequential), None for fixed seeds."""
         if self.max_seeds is None:
             return None
-        try:
-            return SequentialDesign(first=self.seeds, max_seeds=self.max_seeds, step=self.step)
-        except ConfigError as exc:
-            raise ConfigError(f"--max-seeds {self.max_seeds} with a first look at {self.seeds} seeds is not a "
-                              f"design ({exc}); pass --max-seeds ≥ {max(self.seeds, 2)} and first seeds ≥ 2.") from None
+        seq = adaptive_design(self.seeds, self.max_seeds, max_option="--max-seeds", seeds_option="--seeds")
+        return seq if seq.step == self.step else SequentialDesign(self.seeds, self.max_seeds, self.step)
 
     @property
     def judged_seeds(self) -> int:

@@ -28,11 +28,10 @@ from ..errors import ConfigError
 from ..recipe.models import FIRST_LAYER
 from ..training.runs import RunResult
 
-METRICS = ("val_accuracy", "first_layer_grad_norm", "images_per_second", "first_layer_weight_change",
-           "train_accuracy")
+ACCURACY_METRICS = ("val_accuracy", "train_accuracy")  # values and effects in percentage points
 LOG_METRICS = ("first_layer_grad_norm", "images_per_second", "first_layer_weight_change")  # effects: log10 ratios
-UNITS = {"val_accuracy": "pts", "first_layer_grad_norm": "log10", "images_per_second": "log10",
-         "first_layer_weight_change": "log10", "train_accuracy": "pts"}
+METRICS = ("val_accuracy", *LOG_METRICS, "train_accuracy")  # every metric a claim may judge
+UNITS = {**{m: "pts" for m in ACCURACY_METRICS}, **{m: "log10" for m in LOG_METRICS}}
 METRIC_LABELS = {
     "val_accuracy": "val accuracy",
     "train_accuracy": "train accuracy",
@@ -58,7 +57,7 @@ def metric_value(run: RunResult, metric: str, moment: str = GRAD_MOMENT) -> floa
         raise ConfigError(f"'metric' must be one of {METRICS} (got {metric!r}).")
     if not run.ok:
         return None
-    if metric in ("val_accuracy", "train_accuracy"):
+    if metric in ACCURACY_METRICS:
         raw = run.val_accuracy if metric == "val_accuracy" else run.train_accuracy
         return None if raw is None or not math.isfinite(raw) else 100.0 * raw
     if metric == "first_layer_weight_change":

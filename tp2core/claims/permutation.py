@@ -5,8 +5,8 @@ below 1/C one-sided (2/C two-sided): 3 + 3 seeds give C = 20, so p >= 0.05 one-s
 whatever the data. That floor is what tells a user that n is too small for any verdict (asv's
 ``_stats.is_different`` refuses a test that cannot reach its p at this n for the same reason).
 
-``scipy.stats.permutation_test`` computes the same p (tests check it) but takes ~4 s for 10 + 10 seeds
-(184,756 splits); enumerating the splits once as an index array and summing is ~100× faster. Above
+``scipy.stats.permutation_test`` computes the same p (tests check it) but takes seconds for 10 + 10 seeds
+(184,756 splits); enumerating the splits once as an index array and summing is orders of magnitude faster. Above
 ``EXACT_LIMIT`` splits we call scipy's randomised test with a fixed seed instead.
 """
 

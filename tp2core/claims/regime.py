@@ -17,8 +17,10 @@ from ..training.runs import RunResult
 
 # A variant learned when its mean validation accuracy is at least 3× chance (3% on 100 classes). Fixed before any
 # run: an untrained or collapsed network sits at chance (the notes' model1: 0.8%), the notes' weakest learning
-# model reached 22× chance (22%), and on ≥ 1,000 validation images 3× chance is more than 9 binomial standard
-# errors above chance, so "learned" cannot be noise. Comparisons state which variants must have learned
+# model reached 22× chance (22%), and on ≥ 1,000 validation images 3× chance is at least 6.4 binomial standard
+# errors of an accuracy at chance above it — (3% − 1%) / √(1% × 99% / 1,000) = 2 / 0.315 pts — so "learned"
+# cannot be noise. The one definition: the learning guard (premise_failure), the regime table and the gate's
+# learn probe (output/gate.py) all use it. Comparisons state which variants must have learned
 # (tp2core.claims.claim.Comparison.learned).
 LEARNED_MULTIPLE = 3.0
 

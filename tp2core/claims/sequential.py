@@ -100,6 +100,24 @@ class SequentialDesign:
         return f"adaptive seeds: looks at {', '.join(map(str, self.looks))} seeds per arm (O'Brien–Fleming spending)"
 
 
+def adaptive_design(first: int, max_seeds: int | None, *, max_option: str = "--tp2-max-seeds",
+                    seeds_option: str = "--tp2-seeds") -> SequentialDesign | None:
+    """The --max-seeds rule, the one place it is stated: None for fixed seeds (``max_seeds`` None), else the design
+    whose first stage is ``first`` seeds per variant (``seeds_option`` or the profile's) and whose last look is
+    ``max_seeds`` — ConfigError naming the options (pytest's by default; the CLI passes its own) when
+    ``max_seeds`` < ``first`` or ``first`` < 2. Used by the preflight and ``tp2 report``."""
+    if max_seeds is None:
+        return None
+    if max_seeds < first:
+        raise ConfigError(f"{max_option} {max_seeds} is below the {first} seeds of the first stage ({seeds_option} "
+                          f"or the profile's); pass {max_option} {max(first + 2, 2 * first)} or more, or drop it "
+                          f"for fixed seeds.")
+    if first < 2:
+        raise ConfigError(f"{max_option} needs a first stage of at least 2 seeds (got {seeds_option} {first}); "
+                          f"pass {seeds_option} 2 or more.")
+    return SequentialDesign(first=first, max_seeds=max_seeds)
+
+
 def spending(t: np.ndarray, alpha_side: float) -> np.ndarray:
     """Lan–DeMets O'Brien–Fleming-type alpha spent by information fraction t (one side, total ``alpha_side``)."""
     from scipy.stats import norm

@@ -27,7 +27,8 @@ def register(subparsers) -> None:
     info.add_argument("--dataset", default="auto",
                       help="auto | cifar100 | simulated | simulated-v1 | PATH (default auto)")
     info.add_argument("--probe", action="store_true",
-                      help="also fit the raw-pixel ridge probe (train split) and report its test accuracy (~30 s)")
+                      help="also fit the raw-pixel ridge probe (train split) and report its test accuracy "
+                           "(slower: it fits on the whole train split)")
     info.add_argument("--json", action="store_true", help="print the figures as one JSON object instead of text")
     info.add_argument("--out", type=Path, help="directory for samples.png (no image when omitted)")
     info.add_argument("--data-path", help="CIFAR-100 archive or folder (default: env TP2_DATA)")

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..executor import executor_names
+from ..executor import executor_names, executor_options
 from ..output.tidy import FORMATS
 from ..training.precision import PRECISIONS
 from ..recipe.variants import PROFILES, VARIANTS
@@ -27,8 +27,8 @@ def register(subparsers) -> None:
                      help="float32 (the recipe; default, or TP2_PRECISION) | tf32 | mixed_bfloat16 (opt-in numerics)")
     run.add_argument("--executor", default="local", choices=executor_names(),
                      help="local: train in this process (default) | ray: train as a Ray task (pip install 'tp2[ray]')")
-    run.add_argument("--ray-address", default=None, metavar="ADDR",
-                     help="Ray cluster HOST:PORT for --executor ray (default: RAY_ADDRESS, else a local Ray)")
+    for _name, option in executor_options():  # each executor's own options, as it declares them
+        run.add_argument(f"--{option.name}", default=None, metavar=option.metavar, help=option.help)
     run.set_defaults(handler=run_command)
 
     runs = subparsers.add_parser("runs", help="list the runs in the results store")
@@ -63,13 +63,13 @@ def run_command(args: argparse.Namespace) -> int:
     seed = validate_seed(args.seed)
     options = Options(profile=args.profile, dataset=args.dataset, store=args.store,
                       precision=args.precision or training_precision(), executor=args.executor,
-                      ray_address=args.ray_address, threads=training_threads())
+                      executor_options={o.key: getattr(args, o.key) for _, o in executor_options()},
+                      threads=training_threads())
     executor = get_executor(options.executor)
     try:
         executor.check(options)
     except Tp2Error as exc:  # the CLI's wording of the options
-        raise type(exc)(str(exc).replace("--tp2-executor", "--executor").replace("--tp2-ray-address",
-                                                                                "--ray-address")) from None
+        raise type(exc)(cli_wording(str(exc))) from None
     session = Tp2Session(options)
     epochs = session.spec(args.variant, seed).variant.epochs
 
@@ -85,6 +85,14 @@ def run_command(args: argparse.Namespace) -> int:
     result = session.store.get(session.spec(args.variant, seed).identity())
     print(run_line(result, not report.results, time.perf_counter() - started))
     return 0 if result.ok else 1
+
+
+def cli_wording(message: str) -> str:
+    """An executor's message in ``tp2 run``'s option names: --tp2-executor → --executor, --tp2-<option> →
+    --<option> for every option an executor declares."""
+    for name in ["executor", *(option.name for _, option in executor_options())]:
+        message = message.replace(f"--tp2-{name}", f"--{name}")
+    return message
 
 
 def run_line(result, reused: bool, wall_seconds: float) -> str:

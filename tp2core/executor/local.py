@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from .base import Report
+from .base import Executor, Report
 
 
-class LocalExecutor:
+class LocalExecutor(Executor):
     name = "local"
     controller_trains = False  # each pytest process (controller or xdist worker) trains the cells it runs
 

@@ -6,12 +6,14 @@ each run starts with ``training.isolation.prepare_run`` (Keras session, dtype po
 the task's runtime_env names its thread count, so Ray only reuses a worker for runs of the same count. A task that
 still lands in a process running another count is not trained there: it is resubmitted once to a fresh process
 (``max_calls=1`` and a runtime_env no worker has). GPU tasks keep a fresh process per run (``max_calls=1``: TF
-binds the GPU Ray gave the first task and keeps its memory). The prepared dataset is put into
-Ray's object store once; each task checks its fingerprint and the node's identity (``identity.refusal``) before
-training with ``training.train.train_spec`` (the trainer of the session and ``tp2 run``), checkpointing on the
-node, so a task Ray retries on the same node resumes exactly. A node lost mid-run makes Ray retry the task
-elsewhere (``max_retries``); an exception raised inside training is not retried (``retry_exceptions=False``). Results stream back with ``ray.wait`` and are stored as each
-arrives, so a killed controller's rerun reuses every finished run.
+binds the GPU Ray gave the first task and keeps its memory). One Ray connection serves all of a session's stages
+(``ray_connection.Connection``: workers kept, the prepared dataset put into Ray's object store once); each task
+checks the dataset's fingerprint and the node's identity (``identity.refusal``) before training with
+``training.train.train_spec`` (the trainer of the session and ``tp2 run``), checkpointing on the node, so a task
+Ray retries on the same node resumes exactly. A node lost mid-run makes Ray retry the task elsewhere
+(``max_retries``); an exception raised inside training is not retried (``retry_exceptions=False``). Results
+stream back with ``ray.wait`` and are stored as each arrives, so a killed controller's rerun reuses every
+finished run.
 """
 
 from __future__ import annotations
@@ -23,93 +25,48 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlparse
 
 from ..errors import ExecutorError
 from . import identity as node_identity
-from .base import Cell, Report
+from .base import Cell, Executor, ExecutorOption, Report
+from .ray_connection import (Connection, address_of, check_ready, connect, import_ray,  # noqa: F401 (API)
+                             resolve_address)
 
 MAX_RETRIES = 3  # retries after a lost node or killed worker; exceptions inside training are not retried
-CONNECT_TIMEOUT_S = 5.0  # TCP probe of --tp2-ray-address before ray.init (which would wait much longer)
-INSTALL_HINT = "--tp2-executor ray needs Ray: pip install 'tp2[ray]' (or pip install 'ray>=2.40')."
 
 
-class RayExecutor:
-    """``--tp2-executor ray``: the controller trains every planned run as a Ray task before the tests."""
+class RayExecutor(Executor):
+    """``--tp2-executor ray``: the controller trains every planned run as a Ray task before the tests. One Ray
+    connection (``Connection``) serves all of this instance's ``train`` calls — a session's stages — so workers
+    and the uploaded dataset are kept between stages; ``close()`` ends it."""
 
     name = "ray"
     controller_trains = True
+    options = (ExecutorOption("ray-address", "Ray cluster HOST:PORT for the ray executor (default: RAY_ADDRESS, "
+                                             "else a local Ray)", metavar="ADDR"),)
+
+    def __init__(self) -> None:
+        self._connection: Connection | None = None
 
     def check(self, options, *, workers: int | None = None) -> None:
         """Ray importable and the address reachable, before any collection; no xdist workers beside it."""
         if workers:
             raise ExecutorError(f"--tp2-executor ray trains on the Ray cluster from this process; drop -n {workers} "
                                 f"(or use -n 0), or use --tp2-executor local with -n.")
-        check_ready(options.ray_address)
+        check_ready(address_of(options))
 
     def train(self, session, cells, *, on_result=None, on_epoch=None) -> Report:
-        """Ray tasks report when they end: no per-epoch progress (``on_epoch`` unused)."""
-        return run_on_ray(session, cells, address=session.options.ray_address, on_result=on_result)
+        """Ray tasks report when they end: no per-epoch progress (``on_epoch`` unused). Connects on the first call
+        with cells; later calls reuse the connection and the dataset already in Ray's object store."""
+        if self._connection is None:
+            self._connection = Connection(address_of(session.options))
+        return run_on_ray(session, cells, connection=self._connection, on_result=on_result)
 
-
-def import_ray():
-    """The ``ray`` module, or ExecutorError with the install command."""
-    try:
-        import ray
-    except ImportError:
-        raise ExecutorError(INSTALL_HINT) from None
-    return ray
-
-
-def resolve_address(address: str | None) -> str | None:
-    """--tp2-ray-address, else Ray's own RAY_ADDRESS, else None (start a local Ray instance)."""
-    return address or os.environ.get("RAY_ADDRESS") or None
-
-
-def _probe(address: str) -> None:
-    """Fail fast on an unreachable HOST:PORT (or ray://HOST:PORT); 'auto' and 'local' are Ray's own lookups."""
-    if address in ("auto", "local"):
-        return
-    parsed = urlparse(address if "://" in address else f"tcp://{address}")
-    try:
-        host, port = parsed.hostname, parsed.port or 6379
-    except ValueError:
-        host, port = None, None
-    if not host:
-        raise ExecutorError(f"--tp2-ray-address {address!r} is not HOST:PORT; e.g. --tp2-ray-address 10.0.0.5:6379 "
-                            f"(the address `ray start --head` printed), or unset it to start a local Ray.")
-    try:
-        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
-    except OSError as exc:
-        raise ExecutorError(
-            f"Ray cluster at {address!r} (--tp2-ray-address or RAY_ADDRESS) is unreachable: {exc.strerror or exc}. "
-            f"Start it with `ray start --head` on that machine, fix the address, or drop the option (and unset "
-            f"RAY_ADDRESS) to start a local Ray instance.") from None
-
-
-def check_ready(address: str | None) -> None:
-    """ExecutorError now (not after collection) when Ray is missing or the cluster address is unreachable."""
-    import_ray()
-    address = resolve_address(address)
-    if address is not None:
-        _probe(address)
-
-
-def connect(address: str | None):
-    """(ray, started): connect to ``address`` (see resolve_address) unless this process already is connected."""
-    ray = import_ray()
-    if ray.is_initialized():
-        return ray, False
-    address = resolve_address(address)
-    if address is not None:
-        _probe(address)
-    try:
-        ray.init(address=address or "local", include_dashboard=False, log_to_driver=False, configure_logging=False)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise ExecutorError(f"cannot connect to Ray at {address or 'a new local instance'!r} (--tp2-ray-address or "
-                            f"RAY_ADDRESS): {exc}. Check `ray status` on the head node, or drop the option to start "
-                            f"a local Ray instance.") from None
-    return ray, True
+    def close(self) -> None:
+        """Shut down the Ray instance ``train`` started (a cluster joined is only disconnected from)."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 def train_task(spec: dict, dataset, expected: dict, checkpoint_dir: str | None = None) -> dict:
@@ -195,12 +152,14 @@ def in_fresh_process(options: dict) -> dict:
     return {**options, "max_calls": 1, "runtime_env": runtime_env}
 
 
-def run_on_ray(session, cells: list[Cell], *, address: str | None = None,
+def run_on_ray(session, cells: list[Cell], *, address: str | None = None, connection: Connection | None = None,
                on_result: Callable | None = None, task_options: dict | None = None) -> Report:
     """Train ``cells`` (already planned, longest first) as Ray tasks; store each result as it arrives.
 
-    ``on_result(result)`` is called after each store write (the progress line). A refused node raises
-    ExecutorError and cancels the rest. ``task_options`` are extra ``.options()`` (e.g. resources) for tests.
+    ``connection``: a Connection kept by the caller across calls (RayExecutor), else one opened to ``address``
+    (default: the options') for this call and closed at its end. ``on_result(result)`` is called after each store
+    write (the progress line). A refused node raises ExecutorError and cancels the rest. ``task_options`` are
+    extra ``.options()`` (e.g. resources) for tests.
     """
     from ..training.runs import RunResult
 
@@ -208,10 +167,13 @@ def run_on_ray(session, cells: list[Cell], *, address: str | None = None,
     if not cells:
         return report
     specs = {cell: session.spec(*cell) for cell in cells}  # loads the dataset on the controller, once
-    ray, started = connect(session.options.ray_address)
+    own = connection is None
+    if own:
+        connection = Connection(address or address_of(session.options))
     try:
+        ray = connection.open()
         expected = node_identity.node_identity() | {"dataset_fingerprint": session.dataset.fingerprint}
-        dataset_ref = ray.put(session.dataset)
+        dataset_ref = connection.dataset_ref(session.dataset)
         gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
 
         def submit_run(cell, fresh=False):
@@ -252,8 +214,8 @@ def run_on_ray(session, cells: list[Cell], *, address: str | None = None,
                 on_result(result)
         report.wall_seconds = time.perf_counter() - t0
     finally:
-        if started:
-            ray.shutdown()
+        if own:
+            connection.close()
     return report
 
 

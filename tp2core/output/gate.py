@@ -18,6 +18,7 @@ import math
 import statistics
 from pathlib import Path
 
+from ..claims.regime import LEARNED_MULTIPLE
 from ..errors import Tp2Error
 from ..training.runs import RunResult
 
@@ -154,18 +155,17 @@ def compare(reference: dict, meta: dict, runs: list[RunResult], judgements: list
     return problems
 
 
-LEARN_FLOOR = 2.0  # a class-subset probe must reach at least twice chance: what "it learned" means to the gate
-
-
 def _not_learning(runs: list[RunResult]) -> list[str]:
-    """A variant trained on k classes (the learn probe) must average at least LEARN_FLOOR × chance (100/k %),
-    whatever its band: with 50 validation images a band from 2 seeds is wide, and a trainer that learns nothing
-    must fail the gate however the seeds fall."""
+    """A variant trained on k classes (the learn probe) must have learned — mean validation accuracy ≥
+    LEARNED_MULTIPLE × chance (100/k %), the one definition (tp2core.claims.regime) — whatever its band: with 50
+    validation images a band from 2 seeds is wide, and a trainer that learns nothing must fail the gate however
+    the seeds fall."""
     problems = []
     for name, got in _accuracies([r for r in runs if r.spec.variant.classes]).items():
         classes = next(r.spec.variant.classes for r in runs if r.spec.variant.name == name)
-        floor = LEARN_FLOOR * 100.0 / classes
+        floor = LEARNED_MULTIPLE * 100.0 / classes
         if statistics.fmean(got) < floor:
             problems.append(f"variant {name}: mean val accuracy {statistics.fmean(got):.2f}% is under "
-                            f"{LEARN_FLOOR:g}× chance ({floor:.1f}% on {classes} classes): the trainer did not learn.")
+                            f"{LEARNED_MULTIPLE:g}× chance ({floor:.1f}% on {classes} classes): the trainer did not "
+                            f"learn.")
     return problems

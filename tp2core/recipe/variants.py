@@ -180,8 +180,9 @@ MODEL2_B1024 = replace(
 
 # Not from the notes: a regression probe for the gate (issue 13 item 8). Every notes variant sits near chance at
 # smoke scale, so a trainer that does not learn would pass the smoke gate unnoticed; this one lands far above
-# chance at smoke cost: 10 fine classes of distinct coarse classes (every 10th), one layer of 128, 60 epochs
-# (~2 s a run). Simulated smoke, seeds 0-2: 54, 54, 58% (chance 10%); 64 units or 30 epochs gave 36-48%.
+# chance at smoke cost: 10 fine classes of distinct coarse classes (every 10th), one layer of 128, 60 epochs. Its
+# smoke accuracies are recorded in references/simulated-smoke.json (`--tp2-update-references`); the gate fails it
+# outside its band or when it did not learn (tp2core.claims.regime.LEARNED_MULTIPLE, output/gate.py).
 LEARN_PROBE = replace(
     MODEL0,
     name="learn-probe",
@@ -370,16 +371,12 @@ PROFILES: dict[str, Profile] = {
         description="seconds per run; exercises the machinery, says nothing about the claims",
     ),
     # Issue 21: ratios AND a regime in which the models learn. Issue 14's quick (63 images/class, batch ÷8, widths
-    # 50) kept every ratio but trained models that learned nothing (model0 1.3%, model3 2.8%, chance 1%): batch ÷8
+    # 50) kept every ratio but trained models that learned nothing (docs/regime.md): batch ÷8
     # at the same learning rate is 8× the gradient noise per step, and 63 images/class give model0 49 steps.
-    # Measured with scripts/regime_scout.py (simulated v2, seeds 0-1, 1 thread a run, 2 runs at once, the machine
-    # shared with other work, so fit seconds compare rows only; docs/regime.md), validation accuracy and model4's fit:
-    #   scale (epochs, widths ÷10; batch, Adam as the notes'; input 16×16) | model0  | model2  | model3  | model4
-    #   100 img/class                                                        | 3.5–3.7 | 4.8–5.0 | 17.4–18.7 | 20.5–20.6 (89 s)
-    #   200 img/class  (chosen)                                              | 7.0–7.8 | 7.3–7.8 | 19.2–19.4 | 21.8–22.8 (167 s)
-    #   250 img/class                                                        | 8.2–9.8 | 8.0–8.1 | 20.6–21.3 | 24.3–24.7 (232 s)
-    # 100 img/class leaves model0 and model2 under R1's 5%; 250 costs 39% more model4 time for +1–2 pts; 200 is the
-    # cheapest scale where every variant a judged comparison needs is ≥ 5% (model1 stays at 1.0%). Levers, all
+    # The scale was chosen by measurement (scripts/regime_scout.py; its tables, the command and the choice are in
+    # docs/regime.md): 200 images/class is the cheapest scale at which every variant a judged comparison needs
+    # reaches 5% on simulated data — a margin above "learned" (≥ LEARNED_MULTIPLE = 3× chance, 3% on 100
+    # classes: tp2core.claims.regime, the learning guard), chosen before any verdict was seen. Levers, all
     # ratio-keeping:
     # - batch sizes and learning rate as the notes (128 / 1024, Adam 1e-3): the optimizer's noise scale is theirs;
     # - 200 training images/class (20,000 = 50,000 ÷ 2.5), 50 validation images/class (5,000): at the notes' batch
@@ -401,17 +398,16 @@ PROFILES: dict[str, Profile] = {
         input_pool=2,
         keep_bug_share=True,
         seeds=3,
-        # Measured fits at this scale (the quick suite, 2 runs at once on the 2 idle cores, mean of 3 seeds): model5
-        # 209 s, model4 111 s, model4-bugaug 110 s, model3-e1000 32 s, model3-wide 15 s, everything else ≤ 5 s:
-        # ≈ 500 s a seed, 13 min 20 s for the whole suite. model4-e2000 and model5-augval would add ≈ 220 s and
-        # ≈ 210 s a seed (≈ +11 min, over the 20-min budget), and no other quick claim needs them:
+        # model4-e2000 and model5-augval would take the quick suite over its 20-min budget on 2 cores (the fits
+        # measured: README, "Quick's budget"), and no other quick claim needs them:
         budget_cuts={
-            "more-data-not-more-steps": "model4-e2000 (200 epochs at quick) costs ≈ 220 s a seed, 2× model4; with "
-                                        "it and model5-augval the quick suite is ≈ 24 min on 2 cores, over the "
-                                        "20-min budget; judged at paper",
-            "augmented-validation-is-immaterial": "model5-augval retrains model5 (≈ 210 s a seed) only to validate "
-                                                  "on augmented images; with it and model4-e2000 the quick suite "
-                                                  "is ≈ 24 min on 2 cores, over the 20-min budget; judged at paper",
+            "more-data-not-more-steps": "model4-e2000 trains 200 epochs at quick, 2× model4; with it and "
+                                        "model5-augval the quick suite is over its 20-min budget on 2 cores "
+                                        "(measured: README, Quick's budget); judged at paper",
+            "augmented-validation-is-immaterial": "model5-augval retrains model5 only to validate on augmented "
+                                                  "images; with it and model4-e2000 the quick suite is over its "
+                                                  "20-min budget on 2 cores (measured: README, Quick's budget); "
+                                                  "judged at paper",
             "large-batch-is-faster": "model2 trains 1 epoch at quick and images/s is timed on epochs after the "
                                      "first (compile and warm-up), so there is none to time; judged at smoke "
                                      "(machinery) and paper",

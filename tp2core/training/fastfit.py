@@ -13,11 +13,12 @@ per-sample mean loss and accuracy per epoch, validation once per epoch at the sa
 partial batch kept. Different data order: a seeded permutation per epoch (``epoch_order``), independent of the
 thread count and device.
 
-Non-finite values: each step checks its loss (a scalar, free); reading every weight each step would cost
-~5% of a batch-128 step, so weights are checked once per epoch. Non-finite weights are absorbing under Adam
-(NaN/Inf stay), so a clean end-of-epoch check proves every step of the epoch was clean. After any failure the
-run is replayed from its initial state, deterministically, with the full per-step check, and stops at the
-first bad batch: the state and the callbacks' report are those of a per-batch check, at zero cost to healthy runs.
+Non-finite values: each step checks its loss (a scalar, free); reading every weight each step would cost a
+few per cent of a batch-128 step (measured: docs/perf.md, "The fast loop"), so weights are checked once per
+epoch. Non-finite weights are absorbing under Adam (NaN/Inf stay), so a clean end-of-epoch check proves every
+step of the epoch was clean. After any failure the run is replayed from its initial state, deterministically,
+with the full per-step check, and stops at the first bad batch: the state and the callbacks' report are those of
+a per-batch check, at zero cost to healthy runs.
 """
 
 from __future__ import annotations

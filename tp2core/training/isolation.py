@@ -33,6 +33,7 @@ run to the same bits as a fresh one (tests/executor/test_ray_reuse.py).
 from __future__ import annotations
 
 import hashlib
+import inspect
 
 from ..errors import ConfigError
 from .backend import configure_threads, enable_determinism
@@ -50,11 +51,20 @@ def prepare_run(threads: int) -> str | None:
 
     from .precision import set_tf32
 
-    keras.backend.clear_session(free_memory=False)  # train's own clear_session then frees memory (gc.collect:
-    # ≈ 0.5 s in a process that imported TF; once per run is enough)
+    clear_keras_session(keras)
     keras.mixed_precision.set_global_policy("float32")
     set_tf32(False)
     return None
+
+
+def clear_keras_session(keras) -> None:
+    """``keras.backend.clear_session`` without its ``gc.collect()`` where Keras allows it (``free_memory=False``,
+    Keras ≥ 3.3): *train*'s own clear_session frees the memory, and one collection per run is enough. Keras 3.0–3.2
+    (pyproject allows ``keras>=3.0.5``, which tox's py311-tf216 runs) take no argument: there it collects twice."""
+    if "free_memory" in inspect.signature(keras.backend.clear_session).parameters:
+        keras.backend.clear_session(free_memory=False)
+    else:
+        keras.backend.clear_session()
 
 
 def weights_digest(model) -> str:

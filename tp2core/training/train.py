@@ -356,7 +356,7 @@ def _carried(resume) -> dict:
 
 def _fit(model: keras.Model, x, y, plan: FitPlan, callbacks: list, initial_state=None) -> dict[str, list[float]]:
     """The one place that runs the optimiser. TensorFlow: tp2core.training.fastfit's compiled whole-epoch loop (data
-    order ``fastfit.epoch_order(seed, epoch)``, fused Adam; measured 1.5-1.8x fit's images/s at batch 128 on CPU).
+    order ``fastfit.epoch_order(seed, epoch)``, fused Adam; its images/s against fit's: ``tp2 perf``, docs/perf.md).
     JAX and torch: Keras' ``fit``, shuffled from the global seed set by keras.utils.set_random_seed."""
     import keras
 
