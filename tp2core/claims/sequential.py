@@ -53,6 +53,7 @@ import numpy as np
 from ..errors import ConfigError
 from . import welch
 from .compare import _check_resolution, _check_rule, _constant_or_sample
+from .spending import OBRIEN_FLEMING, spent
 from .stats import INCONCLUSIVE, REFUTED, SUPPORTED
 
 FUTILITY = 0.10  # stop as futile when neither verdict has ≥ 10% conditional power (current trend) by max_seeds;
@@ -102,10 +103,7 @@ class SequentialDesign:
 
 def spending(t: np.ndarray, alpha_side: float) -> np.ndarray:
     """Lan–DeMets O'Brien–Fleming-type alpha spent by information fraction t (one side, total ``alpha_side``)."""
-    from scipy.stats import norm
-
-    t = np.asarray(t, dtype=float)
-    return 2.0 * norm.sf(norm.isf(alpha_side / 2.0) / np.sqrt(t))
+    return spent(t, alpha_side, OBRIEN_FLEMING)
 
 
 @functools.lru_cache(maxsize=256)
