@@ -35,6 +35,12 @@ def check(spending: object) -> str:
                       f"(got {spending!r}).")
 
 
+def label(spending: str) -> str:
+    """For sentences: "O'Brien–Fleming", "Pocock", "Hwang–Shih–DeCani γ = 4"."""
+    names = {OBRIEN_FLEMING: "O'Brien–Fleming", POCOCK: "Pocock"}
+    return names.get(spending) or f"Hwang–Shih–DeCani γ = {_HSD.match(check(spending)).group(1)}"
+
+
 def spent(t, alpha_side: float, spending: str = OBRIEN_FLEMING) -> np.ndarray:
     """Alpha spent by information fraction ``t`` (array, values in (0, 1]) on one side whose total is alpha_side."""
     from scipy.stats import norm
