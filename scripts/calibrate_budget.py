@@ -208,8 +208,9 @@ def render(res: dict, command: str, seconds: float, trials: int) -> str:
              "the same sd, i.e. 4.24 sd_diff; 3 seeds a side, threshold 0, Welch df ≈ 4) supported at the first look, "
              f"{trials * 5:,} trials. The fixed 3-seed design itself decides it in {fixed3:.1%} at α/{m} "
              f"({res['six_sd']['fixed3 α']:.1%} at α = 0.05 alone), the ceiling for any spending: the target "
-             f"\"≥ 90% of trials\" **cannot be met at α/{m}**; the first look decides ≥ {TARGET:.0%} of what 3 fixed "
-             f"seeds decide at the same level when it spends ≥ ~85% of α there. Decided = supported or refuted "
+             f"\"≥ 90% of trials\" **cannot be met at α/{m}**, so the rule is that the first look decides ≥ {TARGET:.0%} of "
+             f"what 3 fixed seeds decide at the same level (*share of fixed 3*); {chosen} puts "
+             f"{res['candidates'][chosen]['levels'][0] / (ALPHA / m / 2):.0%} of each side's α/{2 * m} on it. Decided = supported or refuted "
              "(mean per experiment, of 16); false = a verdict the truth does not call for.", "",
              f"| spending | look levels (one-sided, α/{m}) | 6-sd at look 1, α/{m} | share of fixed 3 | 6-sd at look "
              "1, α = 0.05 | " + " | ".join(f"decided at {b:g}×" for b in BUDGETS) + " | false at 2× |",

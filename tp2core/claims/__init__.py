@@ -4,5 +4,5 @@ from .budget import BudgetAllocator, BudgetDesign, BudgetOutcome, decide_within_
 from .compare import CompareResult, adjust_verdicts, compare, holm
 from .sequential import SequentialResult, sequential_compare, sequential_decision
 
-__all__ = ["BudgetAllocator", "BudgetDesign", "BudgetOutcome", "CompareResult", "SequentialResult", "adjust_verdicts", "compare", "decide_within_budget", "holm",
-           "sequential_compare", "sequential_decision"]
+__all__ = ["BudgetAllocator", "BudgetDesign", "BudgetOutcome", "CompareResult", "SequentialResult",
+           "adjust_verdicts", "compare", "decide_within_budget", "holm", "sequential_compare", "sequential_decision"]

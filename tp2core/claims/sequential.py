@@ -103,7 +103,8 @@ class SequentialDesign:
                 "spending": self.spending}
 
     def describe(self) -> str:
-        return f"adaptive seeds: looks at {', '.join(map(str, self.looks))} seeds per arm ({label(self.spending)} spending)"
+        looks_ = ", ".join(map(str, self.looks))
+        return f"adaptive seeds: looks at {looks_} seeds per arm ({label(self.spending)} spending)"
 
 
 def spending(t: np.ndarray, alpha_side: float) -> np.ndarray:
