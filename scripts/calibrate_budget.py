@@ -30,7 +30,8 @@ from tp2core.claims.spending import union_levels
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "references" / "simulated-quick.json"
 ALPHA = 0.05
-CANDIDATES = ("obrien-fleming", "hsd(-4)", "pocock", "hsd(4)", "hsd(8)", "hsd(10)", "hsd(13)", "hsd(16)", "hsd(20)")
+CANDIDATES = ("obrien-fleming", "hsd(-4)", "pocock", "hsd(4)", "hsd(8)", "hsd(10)", "hsd(13)", "hsd(16)", "hsd(20)",
+              "front(0.7)", "front(0.84)", "front(0.9)")
 OTHER_LOOKS = (((3, 5, 7, 9, 10), "hsd(6)"), ((3, 6, 10, 20), "hsd(13)"), ((3, 5, 8, 13, 20, 30), "hsd(20)"))  # each
 #   spending ≈ 85% of α at its first look, as the chosen design; weighed against it at the same budgets
 BUDGETS = (1.0, 1.5, 2.0, 3.0)  # × the first look's cost (every variant at 3 seeds, today's fixed design)
@@ -111,14 +112,14 @@ def compute(trials: int, seed: int) -> dict:
     m, seeds = len(comps), budget.BudgetDesign().looks
     first_cost = bc.run_cost(fams["all 16 at the boundary"][0], costs, seeds[0])
     res = {"m": m, "first_cost": first_cost, "costs": costs, "seeds": seeds, "candidates": {}, "nulls": {}}
-    fixed3 = bc.first_look_rate(ALPHA / m / 2, trials=trials * 5, seed=seed)
-    res["six_sd"] = {"fixed3 α/m": fixed3, "fixed3 α": bc.first_look_rate(ALPHA / 2, trials=trials * 5, seed=seed)}
+    fixed3 = bc.first_look_rate(ALPHA / m / 2, trials=trials * 20, seed=seed)
+    res["six_sd"] = {"fixed3 α/m": fixed3, "fixed3 α": bc.first_look_rate(ALPHA / 2, trials=trials * 20, seed=seed)}
     fam, truths = fams["quick's measured effects"]
     data = bc.draw(truths, max(x[-1] for x, _ in ((seeds, 0), *OTHER_LOOKS)), trials, [seed, 1])
     for sp in CANDIDATES:
         lv = levels_of(sp, m)
-        rate = bc.first_look_rate(lv[0], trials=trials * 5, seed=seed)
-        rate_single = bc.first_look_rate(union_levels(seeds, ALPHA, sp)[0], trials=trials * 5, seed=seed)
+        rate = bc.first_look_rate(lv[0], trials=trials * 20, seed=seed)
+        rate_single = bc.first_look_rate(union_levels(seeds, ALPHA, sp)[0], trials=trials * 20, seed=seed)
         runs = {b: bc.budgeted(fam, costs, data, seeds=seeds, levels=lv, budget=b * first_cost) for b in BUDGETS}
         res["candidates"][sp] = {"levels": lv, "six_sd": rate, "six_sd_single": rate_single,
                                  "budgets": {b: summary(e.code, fam, truths, e.spent, first_cost)
@@ -127,12 +128,13 @@ def compute(trials: int, seed: int) -> dict:
     for looks, sp in OTHER_LOOKS:
         lv = union_levels(looks, ALPHA / m, sp)
         res["other_looks"][(looks, sp)] = {
-            "six_sd": bc.first_look_rate(lv[0], trials=trials * 5, seed=seed),
+            "six_sd": bc.first_look_rate(lv[0], trials=trials * 20, seed=seed),
             "budgets": {b: summary((e := bc.budgeted(fam, costs, data, seeds=looks, levels=lv,
                                                      budget=b * first_cost)).code, fam, truths, e.spent, first_cost)
                         for b in BUDGETS}}
     ok = [sp for sp in CANDIDATES if res["candidates"][sp]["six_sd"] >= TARGET * fixed3] or list(CANDIDATES)
-    res["chosen"] = max(ok, key=lambda sp: res["candidates"][sp]["budgets"][CHOOSE_AT]["correct"])
+    res["chosen"] = max(ok, key=lambda sp: np.mean([res["candidates"][sp]["budgets"][b]["correct"]
+                                                     for b in BUDGETS[1:]]))
     res["eligible"] = ok
     lv = levels_of(res["chosen"], m)
     res["compare"] = {}
@@ -160,6 +162,10 @@ def compute(trials: int, seed: int) -> dict:
             codes = bc.every_look(fam_n, data_n, seeds=seeds, levels=levels)
             res["nulls"][(name, "every look run", label)] = summary(codes, fam_n, truths_n,
                                                                     np.full(len(codes), np.nan), first_cost)
+        for n in (3, 5):
+            res["nulls"][(name, f"{n / 3:g}×", f"contrast: fixed {n} seeds, Holm")] = summary(
+                bc.fixed_holm(fam_n, data_n, n, ALPHA), fam_n, truths_n, np.full(trials * 2, n / 3 * first_cost),
+                first_cost)
         if name == "all 16 at the boundary":
             codes = bc.every_look(fam_n, data_n, seeds=seeds, levels=rows[2][1])
             per = np.mean(codes != 0, axis=0)
@@ -206,12 +212,13 @@ def render(res: dict, command: str, seconds: float, trials: int) -> str:
              f"{trials:,} simulated experiments of quick's 16 comparisons per cell (seed {res.get('seed', 0)}); "
              "*6-sd at look 1*: share of a 6-sd effect (true effect = 6 × the per-seed sd of each arm, both arms "
              "the same sd, i.e. 4.24 sd_diff; 3 seeds a side, threshold 0, Welch df ≈ 4) supported at the first look, "
-             f"{trials * 5:,} trials. The fixed 3-seed design itself decides it in {fixed3:.1%} at α/{m} "
+             f"{trials * 20:,} trials. The fixed 3-seed design itself decides it in {fixed3:.1%} at α/{m} "
              f"({res['six_sd']['fixed3 α']:.1%} at α = 0.05 alone), the ceiling for any spending: the target "
-             f"\"≥ 90% of trials\" **cannot be met at α/{m}**, so the rule is that the first look decides ≥ {TARGET:.0%} of "
-             f"what 3 fixed seeds decide at the same level (*share of fixed 3*); {chosen} puts "
-             f"{res['candidates'][chosen]['levels'][0] / (ALPHA / m / 2):.0%} of each side's α/{2 * m} on it. Decided = supported or refuted "
-             "(mean per experiment, of 16); false = a verdict the truth does not call for.", "",
+             f"\"≥ 90% of trials\" **cannot be met at α/{m}**, so the rule is that the first look decides "
+             f"≥ {TARGET:.0%} of what 3 fixed seeds decide at the same level (*share of fixed 3*); {chosen} puts "
+             f"{res['candidates'][chosen]['levels'][0] / (ALPHA / m / 2):.0%} of each side's α/{2 * m} on it. "
+             "Decided = supported or refuted (mean per experiment, of 16); false = a verdict the truth does not call "
+             "for.", "",
              f"| spending | look levels (one-sided, α/{m}) | 6-sd at look 1, α/{m} | share of fixed 3 | 6-sd at look "
              "1, α = 0.05 | " + " | ".join(f"decided at {b:g}×" for b in BUDGETS) + " | false at 2× |",
              "| --- | --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in BUDGETS) + " | ---: |"]
@@ -228,7 +235,8 @@ def render(res: dict, command: str, seconds: float, trials: int) -> str:
                      + ", ".join(f"{c['budgets'][b]['decided']:.2f}" for b in BUDGETS)
                      + f"; spent {c['budgets'][CHOOSE_AT]['spent']:.2f}×")
     lines += ["", f"Chosen: **{chosen}** — of the spendings whose first look decides ≥ {TARGET:.0%} of what 3 fixed "
-              f"seeds decide, the one deciding most at {CHOOSE_AT:g}× (MC s.e. of a decided mean ≈ "
+              f"seeds decide, the one deciding most correctly on average over the budgets beyond the first look ("
+              + ", ".join(f"{b:g}×" for b in BUDGETS[1:]) + ") (MC s.e. of a decided mean ≈ "
               f"{res['candidates'][chosen]['budgets'][CHOOSE_AT]['decided_se']:.2f}).", "",
               "### Decisions with the same budget", "",
               "Quick's 16 comparisons with their measured effects and sds as the truth, the same draws for every "
@@ -254,9 +262,8 @@ def render(res: dict, command: str, seconds: float, trials: int) -> str:
               "| --- | ---: | --- | ---: | ---: | ---: | ---: | --- |"]
     for (name, b, label), s in res["nulls"].items():
         spent = "—" if np.isnan(s["spent"]) else f"{s['spent']:.2f}×"
-        limit = 0.05 + 3 * mc_se(0.05, s["trials"])
-        flag = "" if label != "design" else "ok" if s["any_false"] <= 0.05 else (
-            "ok (within MC error)" if s["any_false"] <= limit else "**above**")
+        over = (s["any_false"] - 0.05) / mc_se(0.05, s["trials"])
+        flag = "" if label != "design" else "ok" if over <= 0 else f"**above** by {over:.1f} MC s.e."
         lines.append(f"| {name} | {b} | {label} | {_pm(s['any_false'], s['trials'])} | {s['false']:.3f} | "
                      f"{s['decided']:.2f} | {spent} | {flag} |")
     single = res["single"]
@@ -271,10 +278,13 @@ def render(res: dict, command: str, seconds: float, trials: int) -> str:
               + "; ".join(f"{_describe(pc['family'][j], pc['truths'])} {m * pc['rates'][j]:.1%} ± "
                           f"{m * mc_se(pc['rates'][j], pc['trials']):.1%}" for j in worst)
               + f"; mean over the 16 {m * pc['rates'].mean():.1%}. Welch's p-value is exact only for equal sds: with "
-              "3–5 seeds and sd ratios near 10 (model3's sd is 0.1 pt) it exceeds its level at these tiny levels, "
-              "while equal-sd comparisons stay below theirs (the Welch statistic at equal n is the pooled t with "
-              "more df than Welch's estimate); the family total above is what the promise is about. The fixed design "
-              "(compare() at α/16 under Holm) shares this property."]
+              "few seeds and sd ratios near 10 (model3's sd is 0.1 pt) it exceeds these tiny levels, while equal-sd "
+              "comparisons stay below theirs (at equal n the Welch statistic is the pooled t, with more df than "
+              "Welch's estimate). So the union bound holds for exact p-values, and the family total at quick's "
+              "boundary sits near 5% for the same reason the fixed design's does (its contrast rows): the excess "
+              "of the unequal-sd comparisons roughly cancels the equal-sd ones' slack. A verdict on Welch's p at "
+              "α/16 with 3 seeds a side inherits this; a p-value with df = min(n_a, n_b) − 1 (Hsu) would be "
+              "conservative for every sd ratio, at the cost of the first look (t₂ instead of t₄ at 3 seeds)."]
     return "\n".join(lines + ["", bc.END])
 
 

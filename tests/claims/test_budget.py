@@ -184,7 +184,8 @@ class TestBadArguments:
             decide_within_budget(**args, alpha=alpha)
 
     @pytest.mark.parametrize("kwargs, message", [
-        (dict(spending="linear"), r"^'spending' must be 'obrien-fleming', 'pocock' or 'hsd\(γ\)'"),
+        (dict(spending="linear"), r"^'spending' must be 'obrien-fleming', 'pocock', 'hsd\(γ\)' with a number γ"),
+        (dict(spending="front(1.5)"), r"^'spending' must be .* or 'front\(φ\)' with φ in \[0, 1\]"),
         (dict(looks=(1, 3)), r"^'looks' must be a tuple of increasing ints, the first ≥ 2"),
         (dict(looks=(3, 3, 5)), r"^'looks' must be a tuple of increasing ints"),
         (dict(looks=[3, 5]), r"^'looks' must be a tuple of increasing ints"),

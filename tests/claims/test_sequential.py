@@ -56,7 +56,7 @@ class TestSpending:
         assert decisions == {"obrien-fleming": None, "pocock": "decided"}
 
     def test_bad_spending(self):
-        with pytest.raises(ValueError, match=r"^'spending' must be 'obrien-fleming', 'pocock' or 'hsd\(γ\)'"):
+        with pytest.raises(ValueError, match=r"^'spending' must be 'obrien-fleming', 'pocock', 'hsd\(γ\)'"):
             sequential.SequentialDesign(3, 10, spending="OBF")
 
 

@@ -39,7 +39,7 @@ from .sequential import _values
 from .stats import INCONCLUSIVE, REFUTED, SUPPORTED
 
 LOOKS = (3, 5, 8, 12, 20)  # seeds per arm at each look; chosen with the spending by scripts/calibrate_budget.py
-SPENDING = "hsd(13)"  # (docs/statistics.md, "Budgeted seeds")
+SPENDING = "front(0.84)"  # (docs/statistics.md, "Budgeted seeds")
 _WORD = {welch.SUPPORTED_CODE: SUPPORTED, welch.REFUTED_CODE: REFUTED, 0: INCONCLUSIVE}
 
 

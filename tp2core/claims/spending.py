@@ -8,6 +8,10 @@ A spending function f(t) gives the share of one side's error ``alpha_side`` spen
 - ``"pocock"``: Lan–DeMets Pocock type, f(t) = alpha_side·ln(1 + (e − 1)·t).
 - ``"hsd(γ)"``, e.g. ``"hsd(4)"``: Hwang–Shih–DeCani, f(t) = alpha_side·(1 − e^{−γt}) / (1 − e^{−γ}) (γ = 0: linear);
   γ ≈ −4 resembles O'Brien–Fleming, γ ≈ 1 Pocock, larger γ spends more at the first look.
+- ``"front(φ)"``, e.g. ``"front(0.84)"``: a share φ at the first look, the rest linear in t:
+  f(t) = alpha_side·(φ + (1 − φ)·t) for t > 0 — the first look decides almost what the fixed design at its seeds
+  decides, and the later looks keep levels that grow with the information they add (HSD with a large γ makes
+  them vanish instead).
 
 ``union_levels`` turns a spending function into per-look levels by the union bound (each look tests at the alpha
 spent since the previous look), the boundaries of the budgeted design (tp2core.claims.budget): valid for exact
@@ -25,20 +29,24 @@ from ..errors import ConfigError
 
 OBRIEN_FLEMING, POCOCK = "obrien-fleming", "pocock"
 _HSD = re.compile(r"^hsd\((-?\d+(?:\.\d+)?)\)$")
+_FRONT = re.compile(r"^front\((0(?:\.\d+)?|1(?:\.0+)?)\)$")
 
 
 def check(spending: object) -> str:
     """``spending`` once it names a spending function, else a ConfigError naming it."""
-    if isinstance(spending, str) and (spending in (OBRIEN_FLEMING, POCOCK) or _HSD.match(spending)):
+    if isinstance(spending, str) and (spending in (OBRIEN_FLEMING, POCOCK) or _HSD.match(spending)
+                                      or _FRONT.match(spending)):
         return spending
-    raise ConfigError(f"'spending' must be 'obrien-fleming', 'pocock' or 'hsd(γ)' with a number γ, e.g. 'hsd(4)' "
-                      f"(got {spending!r}).")
+    raise ConfigError(f"'spending' must be 'obrien-fleming', 'pocock', 'hsd(γ)' with a number γ, e.g. 'hsd(4)', or "
+                      f"'front(φ)' with φ in [0, 1], e.g. 'front(0.84)' (got {spending!r}).")
 
 
 def label(spending: str) -> str:
     """For sentences: "O'Brien–Fleming", "Pocock", "Hwang–Shih–DeCani γ = 4"."""
     names = {OBRIEN_FLEMING: "O'Brien–Fleming", POCOCK: "Pocock"}
-    return names.get(spending) or f"Hwang–Shih–DeCani γ = {_HSD.match(check(spending)).group(1)}"
+    if front := _FRONT.match(check(spending)):
+        return f"front-loaded φ = {front.group(1)}"
+    return names.get(spending) or f"Hwang–Shih–DeCani γ = {_HSD.match(spending).group(1)}"
 
 
 def spent(t, alpha_side: float, spending: str = OBRIEN_FLEMING) -> np.ndarray:
@@ -51,6 +59,9 @@ def spent(t, alpha_side: float, spending: str = OBRIEN_FLEMING) -> np.ndarray:
         return 2.0 * norm.sf(norm.isf(alpha_side / 2.0) / np.sqrt(t))
     if spending == POCOCK:
         return alpha_side * np.log1p((math.e - 1.0) * t)
+    if front := _FRONT.match(spending):
+        phi = float(front.group(1))
+        return alpha_side * np.where(t > 0, phi + (1.0 - phi) * t, 0.0)
     gamma = float(_HSD.match(spending).group(1))
     if gamma == 0:
         return alpha_side * t
