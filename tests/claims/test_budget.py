@@ -198,3 +198,15 @@ class TestBadArguments:
         alloc = BudgetAllocator(self.C, COST.get, 10.0)
         with pytest.raises(ConfigError, match=r"^\"values\['model3'\]\" must be a 1-D sequence of numbers"):
             alloc.observe({"model3": ["a", "b"]})
+
+
+def test_docs_blocks_kept_apart():
+    """The budget block is spliced with its own markers and leaves the sequential block alone (calibrate_stats.py
+    keeps both when it rewrites docs/statistics.md)."""
+    from tp2core.claims import sequential_calibration as sc
+
+    doc = sc.splice("# Doc\n\n## Details\n", f"{sc.START}\nseq\n{sc.END}")
+    doc = sc.splice(doc, f"{bc.START}\nbudget\n{bc.END}", bc.START, bc.END)
+    doc = sc.splice(doc, f"{bc.START}\nbudget 2\n{bc.END}", bc.START, bc.END)
+    assert sc.block_of(doc) == f"{sc.START}\nseq\n{sc.END}"
+    assert sc.block_of(doc, bc.START, bc.END) == f"{bc.START}\nbudget 2\n{bc.END}" and doc.count(bc.START) == 1
