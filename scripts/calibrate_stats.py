@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import scipy
 
+from tp2core.claims import budget_calibration as budget_cal
 from tp2core.claims import calibration as cal
 from tp2core.claims import permutation
 from tp2core.claims import sequential_calibration as seq_cal
@@ -64,8 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         f" --{k.replace('_', '-')} {v}" for k, v in (("trials", args.trials), ("seed", args.seed),
                                                       ("bootstrap_trials", args.bootstrap_trials)))
     text = render(rows, old_rows, args, command, seconds, extra)
-    kept = seq_cal.block_of(args.out.read_text()) if args.out.exists() else None  # scripts/calibrate_sequential.py's
-    args.out.write_text(seq_cal.splice(text, kept) if kept else text)
+    old = args.out.read_text() if args.out.exists() else ""
+    for start, end in ((seq_cal.START, seq_cal.END), (budget_cal.START, budget_cal.END)):  # the sections written
+        if kept := seq_cal.block_of(old, start, end):  # by scripts/calibrate_sequential.py and calibrate_budget.py
+            text = seq_cal.splice(text, kept, start, end)
+    args.out.write_text(text)
     print(f"wrote {args.out} in {seconds:.0f} s")
     bad = cal.excesses(rows + extra["margins"], args.trials)
     print("\n".join(bad) if bad else "every false-verdict rate within its promise + 3 MC s.e.")

@@ -51,6 +51,28 @@ class TestDesign:
             sequential.adaptive_design(1, 4)
 
 
+class TestSpending:
+    def test_default_is_obrien_fleming(self):
+        """SequentialDesign keeps issue 23's design unless told otherwise; the design records its spending."""
+        d = sequential.SequentialDesign(first=3, max_seeds=10)
+        assert d.spending == "obrien-fleming" and d.to_dict()["spending"] == "obrien-fleming"
+        assert d.describe() == "adaptive seeds: looks at 3, 5, 7, 9, 10 seeds per arm (O'Brien–Fleming spending)"
+
+    def test_pocock_spends_more_early(self):
+        """A Pocock-type design tests the first look at a larger level and decides there what O'Brien–Fleming
+        cannot."""
+        obf, poc = (sequential.nominal_levels((3, 5, 7, 9, 10), 0.05, s) for s in ("obrien-fleming", "pocock"))
+        assert poc[0] > 100 * obf[0]
+        a, b = [2.0, 2.4, 1.7], [0.0, 0.3, -0.2]  # p = 0.001 at look 1: between the two levels
+        decisions = {s: sequential.SequentialDesign(3, 10, spending=s).decision(
+            a, b, "greater", threshold=0.0, margin=None, alpha=0.05).stopped for s in ("obrien-fleming", "pocock")}
+        assert decisions == {"obrien-fleming": None, "pocock": "decided"}
+
+    def test_bad_spending(self):
+        with pytest.raises(ValueError, match=r"^'spending' must be 'obrien-fleming', 'pocock', 'hsd\(γ\)'"):
+            sequential.SequentialDesign(3, 10, spending="OBF")
+
+
 class TestContract:
     def test_signature(self):
         params = inspect.signature(sequential_compare).parameters

@@ -283,6 +283,7 @@ def _sequential(c: Comparison, runs_by_variant, design: SequentialDesign, alpha:
         evaluations.append(judged_evaluation(a, b if b is not None else c.constant, c.relation, threshold=c.threshold,
                                              margin=c.margin, alpha=ALPHA, resolution=floor)[0])
         result = replay(evaluations, design.looks, c.relation, threshold=c.threshold, margin=c.margin, alpha=alpha,
+                        spending=design.spending,
                         two_arm=c.b is not None)
         if result.stopped:
             break

@@ -53,6 +53,8 @@ import numpy as np
 from ..errors import ConfigError
 from . import welch
 from .compare import _check_resolution, _check_rule, _constant_or_sample, judged_evaluation
+from .spending import OBRIEN_FLEMING, spent
+from .spending import check as check_spending, label
 from .stats import INCONCLUSIVE, REFUTED, SUPPORTED
 
 FUTILITY = 0.10  # stop as futile when neither verdict has ≥ 10% conditional power (current trend) by max_seeds;
@@ -79,9 +81,11 @@ class SequentialDesign:
     first: int
     max_seeds: int
     step: int = STEP
+    spending: str = OBRIEN_FLEMING  # tp2core.claims.spending; the budgeted design (claims.budget) has its own
 
     def __post_init__(self) -> None:
         _check_looks(self.first, self.step, self.max_seeds)
+        check_spending(self.spending)
 
     @property
     def looks(self) -> tuple[int, ...]:
@@ -90,14 +94,17 @@ class SequentialDesign:
     def decision(self, values_a, b, relation: str, *, threshold: float, margin, alpha: float,
                  resolution=None) -> "SequentialResult":
         return sequential_decision(values_a, b, relation, threshold=threshold, margin=margin, alpha=alpha,
-                                   first=self.first, step=self.step, max_seeds=self.max_seeds, resolution=resolution)
+                                   first=self.first, step=self.step, max_seeds=self.max_seeds, resolution=resolution,
+                                   spending=self.spending)
 
     def to_dict(self) -> dict:
         """What results.json's meta records of the design (``adaptive_seeds``)."""
-        return {"first": self.first, "step": self.step, "max_seeds": self.max_seeds, "looks": list(self.looks)}
+        return {"first": self.first, "step": self.step, "max_seeds": self.max_seeds, "looks": list(self.looks),
+                "spending": self.spending}
 
     def describe(self) -> str:
-        return f"adaptive seeds: looks at {', '.join(map(str, self.looks))} seeds per arm (O'Brien–Fleming spending)"
+        looks_ = ", ".join(map(str, self.looks))
+        return f"adaptive seeds: looks at {looks_} seeds per arm ({label(self.spending)} spending)"
 
 
 def adaptive_design(first: int, max_seeds: int | None, *, max_option: str = "--tp2-max-seeds",
@@ -120,14 +127,11 @@ def adaptive_design(first: int, max_seeds: int | None, *, max_option: str = "--t
 
 def spending(t: np.ndarray, alpha_side: float) -> np.ndarray:
     """Lan–DeMets O'Brien–Fleming-type alpha spent by information fraction t (one side, total ``alpha_side``)."""
-    from scipy.stats import norm
-
-    t = np.asarray(t, dtype=float)
-    return 2.0 * norm.sf(norm.isf(alpha_side / 2.0) / np.sqrt(t))
+    return spent(t, alpha_side, OBRIEN_FLEMING)
 
 
 @functools.lru_cache(maxsize=256)
-def nominal_levels(seeds: tuple[int, ...], alpha: float) -> tuple[float, ...]:
+def nominal_levels(seeds: tuple[int, ...], alpha: float, spending: str = OBRIEN_FLEMING) -> tuple[float, ...]:
     """One-sided nominal level of each look for each side (supported, refuted), alpha/2 spent per side.
 
     seeds: (K,) seeds per arm at the looks (increasing). Gaussian group-sequential boundaries c_k for the score
@@ -138,19 +142,19 @@ def nominal_levels(seeds: tuple[int, ...], alpha: float) -> tuple[float, ...]:
     from scipy.stats import norm
 
     n = np.asarray(seeds, dtype=float)
-    spent = np.diff(spending(n / n[-1], alpha / 2.0), prepend=0.0)
+    spent_k = np.diff(spent(n / n[-1], alpha / 2.0, spending), prepend=0.0)
     grid = np.linspace(-10.0, 10.0, _GRID) * math.sqrt(n[-1])
     ds = grid[1] - grid[0]
-    c = float(norm.isf(spent[0]) * math.sqrt(n[0]))
+    c = float(norm.isf(spent_k[0]) * math.sqrt(n[0]))
     density = norm.pdf(grid, scale=math.sqrt(n[0])) * (grid < c)  # S_1 on the paths that go on
     levels = [float(norm.sf(c / math.sqrt(n[0])))]
     for k in range(1, n.size):
         sd = math.sqrt(n[k] - n[k - 1])
 
-        def excess(c, density=density, sd=sd, target=spent[k]):
+        def excess(c, density=density, sd=sd, target=spent_k[k]):
             return float(np.sum(density * norm.sf((c - grid) / sd)) * ds) - target
 
-        c = brentq(excess, grid[0], grid[-1], xtol=1e-10) if spent[k] > 0 else grid[-1]
+        c = brentq(excess, grid[0], grid[-1], xtol=1e-10) if spent_k[k] > 0 else grid[-1]
         levels.append(float(norm.sf(c / math.sqrt(n[k]))))
         density = (norm.pdf((grid[:, None] - grid[None, :]) / sd) / sd) @ density * ds * (grid < c)
     return tuple(levels)
@@ -243,14 +247,15 @@ class SequentialResult:
 def sequential_decision(
     values_a: Sequence[float], b: Sequence[float] | float, relation: str, *, threshold: float = 0.0,
     margin: float | None = None, alpha: float = 0.05, first: int = 3, step: int = 2, max_seeds: int = 10,
-    resolution: float | tuple[float, float] | None = None,
+    resolution: float | tuple[float, float] | None = None, spending: str = OBRIEN_FLEMING,
 ) -> SequentialResult:
     """Replay the design on stored per-seed values: every look whose seeds are all present, in seed order.
 
     values_a: (n_a,) arm a's values in seed order (any n_a ≥ 0; values past max_seeds are ignored); b: (n_b,)
     likewise, or one float (a constant). Look k uses the first looks[k] values of each arm, so extra seeds stored
     for another comparison never change this one's decision. ``stopped`` None: undecided so far, train each arm
-    up to ``next_seeds`` and call again. ``resolution`` floors each arm's sd as in compare().
+    up to ``next_seeds`` and call again. ``resolution`` floors each arm's sd as in compare(); ``spending`` names the
+    spending function (tp2core.claims.spending; default O'Brien–Fleming, issue 23's design).
     """
     design = looks(first, step, max_seeds)
     threshold, margin, alpha = _check_rule(relation, threshold, margin, alpha)
@@ -261,11 +266,12 @@ def sequential_decision(
     have = min(x.size, y.size) if two_arm else x.size
     evs = [judged_evaluation(x[:n], y[:n] if two_arm else y, relation, threshold=threshold, margin=margin,
                              alpha=alpha, resolution=resolution)[0] for n in design if n <= have]
-    return replay(evs, design, relation, threshold=threshold, margin=margin, alpha=alpha, two_arm=two_arm)
+    return replay(evs, design, relation, threshold=threshold, margin=margin, alpha=alpha, two_arm=two_arm,
+                  spending=spending)
 
 
 def replay(evaluations: Sequence, design: tuple[int, ...], relation: str, *, threshold: float, margin, alpha: float,
-           two_arm: bool) -> SequentialResult:
+           two_arm: bool, spending: str = OBRIEN_FLEMING) -> SequentialResult:
     """The design's decision from the looks made so far: ``evaluations[k]`` is look k's welch.Evaluation on the
     seeds below ``design[k]`` (compare.judged_evaluation; the caller chooses those runs, so look k never reads a
     later seed). Stops at the first look that decides, is futile or is the last."""
@@ -274,9 +280,9 @@ def replay(evaluations: Sequence, design: tuple[int, ...], relation: str, *, thr
     if not evaluations:
         return SequentialResult(INCONCLUSIVE, {"a": 0, "b": 0}, (), None, relation, threshold, margin, alpha, design)
     evs = list(evaluations)
+    levels = nominal_levels(design, alpha, check_spending(spending))
     codes, _stop = decide(np.array([[float(e.p_value) for e in evs]]), np.array([[float(e.p_refute) for e in evs]]),
-                          design, alpha)
-    levels = nominal_levels(design, alpha)
+                          design, alpha, levels=levels)
     stages = []
     for k, (n, ev) in enumerate(zip(design, evs)):
         if codes[0, k] == STOPPED_CODE:

@@ -190,17 +190,17 @@ def cost(comparisons: list[RefComparison], *, trials: int, seed: int, alpha: flo
 START, END = "<!-- calibrate_sequential: start -->", "<!-- calibrate_sequential: end -->"
 
 
-def splice(doc: str, block: str) -> str:
-    """``doc`` with its START…END block replaced by ``block`` (which includes the markers); without one, ``block``
-    goes before the "## Details" section (or at the end)."""
-    if START in doc and END in doc:
-        return doc[: doc.index(START)] + block + doc[doc.index(END) + len(END):]
+def splice(doc: str, block: str, start: str = START, end: str = END) -> str:
+    """``doc`` with its start…end block replaced by ``block`` (which includes the markers); without one, ``block``
+    goes before the "## Details" section (or at the end). Markers default to this module's."""
+    if start in doc and end in doc:
+        return doc[: doc.index(start)] + block + doc[doc.index(end) + len(end):]
     at = doc.find("\n## Details")
     return doc.rstrip("\n") + "\n\n" + block + "\n" if at < 0 else doc[:at] + "\n" + block + "\n" + doc[at:]
 
 
-def block_of(doc: str) -> str | None:
-    """The START…END block of ``doc``, markers included; None without one."""
-    if START in doc and END in doc:
-        return doc[doc.index(START): doc.index(END) + len(END)]
+def block_of(doc: str, start: str = START, end: str = END) -> str | None:
+    """The start…end block of ``doc``, markers included; None without one."""
+    if start in doc and end in doc:
+        return doc[doc.index(start): doc.index(end) + len(end)]
     return None
