@@ -65,7 +65,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise type(exc)(str(exc).replace("--tp2-executor", "--executor").replace("--tp2-ray-address",
                                                                                 "--ray-address")) from None
     session = Tp2Session(options)
-    epochs = session.spec(args.variant, seed).variant.epochs
+    epochs = session.trained_spec(args.variant, seed).variant.epochs  # a shared run's (recipe.derived) epochs
 
     def progress(epoch: int, logs: dict) -> None:
         print(f"  epoch {epoch}/{epochs}: val_accuracy {logs.get('val_accuracy', float('nan')):.4f}", file=sys.stderr)
