@@ -1,6 +1,6 @@
 """One training, several records (issue 29): a prefix record and an evaluation record equal their own training's
-record bit for bit (weight hashes, figures, history), a record outside the run is refused, and a shared run resumed
-from a checkpoint before the prefix's end still records it exactly."""
+record bit for bit (weight hashes, figures, history), a record outside the run is refused, a shared run resumed
+from a checkpoint before the prefix's end still records it exactly, and the session trains a shared run once."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from tp2core.errors import ConfigError
 from tp2core.recipe.variants import MODEL4, MODEL5, Profile
+from tp2core.session import Options, Tp2Session
 from tp2core.training import shared
 from tp2core.training.train import make_spec, train_spec
 
@@ -99,3 +100,38 @@ class TestRecords:
         assert long.resumed_from == [1] and got[0].resumed_from == [1]
         assert _same(got[0], train_spec(short_spec, data)[0]) == {}
         assert _same(long, train_spec(long_spec, data)[0]) == {}
+
+
+class TestSharedRuns:
+    """Issue 29: one training records model4 and model4-e2000 (model5 and model5-augval): asking for either trains
+    the shared run once, stores both records under their own identities, and a rerun reuses both."""
+
+    @pytest.fixture
+    def session(self, tmp_path, monkeypatch):
+        from tp2core.training import train
+
+        s = Tp2Session(Options(profile="smoke", store=str(tmp_path / "store")))
+        s.profile = Profile(name="unit", train_per_class=None, test_per_class=None, max_width=16,
+                            epochs={1000: 2, 2000: 4})
+        s.dataset = tiny_dataset()
+        s.trainings = []
+        real = train.train_spec
+        monkeypatch.setattr(train, "train_spec", lambda spec, *a, **k: s.trainings.append(spec.variant.name)
+                            or real(spec, *a, **k))
+        return s
+
+    @pytest.mark.parametrize(("asked", "other", "trained"), [("model4", "model4-e2000", "model4-e2000"),
+                                                             ("model4-e2000", "model4", "model4-e2000"),
+                                                             ("model5-augval", "model5", "model5")])
+    def test_either_record_trains_the_shared_run_once(self, session, asked, other, trained):
+        result, reused = session.run(asked, 0)
+        assert not reused and result.spec == session.spec(asked, 0) and session.trainings == [trained]
+        stored = session.store.get(session.spec(other, 0).identity())
+        assert stored is not None and stored.ok and stored.spec == session.spec(other, 0)
+        assert session.run(other, 0)[1] and session.run(asked, 0)[1] and session.trainings == [trained]
+        assert session.store.in_flight() == []
+
+    def test_runs_of_trains_a_shared_pair_once(self, session):
+        got = session.runs_of([("model4", 0), ("model4-e2000", 0)])
+        assert session.trainings == ["model4-e2000"]
+        assert [r.spec.variant.epochs for r, _ in got.values()] == [2, 4]
