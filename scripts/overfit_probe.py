@@ -26,7 +26,8 @@ TARGET_GAP_POINTS = 15.0  # issue 15, target 4
 def probe_profile(epochs: int):
     """The quick profile's data subset with model3's own sizes: no width, batch or epoch scaling."""
     quick = get_profile("quick")
-    return replace(quick, name="overfit-probe", epochs={100: epochs}, batch_sizes={}, widths={}, budget_cuts={},
+    return replace(quick, name="overfit-probe", epochs={100: epochs}, full_epochs=(), batch_sizes={}, widths={},
+                   budget_cuts={},
                    description="model3's recipe (notes' widths and batch) on the quick data subset")
 
 

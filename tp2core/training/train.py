@@ -36,7 +36,7 @@ from .isolation import weights_digest
 from .precision import DEFAULT_PRECISION, check_precision, precision_scope
 from .precision import problems as precision_problems
 from .fastfit import FitPlan
-from . import shared
+from . import checkpoint, shared
 from .probes import (  # noqa: F401 (relative_change: re-exported with the trainer)
     FIRST_LAYER,
     _make_monitor,
@@ -210,9 +210,9 @@ def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch: OnEpoch | None, check
     monitor = _make_monitor(probe, on_epoch, len(x_train))
     plan = FitPlan(variant.batch_size, variant.epochs, spec.seed, validation_data=(x_val, y_val),
                    also_validate=tuple((shared.prefix_of(r), *also[r.identity()]) for r in evaluations))
-    callbacks, resume = _checkpointing(spec, checkpoint_dir, monitor, plan)
+    callbacks, resume = checkpoint.callbacks_for(spec, checkpoint_dir, monitor, plan)
     started = time.perf_counter()
-    carried = _carried(resume)
+    carried = checkpoint.carried(resume)
 
     def measured(history, failure, x_check) -> _Measured:
         """What a run ending now measured: the epochs of ``history``, the model's weights as they are."""
@@ -360,32 +360,6 @@ def _backend_errors(backend: str) -> tuple[tuple[type, ...], tuple[type, ...]]:
 
 def _first_line(exc: BaseException) -> str:
     return (getattr(exc, "message", None) or str(exc) or type(exc).__name__).splitlines()[0]
-
-
-def _checkpointing(spec: RunSpec, checkpoint_dir, monitor, plan: FitPlan):
-    """([monitor] or [monitor, checkpoint.Saver], the checkpoint.State to resume from or None)."""
-    if checkpoint_dir is None or spec.backend != "tensorflow":
-        return [monitor], None
-    from . import checkpoint
-
-    path = checkpoint.path_for(checkpoint_dir, spec.identity())
-    resume = checkpoint.load(path, spec.identity())
-    if resume is not None and not 0 < resume.epoch < plan.epochs:
-        resume = None
-    if resume is not None:
-        monitor.epoch_seconds[:] = resume.extra.get("epoch_seconds", [])
-        monitor.grad_norms.update(resume.extra.get("grad_norms", {}))
-    saver = checkpoint.Saver(path, spec.identity(), monitor, history=resume and resume.history,
-                             carried=_carried(resume))
-    return [monitor, saver], resume
-
-
-def _carried(resume) -> dict:
-    """What a checkpoint carries from earlier processes: their fit seconds and the epochs they resumed from."""
-    if resume is None:
-        return {"train_seconds": 0.0, "resumed_from": []}
-    return {"train_seconds": resume.extra.get("train_seconds", 0.0),
-            "resumed_from": [*resume.extra.get("resumed_from", []), resume.epoch]}
 
 
 def _fit(model: keras.Model, x, y, plan: FitPlan, callbacks: list, initial_state=None) -> dict[str, list[float]]:
