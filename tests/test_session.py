@@ -30,3 +30,4 @@ class TestSession:
         monkeypatch.setenv("TP2_STORE", str(tmp_path / "env"))
         assert store_root(Options()) == str(tmp_path / "env")
         assert store_root(Options(store=str(tmp_path / "opt"))) == str(tmp_path / "opt")
+

@@ -114,20 +114,50 @@ class Tp2Session:
                                                         precision=self.options.precision)
         return self._specs[variant_name, seed]
 
+    def trained_spec(self, variant_name: str, seed: int) -> RunSpec:
+        """The run whose training gives this (variant, seed)'s record: its own, or a shared one (recipe.derived)."""
+        from .recipe.derived import shared_run
+
+        trained = self.spec(shared_run(variant_name).trained, seed)
+        return trained if trained.backend == "tensorflow" else self.spec(variant_name, seed)
+
     def _train_fn(self, variant_name: str, seed: int, on_epoch=None):
-        spec = self.spec(variant_name, seed)
+        from .recipe.derived import shared_run
+
+        spec, run = self.spec(variant_name, seed), shared_run(variant_name)
+        trained, shared = self.spec(run.trained, seed), run.trained != variant_name
+        records = tuple(self.spec(v, seed) for v in run.records if v != run.trained)
+        if trained.backend != "tensorflow":  # no shared training there (train_spec): each record trains alone
+            trained, shared, records = spec, False, ()
 
         def train_now() -> RunResult:
+            from .training.checkpoint import discard
             from .training.train import train_spec
 
             if (variant_name, seed) in self.remote_errors:
                 raise RunFailed(f"{variant_name} seed {seed} raised on the {self.options.executor} executor: "
                                 f"{self.remote_errors[variant_name, seed]}")
-            report = self._progress_reporter(spec)
+            report = self._progress_reporter(trained)
             both = report if on_epoch is None else lambda e, logs: (report(e, logs), on_epoch(e, logs))
-            return train_spec(spec, self.dataset, on_epoch=both, checkpoint_dir=self.checkpoint_dir)[0]
+            got = {}
+            result = train_spec(trained, self.dataset, on_epoch=both, checkpoint_dir=self.checkpoint_dir,
+                                records=records, on_record=lambda r: got.setdefault(r.identity, self._put(r)))[0]
+            got[result.identity] = self._put(result) if shared else result  # the asked one: get_or_train stores it
+            if shared:  # every record of the shared run stored: its checkpoint has served
+                discard(self.checkpoint_dir, result.identity)
+            if spec.identity() not in got:  # not given by the shared run (another backend, resumed past it)
+                return train_spec(spec, self.dataset, on_epoch=both, checkpoint_dir=self.checkpoint_dir)[0]
+            return got[spec.identity()]
 
         return train_now
+
+    def _put(self, result: RunResult) -> RunResult:
+        """Store one record of a shared training now, its attempts counted (store.database.counted)."""
+        from .store.database import counted
+
+        result = counted(result, self.store.get(result.identity))
+        self.store.put(result)
+        return result
 
     def _progress_reporter(self, spec: RunSpec):
         """Live progress into the run's in-flight row, which the controller polls (training/progress.py)."""
@@ -145,7 +175,8 @@ class Tp2Session:
     def run(self, variant_name: str, seed: int, on_epoch=None) -> tuple[RunResult, bool]:
         """(result, reused): from the store, or trained now under the store's per-run lock, checkpointing and
         resuming from its checkpoint. ``on_epoch(epoch, logs)`` is called after each epoch trained here."""
-        got = self.store.get_or_train(self.spec(variant_name, seed), self._train_fn(variant_name, seed, on_epoch))
+        got = self.store.get_or_train(self.spec(variant_name, seed), self._train_fn(variant_name, seed, on_epoch),
+                                      trained=self.trained_spec(variant_name, seed))
         return self._recorded(got)
 
     def _recorded(self, got: tuple[RunResult, bool]) -> tuple[RunResult, bool]:
@@ -163,7 +194,7 @@ class Tp2Session:
         """These (variant, seed) cells; trains free cells first, then waits for cells other workers hold."""
         done: dict[tuple[str, int], tuple[RunResult, bool]] = {}
         for v, s in cells:
-            got = self.store.try_get_or_train(self.spec(v, s), self._train_fn(v, s))
+            got = self.store.try_get_or_train(self.spec(v, s), self._train_fn(v, s), trained=self.trained_spec(v, s))
             if got is not None:
                 done[(v, s)] = self._recorded(got)
         for v, s in cells:

@@ -364,11 +364,11 @@ class TestCatalog:
     def test_directions_match_the_notes(self):
         """Each comparison's relation matches the notes' direction (a typo here would flip a claim)."""
         got = {c.name: [(x.a, x.b, x.relation, x.metric) for x in c.comparisons] for c in CLAIMS}
-        assert got["model4-worse-than-model3"] == [("model4", "model3", "less", "val_accuracy")]
-        assert got["wide-first-layer-hurts"] == [("model3-wide", "model3", "less", "val_accuracy")]
-        assert got["large-batch-helps"] == [("model3-b1024", "model3", "greater", "val_accuracy")]
-        assert got["extra-relu-layers-help"] == [("model3-deep", "model3", "greater", "val_accuracy")]
-        assert got["thousand-epochs-help"] == [("model3-e1000", "model3", "greater", "val_accuracy")]
+        assert got["model4-worse-than-model3"] == [("model4", "model3-base", "less", "val_accuracy")]
+        assert got["wide-first-layer-hurts"] == [("model3-wide", "model3-base", "less", "val_accuracy")]
+        assert got["large-batch-helps"] == [("model3-b1024", "model3-base", "greater", "val_accuracy")]
+        assert got["extra-relu-layers-help"] == [("model3-deep", "model3-base", "greater", "val_accuracy")]
+        assert got["thousand-epochs-help"] == [("model3-e1000", "model3-base", "greater", "val_accuracy")]
         assert got["more-data-not-more-steps"] == [("model5", "model4-e2000", "greater", "val_accuracy")]
         assert got["augmented-validation-is-immaterial"] == [("model5-augval", "model5", "equivalent", "val_accuracy")]
         assert got["large-batch-is-faster"] == [("model2-b1024", "model2", "greater", "images_per_second")]
@@ -392,25 +392,25 @@ class TestLearningGuard:
 
     def test_a_model_that_did_not_learn_makes_its_comparison_not_judged(self):
         """quick's old model3 (2.77% at chance 1%) against a model4 that learned: not judged — never 'refuted'."""
-        store = {"model3": runs("model3", [0.01, 0.013, 0.060]), "model4": runs("model4", [0.14, 0.135, 0.148])}
+        store = {"model3-base": runs("model3-base", [0.01, 0.013, 0.060]), "model4": runs("model4", [0.14, 0.135, 0.148])}
         j = judge(self.EPOCHS, store, dataset=DS, profile=PROF)
         assert j.verdict == "not judged" and j.raw_verdict == "not judged"
         c = j.comparisons[0]
         assert c.verdict == "not judged" and c.result is None
-        assert c.not_judged.startswith("model3 did not learn at this scale (2.77%, chance 1%")
-        assert "→ not judged" in j.sentence and "model3 did not learn" in j.sentence
+        assert c.not_judged.startswith("model3-base did not learn at this scale (2.77%, chance 1%")
+        assert "→ not judged" in j.sentence and "model3-base did not learn" in j.sentence
 
     def test_models_that_learned_are_judged(self):
         """The same comparison on models far above chance is tested as usual (here: supported)."""
-        store = {"model3": runs("model3", [0.22, 0.23, 0.225]), "model4": runs("model4", [0.14, 0.135, 0.148])}
+        store = {"model3-base": runs("model3-base", [0.22, 0.23, 0.225]), "model4": runs("model4", [0.14, 0.135, 0.148])}
         j = judge(self.EPOCHS, store, dataset=DS, profile=PROF)
         assert j.verdict == "supported" and j.comparisons[0].not_judged is None
 
     def test_the_threshold_is_three_times_chance(self):
         """2.9% does not count as learned on 100 classes, 3.1% does; a 10-class probe needs 30%."""
-        low = judge(self.EPOCHS, {"model3": runs("model3", [0.029, 0.029]), "model4": runs("model4", [0.2, 0.21])},
+        low = judge(self.EPOCHS, {"model3-base": runs("model3-base", [0.029, 0.029]), "model4": runs("model4", [0.2, 0.21])},
                     dataset=DS, profile=PROF)
-        high = judge(self.EPOCHS, {"model3": runs("model3", [0.031, 0.031]), "model4": runs("model4", [0.2, 0.21])},
+        high = judge(self.EPOCHS, {"model3-base": runs("model3-base", [0.031, 0.031]), "model4": runs("model4", [0.2, 0.21])},
                      dataset=DS, profile=PROF)
         assert low.verdict == "not judged" and high.verdict != "not judged"
 
@@ -426,8 +426,8 @@ class TestLearningGuard:
 
     def test_not_judged_comparisons_enter_holm_at_p_1(self):
         """A not-judged comparison keeps its verdict after adjustment and counts in the family with p = 1."""
-        flat = {"model3": runs("model3", [0.01, 0.012]), "model4": runs("model4", [0.2, 0.21])}
-        good = {"model3": runs("model3", [0.22, 0.23, 0.225]), "model4": runs("model4", [0.14, 0.135, 0.148])}
+        flat = {"model3-base": runs("model3-base", [0.01, 0.012]), "model4": runs("model4", [0.2, 0.21])}
+        good = {"model3-base": runs("model3-base", [0.22, 0.23, 0.225]), "model4": runs("model4", [0.14, 0.135, 0.148])}
         out = adjust_session([judge(self.EPOCHS, d, dataset=DS, profile=PROF) for d in (flat, good)])
         assert out[0].holm_verdict == "not judged" and out[0].comparisons[0].verdict == "not judged"
         assert out[1].comparisons[0].result.family_size == 2 and out[1].lacking == 1
@@ -448,7 +448,7 @@ class TestLearningGuard:
                 assert c.learned == stated, (claim.name, c.label, c.learned)
 
     def test_round_trip_keeps_the_premise(self):
-        store = {"model3": runs("model3", [0.01, 0.012]), "model4": runs("model4", [0.2, 0.21])}
+        store = {"model3-base": runs("model3-base", [0.01, 0.012]), "model4": runs("model4", [0.2, 0.21])}
         j = judge(self.EPOCHS, store, dataset=DS, profile=PROF)
         back = Judgement.from_dict(json.loads(json.dumps(j.to_dict())))
         assert back.comparisons[0].not_judged == j.comparisons[0].not_judged and back.verdict == "not judged"
@@ -458,7 +458,7 @@ def test_tables_name_the_model_that_did_not_learn():
     """The claim and attribution tables say which model's learning the verdict lacks, not just 'not judged'."""
     from tp2core.output.tables import attribution_rows, claim_rows
 
-    store = {"model3": runs("model3", [0.01, 0.012]), "model4": runs("model4", [0.2, 0.21])}
+    store = {"model3-base": runs("model3-base", [0.01, 0.012]), "model4": runs("model4", [0.2, 0.21])}
     j = judge(CLAIMS_BY_NAME["model4-worse-than-model3"], store, dataset=DS, profile=PROF)
-    assert claim_rows([j])[0]["verdict"] == "not judged: model3 did not learn"
-    assert attribution_rows([j])[0]["verdict"] == "not judged: model3 did not learn"
+    assert claim_rows([j])[0]["verdict"] == "not judged: model3-base did not learn"
+    assert attribution_rows([j])[0]["verdict"] == "not judged: model3-base did not learn"

@@ -39,22 +39,22 @@ def test_missing_store_for_report_is_clear(tmp_path):
 
 @pytest.mark.parametrize("model3_accs, guard_fires", [((0.01, 0.013, 0.060), True), ((0.20, 0.21, 0.205), False)])
 def test_report_from_a_store_applies_the_learning_guard(tmp_path, model3_accs, guard_fires):
-    """Issue 21, through a real store: runs where model3 did not learn → model4-worse-than-model3 is 'not judged:
-    model3 did not learn at this scale (2.77%, chance 1%…)'; runs where it learned → judged as usual."""
+    """Issue 21, through a real store: runs where model3-base did not learn → model4-worse-than-model3 is 'not judged:
+    model3-base did not learn at this scale (2.77%, chance 1%…)'; runs where it learned → judged as usual."""
     from runs_factory import make_run
 
     from tp2core.store.database import Store
 
     with Store(tmp_path / "store") as store:
         for seed, acc in enumerate(model3_accs):
-            store.put(make_run("model3", seed, acc, profile="quick"))
+            store.put(make_run("model3-base", seed, acc, profile="quick"))
             store.put(make_run("model4", seed, 0.14 + seed / 100, profile="quick"))
     out = subprocess.run([sys.executable, "-m", "tp2core.cli", "report", "--store", str(tmp_path / "store"),
                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     report = (tmp_path / "out" / "report.md").read_text()
-    assert ("model3 did not learn at this scale (2.77%, chance 1%" in report) == guard_fires
-    assert ("not judged: model3 did not learn" in report) == guard_fires
+    assert ("model3-base did not learn at this scale (2.77%, chance 1%" in report) == guard_fires
+    assert ("not judged: model3-base did not learn" in report) == guard_fires
 
 
 def test_runs_format_csv_and_parquet_round_trip_into_pandas(tmp_path):

@@ -29,10 +29,11 @@ class TestNeededCells:
         assert got == [("model1", 0), ("model1", 1), ("model2", 0), ("model2", 1)]
 
     def test_a_claim_the_profile_does_not_judge_needs_no_runs(self):
-        """quick cuts more-data-not-more-steps: model4-e2000 is not planned; model5, which a judged claim
+        """A profile that cuts more-data-not-more-steps: model4-e2000 is not planned; model5, which a judged claim
         (full-augmentation-helps) also needs, still is."""
         claims = [CLAIMS_BY_NAME["more-data-not-more-steps"], CLAIMS_BY_NAME["full-augmentation-helps"]]
-        got = {v for v, _ in needed_cells([], claims, get_profile("quick"), [0])}
+        cut = dataclasses.replace(get_profile("quick"), budget_cuts={"more-data-not-more-steps": "a reason"})
+        got = {v for v, _ in needed_cells([], claims, cut, [0])}
         assert got == {"model5", "model4", "model4-bugaug"}
 
 
@@ -47,6 +48,15 @@ class TestPlan:
         costs = [estimated_cost(v, session.profile) for v, _ in got]
         assert costs == sorted(costs, reverse=True)
         assert got[-1] == ("model0", 0)
+
+    def test_one_training_several_records_is_planned_once(self, tmp_path):
+        """Issue 29: model4 and model4-e2000 (model5 and model5-augval) are one training: the first missing cell
+        stands for it, costed as the run that trains (model4-e2000's 2N epochs)."""
+        session = _session(tmp_path)
+        cells = [("model4", 0), ("model4-e2000", 0), ("model5-augval", 0), ("model5", 0), ("model4", 1)]
+        assert sorted(plan(session, cells)) == [("model4", 0), ("model4", 1), ("model5-augval", 0)]
+        session.store.put(make_run("model4", 0))
+        assert ("model4-e2000", 0) in plan(session, cells)
 
     def test_failed_run_is_planned_until_it_failed_twice(self, tmp_path):
         """As Store.get_or_train: one failed attempt is retried, two stand."""

@@ -19,7 +19,7 @@ def _j(claim: str, a: list[float], b: list[float]) -> Judgement:
 def test_rows_in_factor_order_with_the_interval():
     rows = attribution_rows([_j("wide-first-layer-hurts", [1.0, 2.0, 3.0], [5.0, 6.0, 7.0]),
                              _j("model4-worse-than-model3", [1.0, 2.0, 3.0], [6.0, 7.0, 8.0])])
-    assert [r["factor"] for r in rows] == ["all four at once (model4 − model3)", "first layer 1,000 → 10,000"]
+    assert [r["factor"] for r in rows] == ["all four at once (model4 − model3-base)", "first layer 1,000 → 10,000"]
     lo, hi = compare([1.0, 2.0, 3.0], [5.0, 6.0, 7.0], "greater").low, compare([1.0, 2.0, 3.0], [5.0, 6.0, 7.0],
                                                                                "greater").high
     assert rows[1]["effect (pts)"] == "-4" and rows[1]["interval"] == f"[{lo:.3g}, {hi:.3g}] (95% CI)"

@@ -1,6 +1,7 @@
 """tp2core.recipe.plan: what is trained under a profile, and whether a claim's ratios survive it."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -41,11 +42,19 @@ class TestRatios:
     def test_budget_cut_is_not_judged_and_not_trained(self):
         """A claim cut for time is 'not judged at this scale' with its reason, and its only variant is not
         trained; variants other claims need still are."""
-        quick = get_profile("quick")
+        quick = replace(get_profile("quick"), budget_cuts={"more-data-not-more-steps": "model4-e2000 costs too much"})
         judged, reason = plan.judged_at(CLAIMS_BY_NAME["more-data-not-more-steps"], quick)
-        assert not judged and reason.startswith("not judged at this scale: model4-e2000")
-        assert plan.untrained_variants(CLAIMS, quick) == {"model4-e2000", "model5-augval", "model2-b1024"}
+        assert not judged and reason == "not judged at this scale: model4-e2000 costs too much"
+        assert plan.untrained_variants(CLAIMS, quick) == {"model4-e2000"}
         assert plan.untrained_variants(CLAIMS, "paper") == set()
+
+    def test_quick_judges_every_claim(self):
+        """Issue 29: one training serves model4-e2000 and model5-augval and model2 has epochs after the first to
+        time, so quick cuts no claim and trains every variant a claim names."""
+        quick = get_profile("quick")
+        assert quick.budget_cuts == {}
+        assert all(plan.judged_at(c, quick)[0] for c in CLAIMS)
+        assert plan.untrained_variants(CLAIMS, quick) == set()
 
     def test_broken_ratio_is_not_judged_with_reason(self):
         """A profile with widths capped at 1500 (the old quick) breaks the 10× first-layer ratio."""

@@ -1,11 +1,11 @@
 """Variants and profiles: the notes' recipes, validation messages, profile scaling."""
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 
 from tp2core.errors import ConfigError
-from tp2core.recipe.variants import MODEL0, MODEL2, PROFILES, VARIANTS, Variant, get_profile, get_variant
+from tp2core.recipe.variants import MODEL0, MODEL2, PROFILES, VARIANTS, Profile, Variant, get_profile, get_variant
 
 CONTRACT_NAMES = ["model0", "model1", "model2", "model3", "model4", "model5",
                   "model2-bugaug", "model3-bugaug", "model4-bugaug"]
@@ -65,13 +65,32 @@ class TestProfile:
         assert paper.train_per_class is None and paper.seeds == 5
 
     def test_quick_keeps_the_notes_orderings(self):
-        """Quick keeps epochs 10 < 100 < 1000 and the first layer of model4 wider than the rest."""
+        """Quick keeps epochs 10 < 100 in the notes' phase and 100 < 1000 in model4's (÷10), and the first layer of
+        model4 wider than the rest."""
         q = get_profile("quick")
-        e = [q.apply(get_variant(n)).epochs for n in ("model2", "model3", "model4")]
-        assert e[0] < e[1] < e[2]
+        e = [q.apply(get_variant(n)).epochs for n in ("model2", "model3", "model3-base", "model4")]
+        assert e[0] < e[1] and e[2] < e[3]
         m4 = q.apply(get_variant("model4"))
         assert m4.hidden_units[0] > max(m4.hidden_units[1:])
         assert q.apply(MODEL2) == replace(MODEL2, epochs=e[0], hidden_units=(100, 100, 100), input_pool=2)
+
+    def test_quick_trains_the_notes_phase_where_cheap(self):
+        """Issue 29: model0-model2 train the notes' 10 epochs and model3 its 100; model4's family, the arms and
+        their baseline model3-base stay ÷10, the baseline named apart from model3."""
+        q = get_profile("quick")
+        epochs = {n: q.apply(get_variant(n)).epochs for n in (
+            "model0", "model1", "model2", "model2-bugaug", "model2-b1024", "model3", "model3-base", "model3-wide",
+            "model3-b1024", "model3-deep", "model3-bugaug", "model3-e1000", "model4", "model4-e2000", "model5")}
+        assert epochs == {"model0": 10, "model1": 10, "model2": 10, "model2-bugaug": 10, "model2-b1024": 10,
+                          "model3": 100, "model3-base": 10, "model3-wide": 10, "model3-b1024": 10, "model3-deep": 10,
+                          "model3-bugaug": 10, "model3-e1000": 100, "model4": 100, "model4-e2000": 200, "model5": 100}
+        trains = lambda v: {k: x for k, x in asdict(v).items()  # noqa: E731
+                            if k not in ("name", "notes_val_accuracy", "notes_section", "description")}
+        assert trains(get_variant("model3-base")) == trains(get_variant("model3"))  # paper: model3 exactly
+
+    def test_full_epochs_names_known_variants(self):
+        with pytest.raises(ConfigError, match=r"^'full_epochs' must be a tuple of variant names from \('model0', "):
+            Profile(name="x", train_per_class=None, test_per_class=None, full_epochs=("model9",))
 
     def test_seed_counts(self):
         assert [PROFILES[p].seeds for p in ("smoke", "quick", "paper")] == [2, 3, 5]

@@ -232,6 +232,20 @@ class TestGetOrTrain:
             held.release()
         assert st.try_get_or_train(make_spec(), lambda: make_result())[1] is False
 
+    def test_a_shared_run_locks_and_flies_under_its_trained_identity(self, st):
+        """One training, several records (issue 29): a record whose training is another run's waits on that run's
+        lock, and while it trains the in-flight row names the run that trains (live, not stale); then no row."""
+        trained = make_spec(name="long")
+        held = FileLock(str(locks.lock_path(st.lock_dir, trained.identity())))
+        held.acquire()
+        try:
+            assert st.try_get_or_train(make_spec(), lambda: pytest.fail("trained"), trained=trained) is None
+        finally:
+            held.release()
+        seen = []
+        st.get_or_train(make_spec(), lambda: seen.extend(st.in_flight()) or make_result(), trained=trained)
+        assert [(r["variant"], r["stale"]) for r in seen] == [("long", False)] and st.in_flight() == []
+
     def test_in_flight_while_training_with_heartbeat(self, st, monkeypatch):
         """During train_fn the run is in flight, not stale, and its heartbeat advances."""
         monkeypatch.setattr(store, "HEARTBEAT_S", 0.05)

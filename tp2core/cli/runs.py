@@ -71,7 +71,7 @@ def run_command(args: argparse.Namespace) -> int:
     except Tp2Error as exc:  # the CLI's wording of the options
         raise type(exc)(cli_wording(str(exc))) from None
     session = Tp2Session(options)
-    epochs = session.spec(args.variant, seed).variant.epochs
+    epochs = session.trained_spec(args.variant, seed).variant.epochs  # a shared run's (recipe.derived) epochs
 
     def progress(epoch: int, logs: dict) -> None:
         print(f"  epoch {epoch}/{epochs}: val_accuracy {logs.get('val_accuracy', float('nan')):.4f}", file=sys.stderr)

@@ -26,6 +26,12 @@ def needed_cells(cells: Iterable[Cell], claims: Iterable, profile, seeds: Iterab
 
 
 def plan(session, cells: Iterable[Cell]) -> list[Cell]:
-    """The cells ``session``'s store has not settled, longest first (estimated cost), then by variant and seed."""
+    """The cells ``session``'s store has not settled, longest first (estimated cost of the run that trains them),
+    then by variant and seed. Cells one training records (recipe.derived: model4 and model4-e2000) are planned
+    once: the first missing one stands for the shared run, whose training records the others."""
+    from ..recipe.derived import shared_run
+
     missing = [c for c in dict.fromkeys(cells) if not settled(session.store.get(session.spec(*c).identity()))]
-    return sorted(missing, key=lambda c: (-estimated_cost(c[0], session.profile), c[0], c[1]))
+    once = {(shared_run(v).trained, s): (v, s) for v, s in reversed(missing)}  # the first missing cell stands
+    return sorted(once.values(), key=lambda c: (-estimated_cost(shared_run(c[0]).trained, session.profile), c[0],
+                                                c[1]))

@@ -69,14 +69,16 @@ class RayExecutor(Executor):
             self._connection = None
 
 
-def train_task(spec: dict, dataset, expected: dict, checkpoint_dir: str | None = None) -> dict:
+def train_task(spec: dict, dataset, expected: dict, checkpoint_dir: str | None = None, records: tuple = ()) -> dict:
     """The body of one Ray task: refuse a mismatched node, else reset the (possibly reused) worker process
     (training.isolation.prepare_run) and train the run ``spec`` names with ``training.train.train_spec`` — the
     trainer the session and ``tp2 run`` use — checkpointing under ``checkpoint_dir`` on the node (where it can be
     created), so a retried task on the same node resumes.
 
+    ``records``: RunSpec dicts this training also records (training.shared: one training, several records).
     Returns {"refused": message}, {"fresh_process": why} (this process runs another thread count: train it in a
-    fresh one) or {"result": RunResult.to_dict(), "task_seconds": s, "weights_sha256": digest, "pid": pid}; a
+    fresh one) or {"result": RunResult.to_dict(), "records": [RunResult.to_dict(), …], "task_seconds": s,
+    "weights_sha256": digest, "pid": pid}; a
     failure inside training (NaN) is a failed RunResult, an exception propagates (Ray does not retry it).
     """
     started = time.perf_counter()
@@ -103,11 +105,14 @@ def train_task(spec: dict, dataset, expected: dict, checkpoint_dir: str | None =
     if why:
         return {"fresh_process": f"Ray node {host} worker {os.getpid()}: {why}"}
     checkpoints = _usable(checkpoint_dir)
-    result, model = train_spec(run, dataset, checkpoint_dir=checkpoints)
+    recorded = []
+    result, model = train_spec(run, dataset, checkpoint_dir=checkpoints, on_record=recorded.append,
+                               records=tuple(RunSpec.from_dict(r) for r in records))
     if checkpoints is not None:
         discard(checkpoints, run.identity())  # the controller stores the result as soon as it arrives
     result.environment.update(hostname=host, ray_node_id=node_id)
-    return {"result": result.to_dict(), "task_seconds": time.perf_counter() - started,
+    return {"result": result.to_dict(), "records": [r.to_dict() for r in recorded],
+            "task_seconds": time.perf_counter() - started,
             "weights_sha256": weights_digest(model), "pid": os.getpid()}
 
 
@@ -163,10 +168,15 @@ def run_on_ray(session, cells: list[Cell], *, address: str | None = None, connec
     """
     from ..training.runs import RunResult
 
+    from ..recipe.derived import shared_run
+
     report = Report("ray")
     if not cells:
         return report
-    specs = {cell: session.spec(*cell) for cell in cells}  # loads the dataset on the controller, once
+    runs = {cell: shared_run(cell[0]) for cell in cells}  # one training, several records (recipe.derived)
+    specs = {cell: session.spec(runs[cell].trained, cell[1]) for cell in cells}  # loads the dataset, once
+    records = {cell: [session.spec(v, cell[1]).to_dict() for v in runs[cell].records if v != runs[cell].trained]
+               for cell in cells}
     own = connection is None
     if own:
         connection = Connection(address or address_of(session.options))
@@ -179,7 +189,7 @@ def run_on_ray(session, cells: list[Cell], *, address: str | None = None, connec
         def submit_run(cell, fresh=False):
             options = {**run_options(specs[cell].threads, gpus), **(task_options or {})}
             ref = submit(ray, in_fresh_process(options) if fresh else options, specs[cell].to_dict(), dataset_ref,
-                         expected, session.checkpoint_dir)
+                         expected, session.checkpoint_dir, records[cell])
             pending[ref] = cell
 
         t0 = time.perf_counter()
@@ -205,6 +215,8 @@ def run_on_ray(session, cells: list[Cell], *, address: str | None = None, connec
                     report.fresh_retries[cell] = payload["fresh_process"]
                     submit_run(cell, fresh=True)
                 continue
+            for record in payload.get("records", []):  # the shared training's other records, stored first
+                report.results.append(_store(session.store, RunResult.from_dict(record)))
             result = _store(session.store, RunResult.from_dict(payload["result"]))
             report.results.append(result)
             report.nodes.add(result.environment.get("ray_node_id", "?"))

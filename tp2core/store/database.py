@@ -139,35 +139,39 @@ class Store:
             yield
 
     def get_or_train(
-        self, spec: RunSpec, train_fn: Callable[[], RunResult], *, max_attempts: int = MAX_ATTEMPTS
+        self, spec: RunSpec, train_fn: Callable[[], RunResult], *, max_attempts: int = MAX_ATTEMPTS,
+        trained: RunSpec | None = None,
     ) -> tuple[RunResult, bool]:
         """The stored result of ``spec`` (reused=True) or ``train_fn()``'s, stored first (reused=False).
 
         Waits while another process trains the same identity, then reuses its result. A failed run is retried
         until it has failed ``max_attempts`` times; after that the stored failure is returned untrained.
+        ``trained``: the run whose training gives ``spec``'s record (one training, several records:
+        recipe.derived); its lock and in-flight row serve every record of that training, so it trains once.
         """
         _check_attempts(max_attempts)
         identity = spec.identity()
         stored = self.get(identity)
         if settled(stored, max_attempts):
             return stored, True
-        with self.lock(identity):
-            return self._train_locked(spec, identity, train_fn, max_attempts)
+        with self.lock((trained or spec).identity()):
+            return self._train_locked(spec, identity, train_fn, max_attempts, trained or spec)
 
     def try_get_or_train(
-        self, spec: RunSpec, train_fn: Callable[[], RunResult], *, max_attempts: int = MAX_ATTEMPTS
+        self, spec: RunSpec, train_fn: Callable[[], RunResult], *, max_attempts: int = MAX_ATTEMPTS,
+        trained: RunSpec | None = None,
     ) -> tuple[RunResult, bool] | None:
-        """As ``get_or_train``, but None at once if another process is training this identity now."""
+        """As ``get_or_train``, but None at once if another process is training this identity (or ``trained``)."""
         _check_attempts(max_attempts)
         identity = spec.identity()
         stored = self.get(identity)
         if settled(stored, max_attempts):
             return stored, True
-        held = locks.try_hold(locks.lock_path(self.lock_dir, identity))
+        held = locks.try_hold(locks.lock_path(self.lock_dir, (trained or spec).identity()))
         if held is None:
             return None
         try:
-            return self._train_locked(spec, identity, train_fn, max_attempts)
+            return self._train_locked(spec, identity, train_fn, max_attempts, trained or spec)
         finally:
             held.release()
 
@@ -219,17 +223,18 @@ class Store:
 
     # --- internals -----------------------------------------------------------------------------------------
 
-    def _train_locked(self, spec: RunSpec, identity: str, train_fn, max_attempts: int) -> tuple[RunResult, bool]:
+    def _train_locked(self, spec: RunSpec, identity: str, train_fn, max_attempts: int,
+                      trained: RunSpec) -> tuple[RunResult, bool]:
         stored = self.get(identity)  # re-check: another process may have finished while we waited
         if settled(stored, max_attempts):
             return stored, True
-        now = time.time()
+        now, flying = time.time(), trained.identity()  # the in-flight row names the run that trains
         with self._write() as db:
             db.execute("INSERT OR REPLACE INTO in_flight (identity, variant, seed, pid, host, started, heartbeat) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (identity, spec.variant.name, spec.seed, os.getpid(), _HOST, now, now))
+                       (flying, trained.variant.name, trained.seed, os.getpid(), _HOST, now, now))
         try:
-            with locks.periodic(HEARTBEAT_S, lambda: self._heartbeat(identity)):
+            with locks.periodic(HEARTBEAT_S, lambda: self._heartbeat(flying)):
                 result = train_fn()
             if not isinstance(result, RunResult) or result.identity != identity:
                 raise ValueError(f"train_fn must return the RunResult of run {identity} (got {result!r:.120}).")
@@ -238,8 +243,11 @@ class Store:
         except BaseException:
             with suppress(StoreError):  # the original error matters more than a failed cleanup
                 with self._write() as db:
-                    db.execute("DELETE FROM in_flight WHERE identity = ?", (identity,))
+                    db.execute("DELETE FROM in_flight WHERE identity = ?", (flying,))
             raise
+        if flying != identity:
+            with self._write() as db:
+                db.execute("DELETE FROM in_flight WHERE identity = ?", (flying,))
         return result, False
 
     @property

@@ -135,3 +135,26 @@ class Saver:
         if name.startswith("on_"):
             return lambda *args, **kwargs: None
         raise AttributeError(name)
+
+
+def callbacks_for(spec, checkpoint_dir, monitor, plan):
+    """([monitor] or [monitor, checkpoint.Saver], the checkpoint.State to resume from or None)."""
+    if checkpoint_dir is None or spec.backend != "tensorflow":
+        return [monitor], None
+    path = path_for(checkpoint_dir, spec.identity())
+    resume = load(path, spec.identity())
+    if resume is not None and not 0 < resume.epoch < plan.epochs:
+        resume = None
+    if resume is not None:
+        monitor.epoch_seconds[:] = resume.extra.get("epoch_seconds", [])
+        monitor.grad_norms.update(resume.extra.get("grad_norms", {}))
+    saver = Saver(path, spec.identity(), monitor, history=resume and resume.history, carried=carried(resume))
+    return [monitor, saver], resume
+
+
+def carried(resume: State | None) -> dict:
+    """What a checkpoint carries from earlier processes: their fit seconds and the epochs they resumed from."""
+    if resume is None:
+        return {"train_seconds": 0.0, "resumed_from": []}
+    return {"train_seconds": resume.extra.get("train_seconds", 0.0),
+            "resumed_from": [*resume.extra.get("resumed_from", []), resume.epoch]}

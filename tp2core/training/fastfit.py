@@ -49,6 +49,9 @@ class FitPlan:
     seed: int  # data order: epoch_order(seed, epoch)
     validation_data: tuple | None = None  # (x, y) evaluated after each epoch at batch_size, or None
     initial_epoch: int = 0  # epochs already done (a resumed run: training.checkpoint), as Keras fit's
+    # further validation sets, each (prefix, x, y): evaluated after validation_data as it is, logged as
+    # "<prefix>val_loss" / "<prefix>val_accuracy" (one training, several records: training.shared)
+    also_validate: tuple = ()
 
 
 def fit(model, x, y, plan: FitPlan, callbacks=(), initial_state: list[np.ndarray] | None = None
@@ -66,6 +69,8 @@ def fit(model, x, y, plan: FitPlan, callbacks=(), initial_state: list[np.ndarray
     val = None
     if plan.validation_data is not None:
         val = loop.resident(plan.validation_data[0]), loop.resident(np.asarray(plan.validation_data[1], np.int64))
+    also = [(prefix, loop.resident(vx), loop.resident(np.asarray(vy, np.int64)))
+            for prefix, vx, vy in plan.also_validate]
     history: dict[str, list[float]] = {}
     model.stop_training = False
     for callback in callbacks:
@@ -83,6 +88,8 @@ def fit(model, x, y, plan: FitPlan, callbacks=(), initial_state: list[np.ndarray
             bad = stats["bad_step"] if stats["bad_step"] >= 0 else stats["steps"] - 1
             _call(callbacks, "on_train_batch_end", bad, {"loss": stats["loss"]})
         logs = _epoch_logs(loop, stats, val, callbacks)
+        for prefix, vx, vy in also:
+            logs[f"{prefix}val_loss"], logs[f"{prefix}val_accuracy"] = loop.evaluate(vx, vy)
         for key, value in logs.items():
             history.setdefault(key, []).append(value)
         _call(callbacks, "on_epoch_end", epoch, dict(logs))

@@ -82,6 +82,9 @@ class RunResult:
     # the checkpoint epoch each resume started from (training.checkpoint); [] = trained in one process. A resumed
     # run's numbers equal an uninterrupted run's (exact resume); its train_seconds sums every process's fit time.
     resumed_from: list[int] = field(default_factory=list)
+    # SHA-256 of the trained weights (training.isolation.weights_digest): two records of one training (a prefix,
+    # an evaluation; training.shared) or a rerun are the same bits iff equal. None in records made before it
+    weights_sha256: str | None = None
     environment: dict = field(default_factory=dict)  # tp2core.training.backend.environment_fingerprint()
     created: str = ""  # ISO-8601 UTC
     attempts: int = 1

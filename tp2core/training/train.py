@@ -32,9 +32,11 @@ from .backend import (
 )
 from ..errors import ConfigError, RunFailed
 from ..recipe.models import build_model, compile_model, parameter_counts
+from .isolation import weights_digest
 from .precision import DEFAULT_PRECISION, check_precision, precision_scope
 from .precision import problems as precision_problems
 from .fastfit import FitPlan
+from . import checkpoint, shared
 from .probes import (  # noqa: F401 (relative_change: re-exported with the trainer)
     FIRST_LAYER,
     _make_monitor,
@@ -141,12 +143,16 @@ def train_model(
 
 
 def train_spec(spec: RunSpec, dataset: Dataset, *, on_epoch: OnEpoch | None = None,
-               checkpoint_dir: str | os.PathLike | None = None) -> tuple[RunResult, keras.Model]:
+               checkpoint_dir: str | os.PathLike | None = None, records: tuple[RunSpec, ...] = (),
+               on_record: Callable[[RunResult], None] | None = None) -> tuple[RunResult, keras.Model]:
     """Train the run ``spec`` names — the one trainer the session, ``tp2 run`` and a Ray task all call.
 
     (RunResult, the trained keras.Model). ``on_epoch(epoch, logs)`` is called after each epoch (1-based); with
     ``checkpoint_dir`` the run checkpoints there and resumes from its checkpoint (training.checkpoint, TensorFlow
-    only). ``spec`` must describe ``dataset`` (its fingerprint)."""
+    only). ``spec`` must describe ``dataset`` (its fingerprint). ``records``: further runs this training gives
+    (training.shared: a prefix of it, or it validated on another set), each passed to ``on_record`` as soon as it
+    is complete, equal to its own training's record; TensorFlow only (elsewhere none is recorded: train them on
+    their own). A prefix the run resumed past is not recorded again."""
     if not isinstance(spec, RunSpec):
         raise ConfigError(f"'spec' must be a tp2core.training.runs.RunSpec (got {type(spec).__name__}); build one "
                           f"with tp2core.training.train.make_spec.")
@@ -160,8 +166,11 @@ def train_spec(spec: RunSpec, dataset: Dataset, *, on_epoch: OnEpoch | None = No
 
     keras.backend.clear_session()  # many runs per process: no graph state or layer-name counters (and it
     # resets Keras' dtype policy, so it comes before the precision's scope)
+    if records and spec.backend != "tensorflow":
+        records = ()
+    shared.split(spec, records)  # ConfigError before training for a record this run cannot give
     with precision_scope(spec.precision):  # dtype policy and TF32: for building and for training
-        return _train_spec(spec, dataset, on_epoch, checkpoint_dir)
+        return _train_spec(spec, dataset, on_epoch, checkpoint_dir, records, on_record or (lambda result: None))
 
 
 @dataclass(frozen=True)
@@ -188,32 +197,56 @@ def validation_set(variant, x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np
     return full_augmentation(x, y, seed + 1_000_003)
 
 
-def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch: OnEpoch | None,
-                checkpoint_dir=None) -> tuple[RunResult, keras.Model]:
+def _train_spec(spec: RunSpec, dataset: Dataset, on_epoch: OnEpoch | None, checkpoint_dir=None, records=(),
+                on_record=None) -> tuple[RunResult, keras.Model]:
     variant = spec.variant  # as trained: the profile applied
     _require_backend(spec.backend)
+    prefixes, evaluations = shared.split(spec, records)
     (x_train, y_train), (x_val, y_val), probe = _arrays(spec, dataset)
+    also = {r.identity(): _scaled_validation(r, dataset) for r in evaluations}
     model = _seeded_model(spec)
     grad_norms = {"init": gradient_norms(model, *probe)}
     w0 = np.array(_first_kernel(model), dtype=np.float64)  # a copy: the kernel is updated in place
     monitor = _make_monitor(probe, on_epoch, len(x_train))
-    plan = FitPlan(variant.batch_size, variant.epochs, spec.seed, validation_data=(x_val, y_val))
-    callbacks, resume = _checkpointing(spec, checkpoint_dir, monitor, plan)
+    plan = FitPlan(variant.batch_size, variant.epochs, spec.seed, validation_data=(x_val, y_val),
+                   also_validate=tuple((shared.prefix_of(r), *also[r.identity()]) for r in evaluations))
+    callbacks, resume = checkpoint.callbacks_for(spec, checkpoint_dir, monitor, plan)
     started = time.perf_counter()
+    carried = checkpoint.carried(resume)
+
+    def measured(history, failure, x_check) -> _Measured:
+        """What a run ending now measured: the epochs of ``history``, the model's weights as they are."""
+        seconds = time.perf_counter() - started + carried["train_seconds"]
+        failure = failure or _non_finite_model(model, x_check, variant.batch_size)
+        change = None if failure else finite_or_none(relative_change(w0, _first_kernel(model)))
+        epochs = len(next(iter(history.values()), []))
+        return _Measured(history, failure, monitor.epoch_seconds[:epochs], seconds, len(x_train),
+                         {**grad_norms, **monitor.grad_norms}, change, carried["resumed_from"])
+
+    def take(record, history):  # a prefix's epochs are done: its record, before any checkpoint of this epoch
+        on_record(_run_result(record, model, measured(history, None, x_val)))
+
+    callbacks[1:1] = [shared.Snapshot(r, monitor, take, resume and resume.history) for r in prefixes]
     with _failures_named(spec):
         history = _fit(model, x_train, y_train, replace(plan, initial_epoch=resume.epoch) if resume else plan,
                        callbacks, resume.variables if resume else None)
     if resume:  # the epochs before the checkpoint, then this process's
         history = {k: resume.history.get(k, []) + v for k, v in history.items()}
-    # every epoch's fit time: the processes before the checkpoint (it carries their sum), then this one's
-    train_seconds = time.perf_counter() - started + (resume.extra.get("train_seconds", 0.0) if resume else 0.0)
-    grad_norms.update(monitor.grad_norms)  # "epoch1", unless epoch 1 failed
-    failure = monitor.failure or _non_finite_model(model, x_val, variant.batch_size)
-    change = None if failure else finite_or_none(relative_change(w0, _first_kernel(model)))
-    resumed_from = [*resume.extra.get("resumed_from", []), resume.epoch] if resume else []
-    measured = _Measured(history, failure, monitor.epoch_seconds, train_seconds, len(x_train), grad_norms, change,
-                         resumed_from)
-    return _run_result(spec, model, measured), model
+    for record in prefixes:  # failed at or before the prefix's last epoch: its own run fails the same way
+        if monitor.failure is not None and len(history.get("loss", [])) <= record.variant.epochs:
+            on_record(_run_result(record, model, measured(history, monitor.failure, x_val)))
+    for record in evaluations:
+        on_record(_run_result(record, model, measured(shared.evaluated_history(history, record, evaluations),
+                                                      monitor.failure, also[record.identity()][0])))
+    return _run_result(spec, model, measured(shared.own_history(history, evaluations), monitor.failure, x_val)), model
+
+
+def _scaled_validation(record: RunSpec, dataset: Dataset) -> Arrays:
+    """``record``'s validation set (``validation_set``), scaled as ``_arrays`` scales it."""
+    data = dataset.subset(record.train_per_class, record.test_per_class)
+    data = data.only_classes(class_subset(record.variant.classes))
+    x, y = validation_set(record.variant, data.x_test, data.y_test, record.seed)
+    return _scale(x), np.asarray(y, np.int64)
 
 
 def _require_backend(backend: str) -> None:
@@ -295,6 +328,7 @@ def _run_result(spec: RunSpec, model: keras.Model, measured: _Measured) -> RunRe
         grad_norms=measured.grad_norms,
         first_layer_weight_change=measured.first_layer_weight_change,
         resumed_from=measured.resumed_from,
+        weights_sha256=weights_digest(model),
         environment=environment_fingerprint(jit_compile=bool(model.jit_compile)),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
@@ -326,32 +360,6 @@ def _backend_errors(backend: str) -> tuple[tuple[type, ...], tuple[type, ...]]:
 
 def _first_line(exc: BaseException) -> str:
     return (getattr(exc, "message", None) or str(exc) or type(exc).__name__).splitlines()[0]
-
-
-def _checkpointing(spec: RunSpec, checkpoint_dir, monitor, plan: FitPlan):
-    """([monitor] or [monitor, checkpoint.Saver], the checkpoint.State to resume from or None)."""
-    if checkpoint_dir is None or spec.backend != "tensorflow":
-        return [monitor], None
-    from . import checkpoint
-
-    path = checkpoint.path_for(checkpoint_dir, spec.identity())
-    resume = checkpoint.load(path, spec.identity())
-    if resume is not None and not 0 < resume.epoch < plan.epochs:
-        resume = None
-    if resume is not None:
-        monitor.epoch_seconds[:] = resume.extra.get("epoch_seconds", [])
-        monitor.grad_norms.update(resume.extra.get("grad_norms", {}))
-    saver = checkpoint.Saver(path, spec.identity(), monitor, history=resume and resume.history,
-                             carried=_carried(resume))
-    return [monitor, saver], resume
-
-
-def _carried(resume) -> dict:
-    """What a checkpoint carries from earlier processes: their fit seconds and the epochs they resumed from."""
-    if resume is None:
-        return {"train_seconds": 0.0, "resumed_from": []}
-    return {"train_seconds": resume.extra.get("train_seconds", 0.0),
-            "resumed_from": [*resume.extra.get("resumed_from", []), resume.epoch]}
 
 
 def _fit(model: keras.Model, x, y, plan: FitPlan, callbacks: list, initial_state=None) -> dict[str, list[float]]:
