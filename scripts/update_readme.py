@@ -30,8 +30,8 @@ def block(report_dir: Path) -> str:
     meta = dict(data["meta"])
     meta.setdefault("environment", runs[0].environment if runs else {})
     rows = [
-        {k: r[k] for k in ("claim", "notes", "comparison", "effect", "interval", "raw p", "Holm p", "verdict (Holm)",
-                           "n", "seeds needed", "claim (Holm)")}
+        {k: r.get(k, "") for k in ("claim", "notes", "comparison", "system", "effect", "interval", "p", "verdict",
+                                   "seeds", "seeds needed", "claim verdict")}
         for r in table.claim_rows([Judgement.from_dict(j) for j in data["judgements"]]) if "effect" in r
     ]
     lines = ["## Results (simulated data — not CIFAR-100)", ""]
