@@ -59,7 +59,7 @@ class FakeRay:
             def options(self, **_kw):
                 return self
 
-            def remote(self, spec: dict, dataset_ref, expected, checkpoint_dir):
+            def remote(self, spec: dict, dataset_ref, expected, checkpoint_dir, records=()):
                 run = RunSpec.from_dict(spec)
                 result = make_run(run.variant.name, run.seed)
                 ref = ("task", len(fake._payloads))

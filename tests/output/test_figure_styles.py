@@ -6,7 +6,7 @@ from runs_factory import make_run
 
 
 def test_learning_curves_draw_each_variant_in_its_own_colour_and_style(tmp_path, monkeypatch):
-    """All 17 catalogue variants in one figure: 17 colours, 17 (colour, line style) pairs, and more than one
+    """Every catalogue variant (18) in one figure: one colour each, one (colour, line style) pair each, and more than one
     line style (on main, tab10's 10 colours: learn-probe and model0 shared one)."""
     import matplotlib.colors as mcolors
 
@@ -24,6 +24,6 @@ def test_learning_curves_draw_each_variant_in_its_own_colour_and_style(tmp_path,
     monkeypatch.setattr(figures, "_save", capture)
     figures.learning_curves(tmp_path / "lc.png", {v: [make_run(v, 0)] for v in VARIANTS})
     lines = drawn["lines"]
-    assert len(lines) == len(VARIANTS) == 17
-    assert len({color for _, color, _ in lines}) == 17
-    assert len({(color, style) for _, color, style in lines}) == 17 and len({s for *_, s in lines}) > 1
+    assert len(lines) == len(VARIANTS) == 18
+    assert len({color for _, color, _ in lines}) == 18
+    assert len({(color, style) for _, color, style in lines}) == 18 and len({s for *_, s in lines}) > 1
