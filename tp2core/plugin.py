@@ -53,7 +53,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tp2-cache", default=None, metavar="DIR",
                     help="where prepared datasets are cached (also TP2_CACHE; default ~/.cache/tp2)")
     group.addoption("--tp2-seeds", default=None, type=int, metavar="N",
-                    help="seeds per variant (default: smoke 2, quick 3, paper 5)")
+                    help="a fixed design: N seeds per variant (default: smoke 2 and paper 5 fixed; quick: its budget)")
+    group.addoption("--tp2-budget", default=None, type=float, metavar="CPU_S",
+                    help="the budgeted design: looks at 3, 5, 8, 12, 20 seeds per arm, each further look spent where "
+                         "it most likely decides per CPU-s of the cost model, within CPU_S in all (default: the "
+                         "profile's — quick 2100; smoke and paper: fixed seeds)")
     group.addoption("--tp2-max-seeds", default=None, type=int, metavar="N",
                     help="adaptive seeds: after the profile's seeds, each still-undecided comparison gets 2 more "
                          "seeds per variant per stage until decided, futile or N (error over every look "
@@ -106,7 +110,8 @@ def _options(config: pytest.Config) -> Options:
         executor_options={option.key: config.getoption(f"tp2_{option.key}") for _, option in executor_options()},
         threads=training_threads(),
         tensorboard=config.getoption("tp2_tensorboard"),
-        max_seeds=config.getoption("tp2_max_seeds"),  # TP2_THREADS, read here once: every training process uses the same count
+        max_seeds=config.getoption("tp2_max_seeds"),
+        budget=config.getoption("tp2_budget"),  # TP2_THREADS, read here once: every training process uses the same count
     )
 
 

@@ -37,6 +37,7 @@ class Options:
     executor_options: dict = field(default_factory=dict)
     threads: int = 1  # intra-op threads of every run (part of its identity): TP2_THREADS, read where options are read
     max_seeds: int | None = None  # --tp2-max-seeds: adaptive seeds up to this many per variant; None = fixed seeds
+    budget: float | None = None  # --tp2-budget: the budgeted design's CPU-s of the cost model; None = the profile's
     tensorboard: str | None = None  # --tp2-tensorboard DIR: TensorBoard event files of every run; None = none
 
     def __post_init__(self) -> None:
@@ -53,6 +54,10 @@ class Options:
                               f"--tp2-max-seeds 10.")
         if not isinstance(self.threads, int) or isinstance(self.threads, bool) or self.threads < 1:
             raise ConfigError(f"'threads' must be a positive int (got {self.threads!r}); e.g. TP2_THREADS=1.")
+        if self.budget is not None:
+            from .claims.design import chosen
+
+            chosen(get_profile("quick"), seeds=self.seeds, max_seeds=self.max_seeds, budget=self.budget)  # checks
         check_executor_name(self.executor, "'executor'")
         check_executor_options(self.executor_options)
 
@@ -89,8 +94,8 @@ class Tp2Session:
 
     @property
     def seeds(self) -> list[int]:
-        """Seeds 0..n-1: derived from the options only, never from the worker."""
-        return list(range(self.options.seeds or self.profile.seeds))
+        """Seeds 0..n-1 of the design's first stage (fixed: every seed): from the options only, never the worker."""
+        return list(range(self.design.seeds))
 
     @cached_property
     def store(self):
@@ -210,11 +215,13 @@ class Tp2Session:
 
     @cached_property
     def design(self):
-        """The session's design (claims.design.Design), fixed before any run: the profile's seeds (or --tp2-seeds),
-        adaptive up to --tp2-max-seeds when given."""
-        from .claims.design import Design
+        """The session's design (claims.design.Design), fixed before any run: adaptive up to --tp2-max-seeds when
+        given; fixed --tp2-seeds N when given; else budgeted at --tp2-budget or the profile's budget; else the
+        profile's fixed seeds."""
+        from .claims.design import chosen
 
-        return Design(seeds=len(self.seeds), max_seeds=self.options.max_seeds)
+        o = self.options
+        return chosen(self.profile, seeds=o.seeds, max_seeds=o.max_seeds, budget=o.budget)
 
     def settle(self, names: set[str], cells: list[tuple[str, int]], train, claim=None) -> None:
         """The one stage loop, for every executor: ``train(cells)``, then — adaptive seeds — each further look's
@@ -223,7 +230,8 @@ class Tp2Session:
         retrained to fill a look)."""
         attempted = list(cells)
         train(cells)
-        while self.design.adaptive and (more := self._next_stage(names, attempted, claim)):
+        while (self.design.adaptive or self.design.budget is not None) and (
+                more := self._next_stage(names, attempted, claim)):
             attempted += more
             train(more)
 
@@ -267,12 +275,20 @@ class Tp2Session:
         return judgement, [seen.get(cell, got) for cell, got in stored.items() if cell[0] in claim.variants]
 
     def _next_stage(self, names: set[str], attempted: list, claim=None) -> list[tuple[str, int]]:
-        """Adaptive seeds: the cells the next look of the named claims' undecided comparisons needs, without those
-        already attempted."""
-        from .claims.family import next_stage
+        """Adaptive seeds: the cells the next look of the named claims' undecided comparisons needs; budgeted: the
+        cells the whole family's allocation asks for next (a claim's verdict depends on where the budget went) —
+        without those already attempted."""
+        from .claims.family import budget_cells, next_stage
 
-        judgements = [j for j in self._family(claim, self._stored()) if j.claim in names]
         done = set(attempted)
+        if self.design.budget is not None:
+            from .claims.catalog import CLAIMS
+
+            catalogue = list(CLAIMS) if claim is None or claim in CLAIMS else [*CLAIMS, claim]
+            by_variant = self._by_variant(self._stored())
+            return [cell for cell in budget_cells(catalogue, by_variant, profile=self.profile.name, design=self.design)
+                    if cell not in done]
+        judgements = [j for j in self._family(claim, self._stored()) if j.claim in names]
         return [(v, s) for v, n in sorted(next_stage(judgements).items()) for s in range(n) if (v, s) not in done]
 
     def _stored(self, variants=None) -> dict:
@@ -291,9 +307,7 @@ class Tp2Session:
         from .claims.family import judge_family
 
         catalogue = list(CLAIMS) if claim is None or claim in CLAIMS else [*CLAIMS, claim]  # one's own joins
-        by_variant: dict[str, list[RunResult]] = {}
-        for (variant, _seed), (result, _reused) in stored.items():
-            by_variant.setdefault(variant, []).append(result)
+        by_variant = self._by_variant(stored)
         meta = self.meta()
         key = (meta["dataset"], meta["profile"], tuple(c.name for c in catalogue),
                tuple(sorted(r.identity for runs in by_variant.values() for r in runs)))
@@ -301,6 +315,13 @@ class Tp2Session:
             self._family_cache[key] = judge_family(catalogue, by_variant, dataset=meta["dataset"],
                                                    profile=meta["profile"], design=self.design)
         return self._family_cache[key]
+
+    @staticmethod
+    def _by_variant(stored: dict) -> dict[str, list[RunResult]]:
+        by_variant: dict[str, list[RunResult]] = {}
+        for (variant, _seed), (result, _reused) in stored.items():
+            by_variant.setdefault(variant, []).append(result)
+        return by_variant
 
     def _record_design(self) -> None:
         """Record, once per process, what this session judges beside its runs (claims.design.record), so that

@@ -67,9 +67,14 @@ def chances(effect, sd_a, sd_b, relation: str, threshold: float, margin: float |
 class Engine:
     """State of T budgeted experiments on m comparisons; ``first_look``, then ``judge``/``choose``/``advance``."""
 
-    def __init__(self, specs, cost: dict[str, float], seeds: tuple[int, ...], levels, budget: float, trials: int = 1):
+    def __init__(self, specs, cost: dict[str, float], seeds: tuple[int, ...], levels, budget: float, trials: int = 1,
+                 trainings: dict[str, str] | None = None):
         self.specs, self.variants = list(specs), list(cost)
         self.cost = np.array([cost[v] for v in self.variants], dtype=float)
+        # variants one training records (tp2core.recipe.derived): a seed of the training is charged once, at its
+        # variants' summed cost, whichever of them asks for it first
+        names = [(trainings or {}).get(v, v) for v in self.variants]
+        self.trainings = np.array([[n == t for n in names] for t in dict.fromkeys(names)], bool)  # (G, V)
         self.seeds, self.levels, self.budget = np.asarray(seeds), np.asarray(levels, dtype=float), float(budget)
         m, v, k = len(self.specs), len(self.variants), len(seeds)
         self.uses = np.zeros((m, v), bool)  # comparison j uses variant v
@@ -80,6 +85,7 @@ class Engine:
         self.look = np.full((trials, m), -1)  # index of the last look judged
         self.code = np.zeros((trials, m), np.int8)  # welch verdict codes
         self.stats = np.full((trials, m, k, 5), np.nan)
+        self.closed = np.zeros((trials, m), bool)  # no look can be judged any more (a look without statistics)
 
     @property
     def decided(self) -> np.ndarray:
@@ -88,13 +94,20 @@ class Engine:
     @property
     def open(self) -> np.ndarray:
         """(T, m): undecided with looks left."""
-        return ~self.decided & (self.look < len(self.seeds) - 1)
+        return ~self.decided & (self.look < len(self.seeds) - 1) & ~self.closed
 
     def first_look(self) -> None:
         """Every comparison's first look is asked for, whatever the budget."""
         used = self.uses.any(axis=0)
+        before = self.have.copy()
         self.have[:, used] = np.maximum(self.have[:, used], self.seeds[0])
-        self.spent += self.seeds[0] * self.cost[used].sum()
+        self.spent += self.charge(before, self.have)
+
+    def charge(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        """(T,) the cost of going from ``before`` to ``after`` seeds per variant (T, V): each training's new seeds
+        (the most any of its variants has) at the summed cost of the variants it records."""
+        trained = lambda have: np.where(self.trainings[None], have[:, None, :], 0).max(axis=2)  # noqa: E731 (T, G)
+        return ((trained(after) - trained(before)) * (self.trainings * self.cost).sum(axis=1)).sum(axis=1)
 
     def judge(self) -> None:
         """Judge every look whose seeds were asked for and whose statistics are filled, in look order."""
@@ -141,7 +154,7 @@ class Engine:
     def next_cost(self, j: int) -> np.ndarray:
         """(T,) the real cost of comparison j's next look (shared variants once)."""
         nxt = np.minimum(self.look[:, j] + 1, len(self.seeds) - 1)
-        return (self.need(j, nxt) * self.cost).sum(axis=1)
+        return self.charge(self.have, self.have + self.need(j, nxt))
 
     def choose(self) -> np.ndarray:
         """(T,) the comparison whose next look comes next, -1 when none is open, hopeful and affordable."""
@@ -160,7 +173,7 @@ class Engine:
             if on.any():
                 nxt = np.minimum(self.look[:, j] + 1, len(self.seeds) - 1)
                 need = self.need(j, nxt)
-                self.spent[on] += (need * self.cost).sum(axis=1)[on]
+                self.spent[on] += self.charge(self.have, self.have + need)[on]
                 self.have[on] += need[on]
 
     def run(self) -> None:

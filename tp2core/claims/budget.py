@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -88,10 +89,16 @@ class BudgetAllocator:
     """The budgeted procedure as steps: ``next_cells()`` → the (variant, seed) runs of the next look(s) not yet
     observed ([] when finished); ``observe(values)`` → per-seed values; ``results()`` → one BudgetOutcome per
     comparison. ``values`` maps a variant — or (variant, metric), which takes precedence — to its per-seed
-    values in seed order from seed 0 (extra seeds are ignored until the procedure asks for them)."""
+    values in seed order from seed 0 (extra seeds are ignored until the procedure asks for them).
+
+    A session judges its looks itself (``looks``: a LookSource — which seeds it holds and each look's statistics,
+    with its guards and spread floors, tp2core.claims.budgeted) and says which variants one training records
+    (``trainings``: variant → its training's name; their seeds are charged once). ``money(cost)`` words a cost
+    for the outcomes' phrases."""
 
     def __init__(self, comparisons: Sequence, cost: Callable[[str], float], budget: float, *, alpha: float = 0.05,
-                 design: BudgetDesign | None = None):
+                 design: BudgetDesign | None = None, trainings: Mapping[str, str] | None = None,
+                 looks: "LookSource | None" = None, money: Callable[[float], str] | None = None):
         from .claim import Comparison
 
         comps = list(comparisons) if isinstance(comparisons, (list, tuple)) else None
@@ -109,8 +116,10 @@ class BudgetAllocator:
         self.comparisons, self.design, self.alpha = comps, design, float(alpha)
         self.levels = design.levels(self.alpha / len(comps))
         specs = [Spec(c.relation, float(c.threshold), c.margin, c.variants) for c in comps]
-        self.engine = Engine(specs, {v: float(x) for v, x in costs.items()}, design.looks, self.levels, budget)
-        self.values: dict = {}
+        self.engine = Engine(specs, {v: float(x) for v, x in costs.items()}, design.looks, self.levels, budget,
+                             trainings=dict(trainings or {}))
+        self.source = _Values(comps) if looks is None else looks
+        self.money = money or (lambda x: f"{x:.3g} cost units")
         self._started = False
 
     @property
@@ -120,9 +129,11 @@ class BudgetAllocator:
 
     def observe(self, values: Mapping) -> None:
         """Record per-seed values (replacing earlier ones for the same keys) and judge every look they complete."""
+        require(isinstance(self.source, _Values), "observe", "only for an allocator fed values (no LookSource)",
+                type(self.source).__name__)
         require(isinstance(values, Mapping), "values", "a mapping variant → per-seed values in seed order", values)
         for key, vals in values.items():
-            self.values[key] = _values(vals, f"values[{key!r}]")
+            self.source.values[key] = _values(vals, f"values[{key!r}]")
         self._fill()
         self.engine.judge()
 
@@ -146,39 +157,46 @@ class BudgetAllocator:
         """One outcome per comparison, in the order given."""
         return [self._outcome(j) for j in range(len(self.comparisons))]
 
-    # --- internals ---------------------------------------------------------------------------------------------
-    def _arm(self, variant: str, metric: str) -> np.ndarray:
-        got = self.values.get((variant, metric), self.values.get(variant))
-        return np.zeros(0) if got is None else got
+    def cost_of(self, j: int) -> float:
+        """What comparison j's verdict read: the cost of the runs of its variants up to the seeds its last look
+        used (a training shared with another comparison counted in each)."""
+        e = self.engine
+        k = int(e.look[0, j])
+        if k < 0:
+            return 0.0
+        have = np.where(e.uses[j], int(self.design.looks[k]), 0)[None]
+        return float(e.charge(np.zeros_like(have), have)[0])
 
+    # --- internals ---------------------------------------------------------------------------------------------
     def _missing(self) -> list[tuple[str, int]]:
-        """Asked-for cells without a value: a variant's missing seeds are those past its shortest metric's values."""
+        """Asked-for cells the source does not hold: a variant's seeds from the first one it lacks."""
         e, cells = self.engine, []
         for i, v in enumerate(e.variants):
-            have = min(self._arm(v, c.metric).size for c in self.comparisons if v in c.variants)
+            have = self.source.seeds(v)
             cells += [(v, s) for s in range(have, int(e.have[0, i]))]
         return cells
 
     def _fill(self) -> None:
-        """Statistics of every look whose seeds are all observed."""
+        """Statistics of every look whose seeds are all held; a look the source cannot judge (None) closes its
+        comparison: no later look is made (it would read the same guard)."""
+        e = self.engine
         for j, c in enumerate(self.comparisons):
-            a = self._arm(c.a, c.metric)
-            b = self._arm(c.b, c.metric) if c.b is not None else float(c.constant)
-            have = min(a.size, b.size) if c.b is not None else a.size
+            have = min(self.source.seeds(v) for v in c.variants)
             for k, n in enumerate(self.design.looks):
-                if n > have or not np.isnan(self.engine.stats[0, j, k, P_VALUE]):
+                if n > have or e.closed[0, j] or not np.isnan(e.stats[0, j, k, P_VALUE]):
                     continue
-                y = b[:n] if c.b is not None else b
-                ev = welch.evaluate(a[:n], y, c.relation, threshold=c.threshold, margin=c.margin)
-                sd_b = float(np.std(y, ddof=1)) if c.b is not None else 0.0
-                self.engine.stats[0, j, k] = (ev.effect, np.std(a[:n], ddof=1), sd_b, ev.p_value, ev.p_refute)
+                got = self.source.look(j, c, n)
+                if got is None:
+                    e.closed[0, j] = True
+                    break
+                e.stats[0, j, k] = got
 
     def _outcome(self, j: int) -> BudgetOutcome:
         e, c = self.engine, self.comparisons[j]
         k, code, looks_ = int(e.look[0, j]), int(e.code[0, j]), self.design.looks
         if k < 0:
-            return BudgetOutcome(INCONCLUSIVE, {v: 0 for v in c.variants}, "no look yet: its first look's runs are "
-                                 "missing", 0, None, None, None, None)
+            return BudgetOutcome(INCONCLUSIVE, {v: 0 for v in c.variants}, "no look: its first look's runs are "
+                                 "missing or cannot be judged", 0, None, None, None, None)
         st, n = e.stats[0, j, k], int(looks_[k])
         base = dict(verdict=_WORD[code], seeds_used={v: n for v in c.variants}, looks=k + 1,
                     estimate=float(st[EFFECT]), p_value=float(st[P_VALUE]), p_refute=float(st[P_REFUTE]),
@@ -187,6 +205,8 @@ class BudgetAllocator:
             return BudgetOutcome(**base, stopped=f"decided at look {k + 1} of {len(looks_)} ({n} seeds per arm)")
         if k == len(looks_) - 1:
             return BudgetOutcome(**base, stopped=f"max seeds: no verdict at {n} seeds per arm")
+        if e.closed[0, j]:
+            return BudgetOutcome(**base, stopped=f"its look at {looks_[k + 1]} seeds per arm cannot be judged")
         p = chances(st[EFFECT], st[SD_A], st[SD_B], c.relation, c.threshold, c.margin, looks_, self.levels)
         enough = [h for h in range(k + 1, len(looks_)) if p[h] >= POWER]
         names = " and ".join(c.variants)
@@ -195,12 +215,43 @@ class BudgetAllocator:
             return BudgetOutcome(**base, stopped=f"{why} — even {looks_[-1]} seeds of {names} would decide it with "
                                  f"< {chance:.0%} chance if the effect is as measured", variants=c.variants)
         h = enough[0]
-        need = e.need(j, h)[0]
-        more = tuple(v for v, x in zip(e.variants, need) if x > 0)
-        cost_more = float((need * e.cost).sum())
+        need = e.need(j, h)
+        more = tuple(v for v, x in zip(e.variants, need[0]) if x > 0)
+        cost_more = float(e.charge(e.have, e.have + need)[0])
         return BudgetOutcome(**base, stopped=f"budget spent — ≈ {looks_[h] - n} more seeds of {' and '.join(more)} "
-                             f"(≈ {cost_more:.3g} cost units) would decide it if the effect is as measured",
+                             f"(≈ {self.money(cost_more)}) would decide it if the effect is as measured",
                              n_more=int(looks_[h] - n), variants=more, cost_more=cost_more)
+
+
+class LookSource(Protocol):
+    """Where an allocator's looks come from: ``seeds(variant)`` → how many leading seeds (0, 1, …) it holds;
+    ``look(j, comparison, n)`` → (effect, sd_a, sd_b, p_value, p_refute) on seeds below n, or None when that
+    look cannot be judged."""
+
+    def seeds(self, variant: str) -> int: ...
+
+    def look(self, j: int, comparison, n: int) -> tuple | None: ...
+
+
+class _Values:
+    """Looks from per-seed values (decide_within_budget, the simulation's contract): Welch on the first n."""
+
+    def __init__(self, comparisons: list):
+        self.comparisons, self.values = comparisons, {}
+
+    def _arm(self, variant: str, metric: str) -> np.ndarray:
+        got = self.values.get((variant, metric), self.values.get(variant))
+        return np.zeros(0) if got is None else got
+
+    def seeds(self, variant: str) -> int:
+        return min(self._arm(variant, c.metric).size for c in self.comparisons if variant in c.variants)
+
+    def look(self, j: int, c, n: int) -> tuple:
+        a = self._arm(c.a, c.metric)[:n]
+        y = self._arm(c.b, c.metric)[:n] if c.b is not None else float(c.constant)
+        ev = welch.evaluate(a, y, c.relation, threshold=c.threshold, margin=c.margin)
+        sd_b = float(np.std(y, ddof=1)) if c.b is not None else 0.0
+        return ev.effect, np.std(a, ddof=1), sd_b, ev.p_value, ev.p_refute
 
 
 def decide_within_budget(comparisons: Sequence, draw: Callable[[str, int], float], cost: Callable[[str], float],

@@ -159,6 +159,7 @@ def judge(
     profile: str,
     family_size: int = 1,
     design: SequentialDesign | None = None,
+    compared: tuple[ComparisonResult, ...] | None = None,
 ) -> Judgement:
     """Judge ``claim`` on the runs of one (dataset, profile), Holm over a family of ``family_size`` comparisons of
     which only this claim's have results here (the others enter with p = 1; tp2core.claims.family judges the whole
@@ -168,6 +169,8 @@ def judge(
     ``family_size`` (Bonferroni over the family: tp2core.claims.sequential), look k reading only seeds below its
     seed count — estimate, spread floor, learning guard and exclusions alike — so runs added beyond look k never
     change looks ≤ k. Which runs are given at all is the design's rule (tp2core.claims.design.Design.reads).
+    ``compared``: the comparisons' results already judged by a family-wide design (the budgeted one,
+    tp2core.claims.budgeted); the checks and the verdict are then this function's.
 
     Runs of another dataset, profile or variant than the key they are filed under are a caller bug (mixing
     them would silently compare unlike things) and raise ConfigError.
@@ -180,7 +183,8 @@ def judge(
             got = (r.spec.variant.name, r.spec.dataset_name, r.spec.profile)
             require(got == (variant, dataset, profile), f"runs_by_variant[{variant!r}]",
                      f"runs of ({variant!r}, {dataset!r}, {profile!r}) only", got)
-    comps = tuple(_compare(c, runs_by_variant, design, ALPHA / family_size) for c in claim.comparisons)
+    comps = compared if compared is not None else tuple(
+        _compare(c, runs_by_variant, design, ALPHA / family_size) for c in claim.comparisons)
     n_train = _trained_images(runs_by_variant, profile)
     recorded = _bug_counts(runs_by_variant)
     checks = tuple(ch.evaluate(n_train, recorded=recorded, augments=_bug_augments(ch, recorded, profile))
@@ -358,7 +362,10 @@ def _stopped(s) -> str:
     if not s.stages:
         return f"no look yet (needs {s.next_seeds} seeds per arm)"
     n, k = s.stages[-1].seeds, len(s.stages)
-    why = {"decided": s.verdict, "futile": "stopped as futile", "max seeds": "inconclusive at max seeds"}
+    why = {"decided": s.verdict, "futile": "stopped as futile", "max seeds": "inconclusive at max seeds",
+           "budget spent": "inconclusive when the budget was spent", "set aside": "set aside",
+           "guard": "inconclusive (its next look cannot be judged)",
+           "allocation not finished": "undecided so far"}
     return f"{why.get(s.stopped, 'undecided')} at look {k} of {len(s.looks)} ({n} seeds per arm)"
 
 
@@ -372,7 +379,8 @@ def _sentence(j: Judgement) -> str:
     level = f"α = {ALPHA:g}" + (f", Holm over the {m} comparisons the profile judges" if m > 1 else "")
     if any(c.sequential is not None for c in comps):
         level = (f"α = {ALPHA:g} over every look" + (f" and the {m} comparisons the profile judges (each at α/{m})"
-                                                       if m > 1 else "") + ", adaptive seeds")
+                                                       if m > 1 else "")
+                 + (", seeds within a budget" if any(c.budget is not None for c in comps) else ", adaptive seeds"))
     elif m > 1 and j.lacking:
         level += f" ({j.lacking} without a usable result, counted with p = 1)"
     notes = f"the notes: {j.statement[0].lower()}{j.statement[1:].rstrip('.')} ({j.notes_figure})"
@@ -385,6 +393,8 @@ def _sentence(j: Judgement) -> str:
         hint = "see the regime table; judge it at a scale whose models learn (quick or paper)"
         return (f"{measured} → not judged: a model it needs did not learn, so any verdict would be about the scale, "
                 f"not {notes}; {hint}.")
+    if any((c.budget or {}).get("n_more") for c in comps):
+        return f"{measured} → inconclusive at {level} ({notes})."  # the budget's phrase says what would decide it
     return f"{measured} → inconclusive at {level} ({notes}): try {_hint(j, excluded)}."
 
 

@@ -32,14 +32,30 @@ def judge_family(claims: Sequence[Claim], runs_by_variant: Mapping[str, list[Run
     """Every family member judged on the runs the ``design`` reads (``Design.reads``: seeds below its judged
     seeds; None: every run given) — variants without runs simply have none — by the design's verdict system:
     Holm over the whole family (fixed seeds), or each comparison's sequential replay at ALPHA / family size
-    (adaptive seeds). Returns one Judgement per member claim, in catalogue order."""
+    (adaptive seeds), or the budgeted allocation over the whole family replayed on the runs (tp2core.claims.
+    budgeted). Returns one Judgement per member claim, in catalogue order."""
     if design is not None:
         runs_by_variant, _beyond = design.reads(runs_by_variant)
     sequential = None if design is None else design.sequential
     judged, m = members(claims, profile), family_size(claims, profile)
+    budgeted = {}
+    if design is not None and design.budget is not None:
+        from .budgeted import compared
+
+        budgeted = compared(judged, runs_by_variant, profile=profile, design=design)
     raw = [judge(c, {v: list(runs_by_variant.get(v, [])) for v in c.variants}, dataset=dataset, profile=profile,
-                 family_size=m, design=sequential) for c in judged]
+                 family_size=m, design=sequential, compared=budgeted.get(c.name)) for c in judged]
     return adjust_session(raw, family_size=m)
+
+
+def budget_cells(claims: Sequence[Claim], runs_by_variant: Mapping[str, list[RunResult]], *, profile: str,
+                 design: Design) -> list[tuple[str, int]]:
+    """Budgeted design: the (variant, seed) cells the family's allocation asks for next on these runs ([] once it
+    has stopped: every comparison decided, at its last look, set aside, or the budget spent)."""
+    from .budgeted import replay
+
+    runs_by_variant, _beyond = design.reads(runs_by_variant)
+    return replay(members(claims, profile), runs_by_variant, profile=profile, design=design)[2]
 
 
 def next_stage(judgements: Sequence[Judgement]) -> dict[str, int]:

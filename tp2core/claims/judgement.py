@@ -58,6 +58,10 @@ class ComparisonResult:
     # the measured one, each arm's sd at its 90% upper bound; None when undefined
     seeds_needed: int | None = None
     plan_alpha: float | None = None
+    # budgeted design (issue 29): what the verdict cost — seeds used per variant, ``cost`` (the cost model's
+    # CPU-s of the runs it read; a training shared with other comparisons counted in each), why it stopped
+    # (``stopped``), and for an undecided one what would decide it (``n_more``, ``variants``, ``cost_more``)
+    budget: dict | None = None
 
     @property
     def measurable(self) -> bool:
@@ -151,7 +155,7 @@ class ComparisonResult:
                 "a": self.a, "b": self.b, "constant": self.constant, "n_a": self.n_a, "n_b": self.n_b,
                 "result": result, "text": self.text, "excluded": list(self.excluded),
                 "epoch1_effect": self.epoch1_effect, "not_judged": self.not_judged, "seeds_needed": self.seeds_needed,
-                "plan_alpha": self.plan_alpha, **derived, **self._sequential_dict()}
+                "plan_alpha": self.plan_alpha, **derived, **self._sequential_dict(), "budget": self.budget}
 
     def _sequential_dict(self) -> dict:
         """Adaptive seeds: the replay, and its stages / seeds used / why it stopped at the top level for readers."""
@@ -159,7 +163,7 @@ class ComparisonResult:
             return {}
         seq = self.sequential.to_dict()
         return {"sequential": seq, "stages": seq["stages"], "seeds_used": seq["seeds_used"],
-                "stopped": seq["stopped"] or "undecided"}
+                "stopped": (self.budget or {}).get("stopped") or seq["stopped"] or "undecided"}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ComparisonResult":
@@ -168,7 +172,7 @@ class ComparisonResult:
                    result=None if d.get("result") is None else CompareResult.from_dict(d["result"]),
                    text=d["text"], excluded=tuple(d.get("excluded", ())), epoch1_effect=d.get("epoch1_effect"),
                    not_judged=d.get("not_judged"), seeds_needed=d.get("seeds_needed"),
-                   plan_alpha=d.get("plan_alpha"),
+                   plan_alpha=d.get("plan_alpha"), budget=d.get("budget"),
                    sequential=None if d.get("sequential") is None else SequentialResult.from_dict(d["sequential"]))
 
 

@@ -43,6 +43,9 @@ def register(subparsers) -> None:
     p.add_argument("--seeds", default=None, type=int, metavar="N",
                    help="override the recorded design: N fixed seeds per variant, or the first look's seeds with "
                         "--max-seeds (pytest --tp2-seeds; default: the design the session recorded)")
+    p.add_argument("--budget", default=None, type=float, metavar="CPU_S",
+                   help="override the recorded design: the budgeted design within CPU_S of the cost model (pytest "
+                        "--tp2-budget; default: the design the session recorded)")
     p.add_argument("--tensorboard", nargs="?", const="", default=None, metavar="DIR",
                    help="also write TensorBoard event files of the reported runs (scalars per epoch, HParams) to "
                         "DIR (default <out>/tensorboard; needs pip install 'tp2[tensorboard]')")
@@ -163,17 +166,20 @@ def select_runs(runs: list[RunResult], *, profile: str | None = None, dataset: s
 def _design(args: argparse.Namespace, root: Path, run: RunResult):
     """(Design, where it came from): the one the session recorded with these runs (Store.latest_design), or with
     --seeds / --max-seeds that override — said in the header; without either, the profile's default."""
-    from ..claims.design import Design
+    from ..claims.design import Design, chosen
     from ..store.database import Store
 
     recorded = Store(str(root)).latest_design(run.spec.dataset_fingerprint, run.spec.profile, run.spec.precision)
-    base = Design.from_dict(recorded["design"]) if recorded else Design(seeds=PROFILES[run.spec.profile].seeds)
-    if args.seeds is None and args.max_seeds is None:
+    profile = PROFILES[run.spec.profile]
+    base = Design.from_dict(recorded["design"]) if recorded else chosen(profile)
+    if args.seeds is None and args.max_seeds is None and args.budget is None:
         if recorded:
             return base, None
         return base, (f"no design recorded with these runs (a tp2 from before issue 28, or `tp2 run` only): "
                       f"judged by the {run.spec.profile} profile's default, {base.describe()}")
-    design = Design(seeds=args.seeds or base.seeds, max_seeds=args.max_seeds)
+    seeds = args.seeds or (base.seeds if args.max_seeds is not None else None)
+    design = chosen(profile, seeds=seeds, max_seeds=args.max_seeds, budget=args.budget) if (
+        args.budget is not None or seeds is not None or args.max_seeds is not None) else base
     was = f"the session recorded {base.describe()}" if recorded else "no design was recorded"
     return design, f"design overridden by the command line: {design.describe()} ({was})"
 
@@ -183,12 +189,12 @@ def judge_all(runs: list[RunResult], design=None) -> tuple[list, list[str], list
     None: the profile's default fixed seeds) over the fixed family (tp2core.claims.family: members without runs
     count with p = 1, as in any pytest session); the claims left out, with why; the runs beyond the design."""
     from ..claims.catalog import CLAIMS
-    from ..claims.design import Design
+    from ..claims.design import chosen
     from ..claims.family import judge_family, members
     from ..output.tables import group_runs
 
     dataset, profile = runs[0].spec.dataset_name, runs[0].spec.profile
-    design = design or Design(seeds=PROFILES[profile].seeds)
+    design = design or chosen(PROFILES[profile])
     by_variant, beyond = design.reads(group_runs(runs))
     judged = {c.name for c in members(CLAIMS, profile)}
     family = judge_family(CLAIMS, by_variant, dataset=dataset, profile=profile, design=design)

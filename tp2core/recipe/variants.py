@@ -314,12 +314,17 @@ class Profile:
     # variants trained at the notes' epochs although ``epochs`` scales the others: the notes' phase where it is
     # cheap. Every comparison keeps both arms in one phase (tp2core.recipe.plan checks the steps ratios)
     full_epochs: tuple[str, ...] = ()
+    # the default design's budget in the cost model's CPU-s (tp2core.recipe.costs; --tp2-budget overrides,
+    # --tp2-seeds N asks for fixed seeds): None = fixed ``seeds`` per variant
+    budget: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("train_per_class", "test_per_class", "max_width"):
             value = getattr(self, name)
             require(value is None or is_positive_int(value), name, "a positive int or None", value)
         require(is_positive_int(self.seeds), "seeds", "a positive int", self.seeds)
+        require(self.budget is None or (isinstance(self.budget, float) and self.budget > 0), "budget",
+                "None or a float > 0 (CPU-s of the cost model)", self.budget)
         require(self.input_pool in (1, 2, 4), "input_pool", "1, 2 or 4", self.input_pool)
         require(isinstance(self.full_epochs, tuple) and all(n in VARIANTS for n in self.full_epochs),
                 "full_epochs", f"a tuple of variant names from {tuple(VARIANTS)}", self.full_epochs)
@@ -420,6 +425,9 @@ PROFILES: dict[str, Profile] = {
         input_pool=2,
         keep_bug_share=True,
         seeds=3,
+        # 20 min on 2 cores: the first look (every variant at 3 seeds, ≈ 1,820 CPU-s of the cost model) and
+        # ≈ 280 CPU-s of further looks where they most likely decide (docs/scale.md, "The cost model")
+        budget=2100.0,
         description="models that learn, every ratio the judged claims depend on within 10% of paper's; "
                     "sizes scaled for a 2-core CPU",
     ),
