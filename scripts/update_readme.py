@@ -18,6 +18,7 @@ from tp2core.claims.judgement import Judgement
 from tp2core.claims.regime import LEARNED_MULTIPLE
 from tp2core.recipe.plan import judged_at
 from tp2core.output import tables as table
+from tp2core.output import verdict_costs
 from tp2core.training.runs import RunResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,10 @@ def block(report_dir: Path) -> str:
     lines = ["## Results (simulated data — not CIFAR-100)", ""]
     lines += [f"- {line}" for line in table.header_lines(meta)]
     lines += ["", table.render(rows), ""]
+    judgements = [Judgement.from_dict(j) for j in data["judgements"]]
+    if cost := verdict_costs.summary(judgements):
+        lines += [f"What each verdict cost: {cost} (per comparison: *What each verdict cost* in the report).", "",
+                  table.render(verdict_costs.cost_rows(judgements)), ""]
     lines += [f"- **not judged at this scale**: `{c.name}` — {reason.removeprefix('not judged at this scale: ')}"
               for c in CLAIMS if not (reason := judged_at(c, meta["profile"])[1]).startswith(("every", "smoke"))]
     lines += ["", "Regime (did each model learn? a comparison is judged only on models that did — mean validation "

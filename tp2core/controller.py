@@ -85,6 +85,8 @@ class Controller:
         return out
 
     def results_json(self, judgements: list[Judgement]) -> str:
+        from .output.verdict_costs import spent
+
         return json.dumps(
             {
                 "meta": self.meta,
@@ -94,6 +96,7 @@ class Controller:
                 "regime": [ln.to_dict() for ln in regime(list(self.runs.values()))],
                 "missing": self.missing(),
                 "not_judged": [{"claim": c, "reason": r} for c, r in sorted(self.not_judged.items())],
+                "budget": spent(judgements),  # budgeted design: what the verdicts cost (None under another)
             },
             indent=1,
             sort_keys=True,

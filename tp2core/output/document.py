@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Union
 
-from . import tables
+from . import tables, verdict_costs
 
 if TYPE_CHECKING:
     from .figures import FigureFile
@@ -98,13 +98,20 @@ def attribution_section(runs: list, judgements: list, missing: Sequence[str]) ->
                    short_caption="Attribution (each factor alone):")
 
 
+def cost_section(runs: list, judgements: list, missing: Sequence[str]) -> Section:
+    """Budgeted design only: what each verdict cost (output.verdict_costs)."""
+    rows = verdict_costs.cost_rows(judgements)
+    return Section("cost", "What each verdict cost", _table(rows, verdict_costs.COST_ESSENTIAL) if rows else (),
+                   intro=verdict_costs.summary(judgements) if rows else None)
+
+
 def missing_section(runs: list, judgements: list, missing: Sequence[str]) -> Section:
     """Cells and claims collected but never reported (the terminal says so on its own line: it passes none)."""
     return Section("missing", "Missing", (Items(tuple(missing)),) if missing else ())
 
 
 SECTIONS: tuple[SectionBuilder, ...] = (variants_section, regime_section, claims_section, attribution_section,
-                                        missing_section)
+                                        cost_section, missing_section)
 IF_EMPTY = {"variants": "(none)"}  # the session files' placeholders: no runs, and the variant table reads "(none)"
 
 

@@ -11,7 +11,7 @@ from .variants import Profile, get_variant
 
 # The cost model's reference CPU-seconds of one run (one intra-op thread, TF 2.21 CPU on the 2-core x86_64
 # reference VM): seconds ≈ S_PER_TMAC × forward TMACs + S_PER_KSTEP × thousands of optimizer steps + S_PER_RUN.
-# Fitted by scripts/fit_cost_model.py on a quick store (docs/scale.md, "The cost model"); fixed here, so that it is
+# Fitted by scripts/fit_cost_model.py on a quick store (docs/cost-model.md); fixed here, so that it is
 # an input of the design, not a measurement of the machine it runs on.
 S_PER_TMAC, S_PER_KSTEP, S_PER_RUN = 53.9, 0.794, 0.577
 UNIT = "CPU-s"  # reference CPU-seconds (above)

@@ -426,7 +426,7 @@ PROFILES: dict[str, Profile] = {
         keep_bug_share=True,
         seeds=3,
         # 20 min on 2 cores: the first look (every variant at 3 seeds, ≈ 1,820 CPU-s of the cost model) and
-        # ≈ 280 CPU-s of further looks where they most likely decide (docs/scale.md, "The cost model")
+        # ≈ 280 CPU-s of further looks where they most likely decide (docs/cost-model.md)
         budget=2100.0,
         description="models that learn, every ratio the judged claims depend on within 10% of paper's; "
                     "sizes scaled for a 2-core CPU",
