@@ -6,6 +6,7 @@ import pytest
 
 from runs_factory import make_run, meta
 from tp2core.claims.catalog import CLAIMS
+from tp2core.claims.design import Design
 from tp2core.claims.family import family_size, members
 from tp2core.cli.report import judge_all
 from tp2core.session import Options, Tp2Session
@@ -61,7 +62,7 @@ def test_full_run_k_subset_and_report_agree(store):
     subset = judged[::4]  # like `-k` selecting a few claims
     k_session = _session(store, subset)
     k_run = _verdicts(k_session.judge(c)[0] for c in subset)
-    report, _, _ = judge_all(Store(store).all())
+    report, _, _ = judge_all(Store(store).all(), Design(seeds=len(SEEDS)))  # the fixed session's design
     from_report = _verdicts(report)
     assert k_run and all(full[key] == value for key, value in k_run.items())
     assert set(from_report) == set(full) and from_report == full
@@ -80,7 +81,7 @@ def test_a_member_without_runs_counts_with_p_1(store, tmp_path_factory):
         for r in Store(store).all():
             if r.spec.variant.name not in first.variants:
                 db.put(r)
-    report, skipped, _ = judge_all(Store(str(partial)).all())
+    report, skipped, _ = judge_all(Store(str(partial)).all(), Design(seeds=len(SEEDS)))
     assert any(s.startswith(first.name) for s in skipped)
     assert {j.family_size for j in report} == {family_size(CLAIMS, PROFILE)}
     assert all(j.lacking >= len(first.comparisons) for j in report)
@@ -97,7 +98,7 @@ def _report(store, **flags):
     from tp2core.cli.report import _design
 
     runs = Store(store).all()
-    args = argparse.Namespace(seeds=flags.get("seeds"), max_seeds=flags.get("max_seeds"))
+    args = argparse.Namespace(seeds=flags.get("seeds"), max_seeds=flags.get("max_seeds"), budget=flags.get("budget"))
     design, note = _design(args, Path(store), runs[0])
     judgements, _skipped, beyond = judge_all(runs, design)
     return _verdicts(judgements), beyond, note
