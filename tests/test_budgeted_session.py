@@ -158,3 +158,23 @@ def test_a_training_shared_by_two_records_costs_once():
 def test_bad_budgets_are_usage_errors(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         Options(profile=PROFILE, **kwargs)
+
+
+def test_what_each_verdict_cost_counts_each_training_once(ran):
+    """The report's table and total: one row per comparison; the total is what the session trained (model4 and
+    model4-e2000 one training, the first look's shared variants once)."""
+    from tp2core.output.verdict_costs import cost_rows, spent, summary
+    from tp2core.recipe.costs import training
+
+    _store, session, judgements = ran
+    quick = get_profile(PROFILE)
+    trained = {}
+    for v, s in session.trained:
+        trained.setdefault((training(v), s), 0.0)
+        trained[training(v), s] += record_cost(v, quick)
+    rows = cost_rows(judgements)
+    assert len(rows) == sum(len(j.comparisons) for j in judgements if j.comparisons[0].budget is not None)
+    total = spent(judgements)
+    assert total["spent"] == pytest.approx(sum(trained.values()))
+    assert total["per_decided"] == pytest.approx(total["spent"] / total["decided"])
+    assert "per decided claim" in summary(judgements)

@@ -158,3 +158,18 @@ def _design_of(store):
     run = Store(store).all()[0]
     rec = Store(store).latest_design(run.spec.dataset_fingerprint, run.spec.profile, run.spec.precision)
     return Design.from_dict(rec["design"])
+
+
+def test_report_budget_flag_overrides_a_fixed_session_and_says_so(store):
+    """`tp2 report --budget 2100` on a fixed session's store judges by the budgeted design — every comparison's
+    looks replayed on the stored runs, with what each cost — and the header says the design was overridden."""
+    full, _k, _report_ = _three_readers(store)
+    budgeted, _, note = _report(store, budget=2100.0)
+    assert note.startswith("design overridden by the command line: budgeted: looks at 3, 5, 8, 12, 20")
+    assert set(budgeted) == set(full)
+    runs = Store(store).all()
+    from tp2core.claims.design import Design as D
+
+    judgements, _s, _b = judge_all(runs, D(seeds=3, budget=2100.0))
+    measured = [c for j in judgements for c in j.comparisons if c.budget is not None]
+    assert measured and all(c.system == "sequential" and c.budget["cost"] > 0 for c in measured)

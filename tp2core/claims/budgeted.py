@@ -29,6 +29,12 @@ from .metrics import UNITS
 from .sequential import SequentialResult, Stage
 
 
+def _cpu_minutes(seconds: float) -> str:
+    """E.g. '0.21 CPU-min', '17 CPU-min', '120 CPU-min' (of the cost model)."""
+    m = seconds / 60
+    return f"{m:.2g} CPU-min of the cost model" if m < 10 else f"{m:,.0f} CPU-min of the cost model"
+
+
 class StoredLooks:
     """A LookSource (tp2core.claims.budget) on stored runs: a look at n reads the runs of seeds below n."""
 
@@ -67,7 +73,7 @@ def replay(claims: Sequence[Claim], runs_by_variant: Mapping[str, list], *, prof
     looks = StoredLooks(runs_by_variant)
     allocator = BudgetAllocator(comps, lambda v: record_cost(v, prof), design.budget, alpha=design.alpha,
                                 design=design.budgeted, trainings={v: training(v) for v in variants}, looks=looks,
-                                money=lambda x: f"{x / 60:.2g} CPU-min of the cost model")
+                                money=_cpu_minutes)
     return allocator, looks, allocator.next_cells()
 
 

@@ -115,6 +115,14 @@ class Design:
             return f"fixed: {self.seeds} seeds per variant, Holm over the family at α = {self.alpha:g}"
         return f"{self.sequential.describe()}, α = {self.alpha:g} over the family (each comparison at α/m)"
 
+    def short(self) -> str:
+        """One clause for the pytest header, e.g. 'budget 2,100 CPU-s (3…20 seeds per arm)'."""
+        if self.budgeted is not None:
+            return f"budget {self.budget:,.0f} {UNIT} ({self.seeds}…{self.judged_seeds} seeds per arm)"
+        if self.adaptive:
+            return f"adaptive seeds ({self.seeds}…{self.max_seeds} per arm)"
+        return f"seeds per variant: {self.seeds}"
+
     def to_dict(self) -> dict:
         kind = "budgeted" if self.budget is not None else "adaptive" if self.adaptive else "fixed"
         out = {"kind": kind, "seeds": self.seeds, "alpha": self.alpha}

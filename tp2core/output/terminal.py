@@ -73,4 +73,11 @@ def pytest_header(meta: dict, store: str, *, verbose: bool = False, width: int =
         source = source[: limit - len(FULL_HINT) - 1] + "…" + FULL_HINT
     searched = [f"tp2 searched: {place}" for place in meta.get("dataset_searched", ())] if verbose else []
     return [f"tp2 dataset: {meta['dataset_label']}", source, *searched,
-            f"tp2 profile: {meta['profile']}; seeds per variant: {meta['seeds']}; store: {store}"]
+            f"tp2 profile: {meta['profile']}; {_design(meta)}; store: {store}"]
+
+
+def _design(meta: dict) -> str:
+    """The design's clause of the header (claims.design.Design.short); the seeds where none is recorded."""
+    from ..claims.design import Design
+
+    return Design.from_dict(meta["design"]).short() if meta.get("design") else f"seeds per variant: {meta['seeds']}"
