@@ -363,8 +363,7 @@ def _stopped(s) -> str:
         return f"no look yet (needs {s.next_seeds} seeds per arm)"
     n, k = s.stages[-1].seeds, len(s.stages)
     why = {"decided": s.verdict, "futile": "stopped as futile", "max seeds": "inconclusive at max seeds",
-           "budget spent": "inconclusive when the budget was spent", "set aside": "set aside",
-           "guard": "inconclusive (its next look cannot be judged)",
+           "budget spent": "stopped", "set aside": "stopped", "guard": "stopped",
            "allocation not finished": "undecided so far"}
     return f"{why.get(s.stopped, 'undecided')} at look {k} of {len(s.looks)} ({n} seeds per arm)"
 
