@@ -156,6 +156,35 @@ class TestErrorControl:
         assert rates["uncorrected"] > limit, rates  # the contrast: the test can fail
 
 
+class TestDfRule:
+    """The ``df`` rule (issue 29 exploration) reaches every look's p-values and the allocation's chances."""
+
+    def test_chances_use_the_rule(self):
+        """Equal sds 1, effect 2, 3 seeds a side: P = Φ(2/√(2/3) − t_{1−level}(df)), df 4 (Welch) or 2 (Hsu)."""
+        from scipy.stats import norm, t as student_t
+
+        from tp2core.claims.allocation import chances
+
+        for rule, df in (("welch", 4.0), ("hsu", 2.0)):
+            p = chances(2.0, 1.0, 1.0, "greater", 0.0, None, (3,), (0.01,), df=rule)
+            assert p[0] == pytest.approx(norm.cdf(2 / math.sqrt(2 / 3) - student_t.isf(0.01, df)))
+
+    def test_simulation_passes_the_rule(self):
+        """budgeted(df=…) judges on that rule's p-values and plans with it; every_look and first_look_rate too."""
+        fam = [bc.SimComparison("greater", 0.0, None, ("model3-deep", "model3"), ("a", "b"))]
+        truths = {"a": (0.0, 1.0), "b": (0.0, 0.1)}
+        data = bc.draw(truths, 8, 50, [29, 5])
+        seeds, levels = (3, 5, 8), (0.01, 0.01, 0.01)
+        e = bc.budgeted(fam, COST, data, seeds=seeds, levels=levels, budget=1e9, df="hsu")
+        hsu = bc.look_stats(fam, data, seeds, "hsu")
+        assert e.df == "hsu" and np.array_equal(e.stats, hsu)
+        assert not np.allclose(hsu[..., 3], bc.look_stats(fam, data, seeds)[..., 3])
+        welch_codes = bc.every_look(fam, data, seeds=seeds, levels=[0.2] * 3)
+        assert (bc.every_look(fam, data, seeds=seeds, levels=[0.2] * 3, df="hsu") != 0).sum() < (welch_codes != 0).sum()
+        rates = [bc.first_look_rate(0.001, trials=2000, seed=1, df=rule) for rule in ("welch", "hsu")]
+        assert rates[1] < rates[0] / 2
+
+
 class TestBadArguments:
     C = [Comparison("model3-deep", "model3", "greater")]
 
