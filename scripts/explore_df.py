@@ -6,7 +6,9 @@
 
 Prints a markdown table; writes nothing into docs/ (the budgeted design's defaults are unchanged: this measures
 what a df rule would cost before anyone changes one). Same simulation, seeds and families as
-scripts/calibrate_budget.py (so the "welch" rows reproduce its docs/statistics.md figures on the same family), for
+scripts/calibrate_budget.py, so on the family that generated docs/statistics.md (quick's 16 comparisons, commit
+a5aeba5) the "welch" rows reproduce its figures exactly; quick's family now has 19 comparisons, one of them on
+images_per_second, which calibrate_budget.OTHER_METRICS has no truth for (hence --rows boundary). For
 the chosen design (tp2core.claims.budget: looks LOOKS, spending SPENDING), with the df rule applied to every
 look's p-values *and* to the allocation's chance estimates (allocation.chances): welch.degrees_of_freedom —
 
