@@ -5,10 +5,9 @@
     PYTHONPATH=. python scripts/explore_df.py --rechoose hsu        # calibrate_budget's spending choice, Hsu df
 
 Prints a markdown table; writes nothing into docs/ (the budgeted design's defaults are unchanged: this measures
-what a df rule would cost before anyone changes one). Same simulation, seeds and families as
-scripts/calibrate_budget.py, so on the family that generated docs/statistics.md (quick's 16 comparisons, commit
-a5aeba5) the "welch" rows reproduce its figures exactly; quick's family now has 19 comparisons, one of them on
-images_per_second, which calibrate_budget.OTHER_METRICS has no truth for (hence --rows boundary). For
+what a df rule would cost before anyone changes one). Same simulation, seeds, families and costs as
+scripts/calibrate_budget.py (scripts/budget_families.py: quick's 19 comparisons, the session's cost model), so its
+"welch" and "hsu" rows at 2× reproduce that script's figures in docs/statistics.md. For
 the chosen design (tp2core.claims.budget: looks LOOKS, spending SPENDING), with the df rule applied to every
 look's p-values *and* to the allocation's chance estimates (allocation.chances): welch.degrees_of_freedom —
 
@@ -19,8 +18,7 @@ look's p-values *and* to the allocation's chance estimates (allocation.chances):
 
 Simulated data: normal per-seed values (calibrate_budget's families; quick's measured means and sds from
 references/simulated-quick.json, itself measured on simulated CIFAR-format data). One process, one core.
-Metrics the reference stores no per-seed values of and calibrate_budget.OTHER_METRICS lacks get an equal-sd
-stand-in (--rows boundary only: on the boundary only the sd ratio matters, and equal sds are Welch's exact case).
+--rows boundary: only the "all at the boundary" rows (faster).
 """
 
 from __future__ import annotations
@@ -34,30 +32,28 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import calibrate_budget as cb  # noqa: E402  (the script beside this one: its families, levels and summaries)
+from budget_families import BOUNDARY, MEASURED, MIXED  # noqa: E402
 
 from tp2core.claims import budget  # noqa: E402
 from tp2core.claims import budget_calibration as bc  # noqa: E402
 from tp2core.claims.calibration import mc_se  # noqa: E402
 from tp2core.claims.welch import DF_RULES  # noqa: E402
 
-BOUNDARY, MIXED, MEASURED = "all 16 at the boundary", "mixed: 5 at the boundary, 11 real", "quick's measured effects"
 MEASURED_BUDGETS = (1.0, 1.5, 2.0)
-STAND_IN = (0.0, 0.0, 1.0)  # (mean a, mean b, per-seed sd) of a metric without per-seed values: boundary rows only
 
 
 def setup(rows: str):
-    comps, costs = cb.quick()
-    missing = {c.metric for c in comps} - {"val_accuracy", *cb.OTHER_METRICS}
-    if missing and rows != "boundary":
-        raise SystemExit(f"no per-seed truth for metric(s) {sorted(missing)}: run with --rows boundary")
-    for metric in missing:
-        cb.OTHER_METRICS[metric] = STAND_IN
-    return comps, costs, cb.families(comps), sorted(missing)
+    """(quick's family and costs, the families, their labels); ``rows`` kept for the command line's sake (every
+    metric of quick's family has a truth now: budget_families.sentence_truth)."""
+    q = cb.quick()
+    fams, labels = cb.families(q)
+    return q, fams, labels
 
 
-def null_rows(rule: str, fam, truths, costs, first: float, lv, data, boundary: bool) -> dict:
+def null_rows(rule: str, fam, truths, q, first: float, lv, data, boundary: bool) -> dict:
     st = bc.look_stats(fam, data, budget.LOOKS, rule)
-    e = bc.budgeted(fam, costs, data, seeds=budget.LOOKS, levels=lv, budget=cb.CHOOSE_AT * first, df=rule, stats=st)
+    e = bc.budgeted(fam, q.costs, data, seeds=budget.LOOKS, levels=lv, budget=cb.CHOOSE_AT * first, df=rule, stats=st,
+                    trainings=q.trainings)
     out = {"2×": cb.summary(e.code, fam, truths, e.spent, first)}
     if boundary:
         codes = bc.every_look(fam, data, seeds=budget.LOOKS, levels=lv, df=rule)
@@ -69,26 +65,27 @@ def null_rows(rule: str, fam, truths, costs, first: float, lv, data, boundary: b
 
 
 def compute(trials: int, seed: int, rows: str) -> dict:
-    comps, costs, fams, stand_ins = setup(rows)
-    m, seeds = len(comps), budget.LOOKS
+    q, fams, labels = setup(rows)
+    m, seeds = len(q.comps), budget.LOOKS
     lv = cb.levels_of(budget.SPENDING, m)
-    first = bc.run_cost(fams[BOUNDARY][0], costs, seeds[0])
-    res = {"m": m, "levels": lv, "stand_ins": stand_ins, "rules": {}}
+    first = bc.run_cost(fams[BOUNDARY][0], q.costs, seeds[0])
+    res = {"m": m, "levels": lv, "labels": labels, "rules": {}}
     for rule in DF_RULES:
         r = res["rules"][rule] = {
             "six_sd": bc.first_look_rate(lv[0], trials=trials * 20, seed=seed, df=rule),
             "fixed3": bc.first_look_rate(cb.ALPHA / m / 2, trials=trials * 20, seed=seed, df=rule)}
         for name in (BOUNDARY,) if rows == "boundary" else (BOUNDARY, MIXED):
             fam, truths = fams[name]
-            data = bc.draw(truths, seeds[-1], trials * 2, [seed, 2, len(name)])  # calibrate_budget's null draws
-            r[name] = null_rows(rule, fam, truths, costs, first, lv, data, name == BOUNDARY)
+            data = bc.draw(truths, seeds[-1], trials * 2, [seed, 2, len(labels[name])])  # calibrate_budget's null draws
+            r[name] = null_rows(rule, fam, truths, q, first, lv, data, name == BOUNDARY)
         if rows != "boundary":
             fam, truths = fams[MEASURED]
             data = bc.draw(truths, max(x[-1] for x, _ in ((seeds, 0), *cb.OTHER_LOOKS)), trials, [seed, 1])
             st = bc.look_stats(fam, data, seeds, rule)
             r[MEASURED] = {}
             for b in MEASURED_BUDGETS:
-                e = bc.budgeted(fam, costs, data, seeds=seeds, levels=lv, budget=b * first, df=rule, stats=st)
+                e = bc.budgeted(fam, q.costs, data, seeds=seeds, levels=lv, budget=b * first, df=rule, stats=st,
+                                trainings=q.trainings)
                 r[MEASURED][b] = cb.summary(e.code, fam, truths, e.spent, first)
         res["family"], res["truths"] = fams[BOUNDARY]
     return res
@@ -97,9 +94,9 @@ def compute(trials: int, seed: int, rows: str) -> dict:
 def rechoose(rule: str, trials: int, seed: int) -> dict:
     """calibrate_budget's choice of the spending (its CANDIDATES, 6-sd share ≥ TARGET × fixed 3's, then most
     correct over the budgets beyond the first look) with the df ``rule``, and the chosen design's boundary rows."""
-    comps, costs, fams, _ = setup("all")
-    m, seeds = len(comps), budget.LOOKS
-    first = bc.run_cost(fams[BOUNDARY][0], costs, seeds[0])
+    q, fams, labels = setup("all")
+    m, seeds = len(q.comps), budget.LOOKS
+    first = bc.run_cost(fams[BOUNDARY][0], q.costs, seeds[0])
     fam, truths = fams[MEASURED]
     data = bc.draw(truths, max(x[-1] for x, _ in ((seeds, 0), *cb.OTHER_LOOKS)), trials, [seed, 1])
     st = bc.look_stats(fam, data, seeds, rule)
@@ -107,30 +104,31 @@ def rechoose(rule: str, trials: int, seed: int) -> dict:
     out = {"rule": rule, "fixed3": fixed3, "candidates": {}}
     for sp in cb.CANDIDATES:
         lv = cb.levels_of(sp, m)
-        runs = {b: bc.budgeted(fam, costs, data, seeds=seeds, levels=lv, budget=b * first, df=rule, stats=st)
-                for b in cb.BUDGETS}
+        runs = {b: bc.budgeted(fam, q.costs, data, seeds=seeds, levels=lv, budget=b * first, df=rule, stats=st,
+                               trainings=q.trainings) for b in cb.MULTIPLES}
         out["candidates"][sp] = {"six_sd": bc.first_look_rate(lv[0], trials=trials * 20, seed=seed, df=rule),
                                  "budgets": {b: cb.summary(e.code, fam, truths, e.spent, first)
                                              for b, e in runs.items()}}
     ok = [sp for sp, c in out["candidates"].items() if c["six_sd"] >= cb.TARGET * fixed3] or list(cb.CANDIDATES)
     out["chosen"] = max(ok, key=lambda sp: np.mean([out["candidates"][sp]["budgets"][b]["correct"]
-                                                     for b in cb.BUDGETS[1:]]))
+                                                     for b in cb.CHOOSE_OVER]))
     out["eligible"] = ok
     fam_n, truths_n = fams[BOUNDARY]
-    data_n = bc.draw(truths_n, seeds[-1], trials * 2, [seed, 2, len(BOUNDARY)])
-    out["boundary"] = null_rows(rule, fam_n, truths_n, costs, first, cb.levels_of(out["chosen"], m), data_n, True)
+    data_n = bc.draw(truths_n, seeds[-1], trials * 2, [seed, 2, len(labels[BOUNDARY])])
+    out["boundary"] = null_rows(rule, fam_n, truths_n, q, first, cb.levels_of(out["chosen"], m), data_n, True)
     return out
 
 
 def render_rechoose(res: dict) -> str:
     lines = ["", f"Spending re-chosen by calibrate_budget's rule with df = {res['rule']} (6-sd at look 1 of fixed 3 "
              f"seeds: {res['fixed3']:.1%}):", "",
-             "| spending | 6-sd at look 1 | share of fixed 3 | " + " | ".join(f"decided at {b:g}×" for b in cb.BUDGETS)
-             + " |", "| --- | ---: | ---: |" + " ---: |" * len(cb.BUDGETS)]
+             "| spending | 6-sd at look 1 | share of fixed 3 | "
+             + " | ".join(f"decided at {b:g}×" for b in cb.MULTIPLES)
+             + " |", "| --- | ---: | ---: |" + " ---: |" * len(cb.MULTIPLES)]
     for sp, c in res["candidates"].items():
         mark = " **(chosen)**" if sp == res["chosen"] else "" if sp in res["eligible"] else " (< 90% of fixed)"
         lines.append(f"| {sp}{mark} | {c['six_sd']:.1%} | {c['six_sd'] / res['fixed3']:.0%} | "
-                     + " | ".join(f"{c['budgets'][b]['decided']:.2f}" for b in cb.BUDGETS) + " |")
+                     + " | ".join(f"{c['budgets'][b]['decided']:.2f}" for b in cb.MULTIPLES) + " |")
     b = res["boundary"]
     lines += ["", f"{res['chosen']} with df = {res['rule']}, all at the boundary: P(any false) at 2× "
               f"{_pm(b['2×']['any_false'], b['2×']['trials'])}, every look run "
@@ -146,8 +144,6 @@ def render(res: dict, header: str) -> str:
     m, rules = res["m"], res["rules"]
     lines = [header, "", f"m = {m} comparisons; look levels (one-sided, α/{m}): "
              + ", ".join(f"{x:.2g}" for x in res["levels"]), ""]
-    if res["stand_ins"]:
-        lines += [f"Equal-sd stand-in for {', '.join(res['stand_ins'])} (no per-seed values in the reference).", ""]
     lines += ["| row | " + " | ".join(rules) + " |", "| --- |" + " ---: |" * len(rules)]
 
     def row(label, fn):

@@ -76,12 +76,13 @@ def look_stats(family: list[SimComparison], data: dict, seeds, df: str = welch.W
 
 
 def budgeted(family, costs: dict, data: dict, *, seeds, levels, budget: float, df: str = welch.WELCH,
-             stats: np.ndarray | None = None) -> Engine:
+             stats: np.ndarray | None = None, trainings: dict | None = None) -> Engine:
     """The budgeted procedure on ``data``: the Engine after its run (``code``, ``spent``, ``look``). ``df``: the
     df rule of its tests and its allocation; ``stats``: ``look_stats(family, data, seeds, df)`` if already
-    computed (several budgets on the same data)."""
+    computed (several budgets on the same data); ``trainings``: variant → the training recording it
+    (tp2core.recipe.costs.training), a training shared by several variants charged once, as the session does."""
     trials = next(iter(data.values())).shape[0]
-    engine = Engine([c.spec for c in family], costs, tuple(seeds), levels, budget, trials, df=df)
+    engine = Engine([c.spec for c in family], costs, tuple(seeds), levels, budget, trials, trainings=trainings, df=df)
     engine.stats[:] = look_stats(family, data, seeds, df) if stats is None else stats
     engine.run()
     return engine
@@ -111,22 +112,22 @@ def run_cost(family, costs: dict, n: int) -> float:
     return n * sum(costs[v] for v in dict.fromkeys(v for c in family for v in c.variants))
 
 
-def adaptive(family, costs: dict, data: dict, *, alpha: float, budget: float,
-             seeds=sequential.looks()) -> tuple[np.ndarray, np.ndarray]:
+def adaptive(family, costs: dict, data: dict, *, alpha: float, budget: float, seeds=sequential.looks(),
+             trainings: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(codes (T, m), spent (T,)) of the uncosted adaptive design (tp2core.claims.sequential: O'Brien–Fleming,
-    binding futility, each comparison at alpha/m), its stages run in order while a whole stage fits the budget."""
+    binding futility, each comparison at alpha/m), its stages run in order while a whole stage fits the budget;
+    runs charged as ``budgeted`` charges them (``trainings``: a shared training once)."""
     m = len(family)
     stats = look_stats(family, data, seeds)
     codes, stop = sequential.decide(stats[..., 3], stats[..., 4], tuple(seeds), alpha / m)
-    variants = list(dict.fromkeys(v for c in family for v in c.variants))
-    cost = np.array([costs[v] for v in variants])
-    uses = np.array([[v in c.variants for v in variants] for c in family])
     trials = stop.shape[0]
-    have, spent, ran = np.zeros((trials, len(variants))), np.zeros(trials), np.full(trials, -1)
+    ledger = Engine([c.spec for c in family], costs, tuple(seeds), [0.0] * len(seeds), budget, trials,
+                    trainings=trainings)  # only its cost rule (charge) and which comparison uses which variant
+    have, spent, ran = np.zeros((trials, len(ledger.variants)), int), np.zeros(trials), np.full(trials, -1)
     for s, n in enumerate(seeds):
         going = stop >= s  # (T, m): comparisons that make look s
-        need = np.where((going[:, :, None] & uses[None]).any(axis=1), np.maximum(0, n - have), 0)
-        stage = (need * cost).sum(axis=1)
+        need = np.where((going[:, :, None] & ledger.uses[None]).any(axis=1), np.maximum(0, n - have), 0)
+        stage = ledger.charge(have, have + need)
         fits = (ran == s - 1) & ((s == 0) | (spent + stage <= budget * (1 + 1e-9)))
         spent, have, ran = spent + np.where(fits, stage, 0), have + np.where(fits[:, None], need, 0), np.where(
             fits, s, ran)
