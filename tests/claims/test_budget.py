@@ -121,13 +121,23 @@ class TestAllocation:
         assert warm.next_cells() == [] and [o.to_dict() for o in warm.results()] == runs[0]
 
 
+def quick_costs(variants):
+    """(cost, trainings) of the session's cost model at quick: reference CPU-s each record adds, and the training
+    recording each (model4/model4-e2000 and model5/model5-augval share one)."""
+    from tp2core.recipe.costs import record_cost, training
+    from tp2core.recipe.variants import PROFILES
+
+    return {v: record_cost(v, PROFILES["quick"]) for v in variants}, {v: training(v) for v in variants}
+
+
 class TestErrorControl:
     TRIALS = 1500  # MC s.e. of a 5% rate: 0.56 pts
 
     def family(self):
-        """16 comparisons on their boundary, independent arms (equal sds or against a constant), quick-like costs
-        with shared variants."""
-        pairs = [("model3-deep", "model3"), ("model5", "model4"), ("model2", "model0"), ("model1", None)]
+        """16 comparisons on their boundary, independent arms (equal sds or against a constant), quick's costs with
+        shared variants and shared trainings."""
+        pairs = [("model3-deep", "model3-base"), ("model5-augval", "model5"), ("model4-e2000", "model4"),
+                 ("model1", None)]
         fam, truths = [], {}
         for j in range(16):
             a, b = pairs[j % 4]
@@ -141,19 +151,68 @@ class TestErrorControl:
         return fam, truths
 
     def test_any_false_verdict_within_alpha_and_uncorrected_above(self):
+        """The whole procedure (allocation, the session's costs, a budget letting every look run) on a family all on
+        its boundary: P(any false) ≤ α + 3 MC s.e.; every look at α/(2m) instead (no spending) exceeds it."""
         fam, truths = self.family()
         design = BudgetDesign()
         data = bc.draw(truths, design.looks[-1], self.TRIALS, [29, 1])
-        cost = {v: COST[v] for v in COST}
+        cost, trainings = quick_costs({v for c in fam for v in c.variants})
         first = bc.run_cost(fam, cost, design.looks[0])
         rates = {}
         for name, levels in (("design", design.levels(0.05 / 16)),
                              ("uncorrected", [0.05 / 32] * len(design.looks))):
-            e = bc.budgeted(fam, cost, data, seeds=design.looks, levels=levels, budget=100 * first)
+            e = bc.budgeted(fam, cost, data, seeds=design.looks, levels=levels, budget=100 * first,
+                            trainings=trainings)
+            assert e.spent.max() > 1.5 * first  # later looks ran
             rates[name] = float(bc.tally(e.code, fam, truths)["any_false"].mean())
         limit = 0.05 + 3 * mc_se(0.05, self.TRIALS)
         assert rates["design"] <= limit, rates
         assert rates["uncorrected"] > limit, rates  # the contrast: the test can fail
+
+    def test_simulation_charges_a_shared_training_once(self):
+        """model4 and model4-e2000 are one training: the simulation charges each of its seeds once, at both
+        records' cost, whichever comparison asks (as the session's Engine.charge), so spent = Σ over trainings of
+        (the most seeds any of its records has) × their summed cost — also when model4 runs ahead of model4-e2000."""
+        fam = [bc.SimComparison("greater", 0.0, None, ("model4-e2000", "model3-deep"), ("e", "d")),
+               bc.SimComparison("greater", 0.0, None, ("model4", "model3-base"), ("f", "b"))]
+        truths = {"e": (10.0, 1.0), "d": (0.0, 1.0), "f": (1.0, 1.0), "b": (0.0, 1.0)}
+        data = bc.draw(truths, 8, 200, [29, 7])
+        cost, trainings = quick_costs(["model4-e2000", "model3-deep", "model4", "model3-base"])
+        e = bc.budgeted(fam, cost, data, seeds=(3, 5, 8), levels=(0.01, 0.01, 0.01), budget=1e9, trainings=trainings)
+        have = dict(zip(e.variants, e.have.T))
+        assert (have["model4"] > have["model4-e2000"]).any()  # the case that matters happened
+        shared = np.maximum(have["model4"], have["model4-e2000"]) * (cost["model4"] + cost["model4-e2000"])
+        assert np.allclose(e.spent, shared + have["model3-deep"] * cost["model3-deep"]
+                           + have["model3-base"] * cost["model3-base"])
+
+
+class TestDfRule:
+    """The ``df`` rule (issue 29 exploration) reaches every look's p-values and the allocation's chances."""
+
+    def test_chances_use_the_rule(self):
+        """Equal sds 1, effect 2, 3 seeds a side: P = Φ(2/√(2/3) − t_{1−level}(df)), df 4 (Welch) or 2 (Hsu)."""
+        from scipy.stats import norm, t as student_t
+
+        from tp2core.claims.allocation import chances
+
+        for rule, df in (("welch", 4.0), ("hsu", 2.0)):
+            p = chances(2.0, 1.0, 1.0, "greater", 0.0, None, (3,), (0.01,), df=rule)
+            assert p[0] == pytest.approx(norm.cdf(2 / math.sqrt(2 / 3) - student_t.isf(0.01, df)))
+
+    def test_simulation_passes_the_rule(self):
+        """budgeted(df=…) judges on that rule's p-values and plans with it; every_look and first_look_rate too."""
+        fam = [bc.SimComparison("greater", 0.0, None, ("model3-deep", "model3"), ("a", "b"))]
+        truths = {"a": (0.0, 1.0), "b": (0.0, 0.1)}
+        data = bc.draw(truths, 8, 50, [29, 5])
+        seeds, levels = (3, 5, 8), (0.01, 0.01, 0.01)
+        e = bc.budgeted(fam, COST, data, seeds=seeds, levels=levels, budget=1e9, df="hsu")
+        hsu = bc.look_stats(fam, data, seeds, "hsu")
+        assert e.df == "hsu" and np.array_equal(e.stats, hsu)
+        assert not np.allclose(hsu[..., 3], bc.look_stats(fam, data, seeds)[..., 3])
+        welch_codes = bc.every_look(fam, data, seeds=seeds, levels=[0.2] * 3)
+        assert (bc.every_look(fam, data, seeds=seeds, levels=[0.2] * 3, df="hsu") != 0).sum() < (welch_codes != 0).sum()
+        rates = [bc.first_look_rate(0.001, trials=2000, seed=1, df=rule) for rule in ("welch", "hsu")]
+        assert rates[1] < rates[0] / 2
 
 
 class TestBadArguments:

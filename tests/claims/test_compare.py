@@ -77,6 +77,47 @@ class TestWelch:
             compare(A, B, "greater", resolution=-1.0)
 
 
+class TestDfRule:
+    """welch.evaluate's ``df`` keyword (issue 29 exploration, scripts/explore_df.py): "welch" by default."""
+
+    A4, B3 = [4.0, 5.0, 6.0, 8.0], [1.0, 2.0, 3.0]  # n 4 and 3, unequal sds
+
+    def test_hsu_is_min_n_minus_one(self):
+        """Hsu: df = min(4, 3) − 1 = 2, and the p-value is Student's at 2 df; Welch's df is larger."""
+        welch_ev, hsu = (welch.evaluate(self.A4, self.B3, "greater", df=rule) for rule in ("welch", "hsu"))
+        assert welch_ev.df > 2.5 and hsu.df == 2.0
+        t = float(hsu.effect / hsu.se)
+        assert hsu.p_value == pytest.approx(sps.t.sf(t, 2)) and hsu.p_value > welch_ev.p_value
+        assert (hsu.effect, hsu.se) == (welch_ev.effect, welch_ev.se)
+
+    def test_ratio_bound_hand_number(self):
+        """[4,5,6] vs [1,2,3]: variance ratio 1; F(2,2)'s 90% quantile is 9 (cdf x/(1+x)), so the ratio's 80%
+        interval is [1/9, 9] and df = 2·(1 + 9)² / (1 + 81) = 2.439 at either end (Welch: 4, Hsu: 2)."""
+        ev = welch.evaluate(A, B, "greater", df="ratio-bound")
+        assert ev.df == pytest.approx(2 * 10**2 / 82)
+        assert ev.p_value == pytest.approx(sps.t.sf(3 / math.sqrt(2 / 3), 2 * 10**2 / 82))
+
+    def test_default_and_constant_arm(self):
+        """The default is Welch's df; against a constant every rule is the one-sample t (n_a − 1)."""
+        assert float(welch.evaluate(A, B, "greater").df) == 4.0
+        assert {float(welch.evaluate(A, 1.0, "greater", df=rule).df) for rule in welch.DF_RULES} == {2.0}
+
+    def test_rules_order(self):
+        """Hsu ≤ ratio-bound ≤ Welch for any sds (Welch–Satterthwaite is unimodal in the variance ratio)."""
+        rng = np.random.default_rng(4)
+        var_a, var_b = rng.lognormal(0, 2, 200), rng.lognormal(0, 2, 200)
+        hsu, bound, wel = (welch.degrees_of_freedom(var_a, var_b, 3, 5, rule) for rule in ("hsu", "ratio-bound",
+                                                                                           "welch"))
+        assert np.all(hsu == 2.0) and np.all(hsu <= bound + 1e-12) and np.all(bound <= wel + 1e-12)
+        assert np.any(bound < wel - 0.1)
+
+    def test_unknown_rule_names_the_argument(self):
+        with pytest.raises(ValueError, match=r"^'df' must be one of 'welch', 'hsu', 'ratio-bound' \(got 'pooled'\)"):
+            welch.evaluate(A, B, "greater", df="pooled")
+        with pytest.raises(ValueError, match=r"^'df' must be one of"):
+            welch.evaluate(A, 1.0, "greater", df="pooled")
+
+
 class TestEquivalence:
     def test_supported_inside(self):
         """95% Welch interval of [4,5,6] − [1,2,3] is 3 ± 2.776·0.8165 = [0.73, 5.27] ⊂ (−6, 6): TOST at α/2."""

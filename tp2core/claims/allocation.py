@@ -43,16 +43,18 @@ class Spec(NamedTuple):
     variants: tuple[str, ...]
 
 
-def chances(effect, sd_a, sd_b, relation: str, threshold: float, margin: float | None, seeds, levels) -> np.ndarray:
+def chances(effect, sd_a, sd_b, relation: str, threshold: float, margin: float | None, seeds, levels, *,
+            df: str = welch.WELCH) -> np.ndarray:
     """P_h (..., K): the chance that a look at seeds[h] per arm decides, if the true effect and sds are the measured
-    ones (Gaussian, with the Welch df's t quantile). effect, sd_a, sd_b: (...); sd_b 0 for a constant."""
+    ones (Gaussian, with the t quantile of the ``df`` rule's df, welch.degrees_of_freedom). effect, sd_a, sd_b:
+    (...); sd_b 0 for a constant."""
     from scipy.stats import norm, t as student_t
 
     n = np.asarray(seeds, dtype=float)
-    va, vb = np.square(sd_a)[..., None] / n, np.square(sd_b)[..., None] / n
-    se2 = va + vb
+    var_a, var_b = np.square(sd_a)[..., None], np.square(sd_b)[..., None]
+    se2 = var_a / n + var_b / n
     with np.errstate(invalid="ignore", divide="ignore"):
-        df = np.where(se2 > 0, se2**2 / ((va**2 + vb**2) / (n - 1.0)), n - 1.0)
+        dof = np.where(se2 > 0, welch.degrees_of_freedom(var_a, var_b, n, n, df), n - 1.0)
         e = np.asarray(effect, dtype=float)[..., None]
         level = np.broadcast_to(np.asarray(levels, dtype=float), se2.shape)
         if relation == "equivalent":
@@ -60,7 +62,7 @@ def chances(effect, sd_a, sd_b, relation: str, threshold: float, margin: float |
             dist, level = np.where(inside, margin - np.abs(e), np.abs(e) - margin), np.where(inside, level, level / 2)
         else:
             dist = np.abs(e - threshold)
-        z = dist / np.sqrt(np.where(se2 > 0, se2, 1.0)) - student_t.isf(level, np.maximum(df, 1.0))
+        z = dist / np.sqrt(np.where(se2 > 0, se2, 1.0)) - student_t.isf(level, np.maximum(dof, 1.0))
     return np.where(se2 > 0, norm.cdf(z), 0.0)
 
 
@@ -68,7 +70,8 @@ class Engine:
     """State of T budgeted experiments on m comparisons; ``first_look``, then ``judge``/``choose``/``advance``."""
 
     def __init__(self, specs, cost: dict[str, float], seeds: tuple[int, ...], levels, budget: float, trials: int = 1,
-                 trainings: dict[str, str] | None = None):
+                 trainings: dict[str, str] | None = None, df: str = welch.WELCH):
+        self.df = df  # the df rule of the tests, which ``chances`` plans with (welch.degrees_of_freedom)
         self.specs, self.variants = list(specs), list(cost)
         self.cost = np.array([cost[v] for v in self.variants], dtype=float)
         # variants one training records (tp2core.recipe.derived): a seed of the training is charged once, at its
@@ -142,7 +145,7 @@ class Engine:
             k = np.maximum(self.look[:, j], 0)
             st = self.stats[rows, j, k]
             p = chances(st[:, EFFECT], st[:, SD_A], np.nan_to_num(st[:, SD_B]), s.relation, s.threshold, s.margin,
-                        self.seeds, self.levels)
+                        self.seeds, self.levels, df=self.df)
             later = (k_all[None] > self.look[:, j, None]) & self.open[:, j, None] & (self.look[:, j, None] >= 0)
             p = np.where(later, np.nan_to_num(p), 0.0)
             cost = np.stack([(self.need(j, h) * self.cost / share).sum(axis=1) for h in k_all], axis=1)

@@ -23,10 +23,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..errors import require
 from .stats import RELATIONS  # noqa: F401  (re-exported: the vocabulary has one owner, tp2core.claims.stats)
 
 SUPPORTED_CODE, REFUTED_CODE, INCONCLUSIVE_CODE = 1, -1, 0  # verdict codes in arrays
 SD_CONFIDENCE = 0.9  # seeds_for_power plans with the sd's one-sided 90% upper confidence bound from the pilot
+WELCH, HSU, RATIO_BOUND = "welch", "hsu", "ratio-bound"  # df rules of two-arm comparisons (``degrees_of_freedom``)
+DF_RULES = (WELCH, HSU, RATIO_BOUND)
 
 
 class Evaluation(NamedTuple):
@@ -53,28 +56,58 @@ def _mean_var(x: np.ndarray, floor: float | np.ndarray) -> tuple[np.ndarray, np.
         return mean, np.maximum(var, np.square(floor))
 
 
-def welch(a: np.ndarray, b: np.ndarray | float, floor: tuple = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def degrees_of_freedom(var_a, var_b, n_a, n_b, rule: str = WELCH) -> np.ndarray:
+    """df of the two-arm t statistic with arm variances ``var_a``, ``var_b`` (per seed) and ``n_a``, ``n_b`` seeds
+    (arrays broadcast; NaN where both variances are 0). ``rule`` (issue 29, docs/statistics.md "Budgeted seeds"):
+
+    - ``"welch"``: Welch–Satterthwaite, (v_a + v_b)² / (v_a²/(n_a − 1) + v_b²/(n_b − 1)), v = var/n. Exact only
+      for equal sds; at tiny levels with 3 seeds a side and sd ratios near 10 its p is anti-conservative.
+    - ``"hsu"``: min(n_a, n_b) − 1 (Hsu 1938, Banerjee): conservative for every sd ratio.
+    - ``"ratio-bound"``: Welch–Satterthwaite at the least favourable variance ratio σ_a²/σ_b² inside its two-sided
+      confidence interval from F(n_a − 1, n_b − 1), each end at SD_CONFIDENCE (90%) — the same confidence at which
+      seed plans bound an sd; between Hsu's df and Welch's, Welch's as the seeds grow.
+    """
+    require(rule in DF_RULES, "df", f"one of {', '.join(map(repr, DF_RULES))}", rule)
+    n_a, n_b = np.asarray(n_a, dtype=float), np.asarray(n_b, dtype=float)
+    va, vb = np.asarray(var_a, dtype=float) / n_a, np.asarray(var_b, dtype=float) / n_b
+    if rule == HSU:
+        return np.where(va + vb > 0, np.minimum(n_a, n_b) - 1.0, np.nan)
+
+    def satterthwaite(x):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            return (x + vb) ** 2 / (x**2 / (n_a - 1.0) + vb**2 / (n_b - 1.0))
+
+    if rule == WELCH:
+        return satterthwaite(va)
+    from scipy.stats import f as fisher
+
+    # var_a/var_b ÷ (σ_a²/σ_b²) ~ F(n_a − 1, n_b − 1); df is unimodal in va, so its minimum is at an end
+    upper_q, lower_q = (fisher.ppf(q, n_a - 1.0, n_b - 1.0) for q in (SD_CONFIDENCE, 1.0 - SD_CONFIDENCE))
+    return np.fmin(satterthwaite(va / upper_q), satterthwaite(va / lower_q))
+
+
+def welch(a: np.ndarray, b: np.ndarray | float, floor: tuple = (0.0, 0.0), df: str = WELCH,
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(effect, se, df)`` of mean(a) - mean(b) (Welch) or mean(a) - b (one-sample t, df = n_a - 1).
 
     a: (..., n_a) with n_a >= 2; b: (..., n_b) with n_b >= 2, or a float. ``floor``: (floor of sd_a, of sd_b),
-    each a float or broadcastable to the batch. When both variances are 0 the Welch–Satterthwaite df is 0/0; it
-    is set to n_a + n_b - 2 (irrelevant: no verdict is reached at se 0).
+    each a float or broadcastable to the batch. ``df``: the two-arm df rule (``degrees_of_freedom``; "welch" is
+    Welch–Satterthwaite). When both variances are 0 the df is 0/0; it is set to n_a + n_b - 2 (irrelevant: no
+    verdict is reached at se 0).
     """
     a = np.asarray(a, dtype=float)
     n_a = a.shape[-1]
     mean_a, var_a = _mean_var(a, floor[0])
     if np.ndim(b) == 0:
+        require(df in DF_RULES, "df", f"one of {', '.join(map(repr, DF_RULES))}", df)
         v = var_a / n_a
         return mean_a - float(b), np.sqrt(v), np.full(np.shape(mean_a), n_a - 1.0)
     b = np.asarray(b, dtype=float)
     n_b = b.shape[-1]
     mean_b, var_b = _mean_var(b, floor[1])
-    va, vb = var_a / n_a, var_b / n_b
-    se2 = va + vb
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        df = se2**2 / (va**2 / (n_a - 1) + vb**2 / (n_b - 1))
-    df = np.where(se2 > 0, df, n_a + n_b - 2.0)
-    return mean_a - mean_b, np.sqrt(se2), df
+    se2 = var_a / n_a + var_b / n_b
+    dof = np.where(se2 > 0, degrees_of_freedom(var_a, var_b, n_a, n_b, df), n_a + n_b - 2.0)
+    return mean_a - mean_b, np.sqrt(se2), dof
 
 
 def _t(distance: np.ndarray, se: np.ndarray) -> np.ndarray:
@@ -99,7 +132,7 @@ def verdict_codes(low, high, relation: str, threshold: float = 0.0, margin: floa
 
 def evaluate(
     a: np.ndarray, b: np.ndarray | float, relation: str, *, threshold: float = 0.0, margin: float | None = None,
-    alpha: float = 0.05, floor: tuple = (0.0, 0.0),
+    alpha: float = 0.05, floor: tuple = (0.0, 0.0), df: str = WELCH,
 ) -> Evaluation:
     """Welch interval, p-values and verdict of each trial. a: (..., n_a); b: (..., n_b) or a float.
 
@@ -109,11 +142,12 @@ def evaluate(
     the two ways to lie outside, so a tiny margin cannot double the false refutations). Every relation: supported
     iff p_value < alpha/2 (greater: the 95% interval lies above the threshold; equivalent: inside ±margin),
     refuted iff p_refute < alpha/2 (equivalent: the 97.5% interval lies wholly outside ±margin). Arguments are not
-    validated here (compare() does); this is the inner loop of the calibration simulation.
+    validated here (compare() does); this is the inner loop of the calibration simulation. ``df``: the two-arm df
+    rule (``degrees_of_freedom``), "welch" everywhere but the exploration of issue 29 (scripts/explore_df.py).
     """
     from scipy.stats import t as student_t  # lazy: importing tp2core.claims stays cheap
 
-    effect, se, df = welch(a, b, floor)
+    effect, se, df = welch(a, b, floor, df)
     half = student_t.ppf(1.0 - alpha / 2.0, df) * se
     if relation in ("greater", "less"):
         t = _t(effect - threshold, se)
