@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tp2core.claims import budget_calibration as bc
+from tp2core.claims.metrics import CLOCK_METRICS
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "references" / "simulated-quick.json"
@@ -90,7 +91,8 @@ def families(q: Quick) -> tuple[dict, dict]:
                 if c.b:
                     truths[name][keys[1]] = (mb, sd)
             sds = (sd, sd if c.b else None)
-        sim = bc.SimComparison(c.relation, c.threshold, c.margin, c.variants, keys)
+        clock = c.metric in CLOCK_METRICS  # judged at the first look only, as the session does
+        sim = bc.SimComparison(c.relation, c.threshold, c.margin, c.variants, keys, clock)
         out[MEASURED].append(sim)
         out[MIXED].append(sim)
         # at the boundary: independent streams per comparison, effect on the threshold (or the margin)
@@ -99,7 +101,7 @@ def families(q: Quick) -> tuple[dict, dict]:
         truths[BOUNDARY][nkeys[0]] = (edge, sds[0])
         if c.b:
             truths[BOUNDARY][nkeys[1]] = (0.0, sds[1])
-        out[BOUNDARY].append(bc.SimComparison(c.relation, c.threshold, c.margin, c.variants, nkeys))
+        out[BOUNDARY].append(bc.SimComparison(c.relation, c.threshold, c.margin, c.variants, nkeys, clock))
     m, nulls = len(q.comps), sum(c.correct(truths[MIXED]) is None for c in out[MIXED])
     labels = {MEASURED: MEASURED, MIXED: f"mixed: {nulls} at the boundary, {m - nulls} real",
               BOUNDARY: f"all {m} at the boundary"}

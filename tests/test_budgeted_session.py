@@ -178,3 +178,33 @@ def test_what_each_verdict_cost_counts_each_training_once(ran):
     assert total["spent"] == pytest.approx(sum(trained.values()))
     assert total["per_decided"] == pytest.approx(total["spent"] / total["decided"])
     assert "per decided claim" in summary(judgements)
+
+
+class Loaded(MadeRuns):
+    """Accuracies as above; images/s as a machine under ``load`` measures them (model2-b1024 ``speedup`` faster)."""
+
+    speedup = 1.0
+
+    def _train_fn(self, variant_name, seed, on_epoch=None):
+        def made():
+            self.trained.append((variant_name, seed))
+            noise = np.random.default_rng([seed, zlib.crc32(variant_name.encode()), int(100 * self.speedup)])
+            ips = 1000.0 * (self.speedup if variant_name == "model2-b1024" else 1.0) * (1 + 0.01 * noise.random())
+            return make_run(variant_name, seed, accuracy(variant_name, seed), profile=PROFILE, images_per_second=ips)
+        return made
+
+
+def test_a_clock_never_decides_what_is_trained_next(tmp_path):
+    """Two machines, the same data, different throughput readings (images/s is a clock's): the same cells are
+    trained and every other verdict is the same — large-batch-is-faster is judged at its first look only."""
+    trained, verdicts = [], []
+    for speedup in (1.0, 1.01):
+        session = Loaded(Options(profile=PROFILE, store=str(tmp_path / str(speedup))))
+        session.speedup, session.trained = speedup, []
+        session.collect(CLAIMS)
+        got = _verdicts(_judge_all(session))
+        trained.append(sorted(session.trained))
+        verdicts.append({k: v for k, v in got.items() if "images/s" not in k[1]})
+        [clock] = [c for j in _judge_all(session) for c in j.comparisons if "images/s" in c.label]
+        assert clock.sequential.seeds_used["a"] == 3
+    assert trained[0] == trained[1] and verdicts[0] == verdicts[1]

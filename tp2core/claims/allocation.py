@@ -89,6 +89,7 @@ class Engine:
         self.code = np.zeros((trials, m), np.int8)  # welch verdict codes
         self.stats = np.full((trials, m, k, 5), np.nan)
         self.closed = np.zeros((trials, m), bool)  # no look can be judged any more (a look without statistics)
+        self.last = np.full(m, k - 1)  # each comparison's last look the procedure may make (set before any look)
 
     @property
     def decided(self) -> np.ndarray:
@@ -97,7 +98,7 @@ class Engine:
     @property
     def open(self) -> np.ndarray:
         """(T, m): undecided with looks left."""
-        return ~self.decided & (self.look < len(self.seeds) - 1) & ~self.closed
+        return ~self.decided & (self.look < self.last[None]) & ~self.closed
 
     def first_look(self) -> None:
         """Every comparison's first look is asked for, whatever the budget."""

@@ -94,11 +94,12 @@ class BudgetAllocator:
     A session judges its looks itself (``looks``: a LookSource — which seeds it holds and each look's statistics,
     with its guards and spread floors, tp2core.claims.budgeted) and says which variants one training records
     (``trainings``: variant → its training's name; their seeds are charged once). ``money(cost)`` words a cost
-    for the outcomes' phrases."""
+    for the outcomes' phrases; ``first_only[j]`` True: comparison j is judged at its first look only."""
 
     def __init__(self, comparisons: Sequence, cost: Callable[[str], float], budget: float, *, alpha: float = 0.05,
                  design: BudgetDesign | None = None, trainings: Mapping[str, str] | None = None,
-                 looks: "LookSource | None" = None, money: Callable[[float], str] | None = None):
+                 looks: "LookSource | None" = None, money: Callable[[float], str] | None = None,
+                 first_only: Sequence[bool] | None = None):
         from .claim import Comparison
 
         comps = list(comparisons) if isinstance(comparisons, (list, tuple)) else None
@@ -118,6 +119,8 @@ class BudgetAllocator:
         specs = [Spec(c.relation, float(c.threshold), c.margin, c.variants) for c in comps]
         self.engine = Engine(specs, {v: float(x) for v, x in costs.items()}, design.looks, self.levels, budget,
                              trainings=dict(trainings or {}))
+        if first_only is not None:  # comparisons judged at their first look only (never allocated more)
+            self.engine.last[np.asarray(first_only, bool)] = 0
         self.source = _Values(comps) if looks is None else looks
         self.money = money or (lambda x: f"{x:.3g} cost units")
         self._started = False
@@ -203,6 +206,9 @@ class BudgetAllocator:
                     level=float(self.levels[k]))
         if code:
             return BudgetOutcome(**base, stopped=f"decided at look {k + 1} of {len(looks_)} ({n} seeds per arm)")
+        if k == e.last[j] < len(looks_) - 1:
+            return BudgetOutcome(**base, stopped="first look only — a metric measured with a clock never decides "
+                                 "what is trained next")
         if k == len(looks_) - 1:
             return BudgetOutcome(**base, stopped=f"max seeds: no verdict at {n} seeds per arm")
         if e.closed[0, j]:

@@ -31,6 +31,7 @@ class SimComparison:
     margin: float | None
     variants: tuple[str, ...]  # (a,) or (a, b): the runs it uses, for costs
     streams: tuple  # keys of ``truths`` for arm a and arm b, or (key_a, constant) against a constant
+    first_only: bool = False  # judged at its first look only, as the session does a clock's metric (images/s)
 
     @property
     def spec(self) -> Spec:
@@ -83,6 +84,7 @@ def budgeted(family, costs: dict, data: dict, *, seeds, levels, budget: float, d
     (tp2core.recipe.costs.training), a training shared by several variants charged once, as the session does."""
     trials = next(iter(data.values())).shape[0]
     engine = Engine([c.spec for c in family], costs, tuple(seeds), levels, budget, trials, trainings=trainings, df=df)
+    engine.last[[c.first_only for c in family]] = 0
     engine.stats[:] = look_stats(family, data, seeds, df) if stats is None else stats
     engine.run()
     return engine

@@ -25,7 +25,7 @@ from .budget import BudgetAllocator
 from .claim import Claim, _arms, _measure, _plan, _sequential_text
 from .compare import judged_evaluation
 from .judgement import ALPHA, ComparisonResult
-from .metrics import UNITS
+from .metrics import CLOCK_METRICS, UNITS
 from .sequential import SequentialResult, Stage
 
 
@@ -66,14 +66,16 @@ class StoredLooks:
 def replay(claims: Sequence[Claim], runs_by_variant: Mapping[str, list], *, profile: str, design
            ) -> tuple[BudgetAllocator, StoredLooks, list[tuple[str, int]]]:
     """(the allocator after replaying every look the stored runs allow, its look source, the cells it asks for
-    next — [] once it has stopped)."""
+    next — [] once it has stopped). A comparison of a metric measured with a clock (metrics.CLOCK_METRICS:
+    images/s) is judged at its first look only: machine load never decides what is trained next, so the same data
+    give the same looks on every machine."""
     prof = PROFILES[profile]
     comps = [c for claim in claims for c in claim.comparisons]
     variants = {v for c in comps for v in c.variants}
     looks = StoredLooks(runs_by_variant)
     allocator = BudgetAllocator(comps, lambda v: record_cost(v, prof), design.budget, alpha=design.alpha,
                                 design=design.budgeted, trainings={v: training(v) for v in variants}, looks=looks,
-                                money=_cpu_minutes)
+                                money=_cpu_minutes, first_only=[c.metric in CLOCK_METRICS for c in comps])
     return allocator, looks, allocator.next_cells()
 
 
@@ -132,7 +134,7 @@ def _stage(ev, n: int, level: float, last: bool, verdict: str) -> Stage:
 def _stopped(phrase: str) -> str:
     """SequentialResult.stopped from the allocator's phrase: 'decided', 'max seeds', 'budget spent', 'set aside'
     or 'guard' (a later look could not be judged)."""
-    for key in ("decided", "max seeds", "budget spent", "set aside", "allocation not finished"):
+    for key in ("decided", "max seeds", "budget spent", "set aside", "allocation not finished", "first look only"):
         if phrase.startswith(key):
             return key
     return "guard"

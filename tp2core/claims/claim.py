@@ -363,7 +363,7 @@ def _stopped(s) -> str:
         return f"no look yet (needs {s.next_seeds} seeds per arm)"
     n, k = s.stages[-1].seeds, len(s.stages)
     why = {"decided": s.verdict, "futile": "stopped as futile", "max seeds": "inconclusive at max seeds",
-           "budget spent": "stopped", "set aside": "stopped", "guard": "stopped",
+           "budget spent": "stopped", "set aside": "stopped", "guard": "stopped", "first look only": "stopped",
            "allocation not finished": "undecided so far"}
     return f"{why.get(s.stopped, 'undecided')} at look {k} of {len(s.looks)} ({n} seeds per arm)"
 

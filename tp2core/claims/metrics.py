@@ -31,6 +31,9 @@ from ..training.runs import RunResult
 ACCURACY_METRICS = ("val_accuracy", "train_accuracy")  # values and effects in percentage points
 LOG_METRICS = ("first_layer_grad_norm", "images_per_second", "first_layer_weight_change")  # effects: log10 ratios
 METRICS = ("val_accuracy", *LOG_METRICS, "train_accuracy")  # every metric a claim may judge
+# measured with a clock: their values depend on the machine's load, so they never decide what to train next (the
+# budgeted design judges them at its first look only: tp2core.claims.budgeted)
+CLOCK_METRICS = ("images_per_second",)
 UNITS = {**{m: "pts" for m in ACCURACY_METRICS}, **{m: "log10" for m in LOG_METRICS}}
 METRIC_LABELS = {
     "val_accuracy": "val accuracy",
