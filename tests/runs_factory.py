@@ -27,3 +27,29 @@ def meta(dataset="simulated", profile="smoke", fp="f" * 64, seeds=(0, 1), precis
     return {"dataset": dataset, "dataset_label": dataset, "dataset_source": "test", "dataset_fingerprint": fp,
             "simulated": dataset == "simulated", "profile": profile, "seeds": len(seeds), "seed_values": list(seeds),
             "precision": precision}
+
+
+def made_runs_session(accuracy, profile="quick"):
+    """A Tp2Session subclass whose 'training' makes the run ``accuracy(variant, seed)`` gives and appends the
+    (variant, seed) to the instance's ``trained`` list; everything else is the real session."""
+    from tp2core.session import Tp2Session
+
+    class MadeRuns(Tp2Session):
+        trained: list
+
+        def spec(self, variant_name, seed):
+            return make_run(variant_name, seed, profile=profile).spec
+
+        def meta(self):
+            return meta(profile=profile, seeds=tuple(self.seeds))
+
+        def _train_fn(self, variant_name, seed, on_epoch=None):
+            def made():
+                self.trained.append((variant_name, seed))
+                return self.made(variant_name, seed)
+            return made
+
+        def made(self, variant_name, seed):
+            return make_run(variant_name, seed, accuracy(variant_name, seed), profile=profile)
+
+    return MadeRuns

@@ -8,7 +8,7 @@ import zlib
 import numpy as np
 import pytest
 
-from runs_factory import make_run, meta
+from runs_factory import made_runs_session
 from tp2core.claims.catalog import CLAIMS
 from tp2core.errors import ConfigError
 from tp2core.session import Options, Tp2Session
@@ -24,22 +24,7 @@ def accuracy(variant: str, seed: int) -> float:
     return float(MEANS.get(variant, 0.2) + noise)
 
 
-class MadeRuns(Tp2Session):
-    """A session whose 'training' makes the run above and counts it; everything else is the real session."""
-
-    trained: list
-
-    def spec(self, variant_name, seed):
-        return make_run(variant_name, seed, profile=PROFILE).spec
-
-    def meta(self):
-        return meta(profile=PROFILE, seeds=tuple(self.seeds))
-
-    def _train_fn(self, variant_name, seed, on_epoch=None):
-        def made():
-            self.trained.append((variant_name, seed))
-            return make_run(variant_name, seed, accuracy(variant_name, seed), profile=PROFILE)
-        return made
+MadeRuns = made_runs_session(accuracy, PROFILE)
 
 
 def _session(store, max_seeds=9, claims=(RELU, EPOCHS)):

@@ -9,7 +9,7 @@ import zlib
 import numpy as np
 import pytest
 
-from runs_factory import make_run, meta
+from runs_factory import make_run, made_runs_session
 from tp2core.claims.catalog import CLAIMS
 from tp2core.claims.design import Design, chosen
 from tp2core.claims.family import budget_cells, members
@@ -35,22 +35,7 @@ def accuracy(variant: str, seed: int) -> float:
     return float(MEANS.get(variant, 0.2) + noise)
 
 
-class MadeRuns(Tp2Session):
-    """A session whose 'training' makes the run above and counts it; everything else is the real session."""
-
-    trained: list
-
-    def spec(self, variant_name, seed):
-        return make_run(variant_name, seed, profile=PROFILE).spec
-
-    def meta(self):
-        return meta(profile=PROFILE, seeds=tuple(self.seeds))
-
-    def _train_fn(self, variant_name, seed, on_epoch=None):
-        def made():
-            self.trained.append((variant_name, seed))
-            return make_run(variant_name, seed, accuracy(variant_name, seed), profile=PROFILE)
-        return made
+MadeRuns = made_runs_session(accuracy, PROFILE)
 
 
 def _session(store, claims=CLAIMS, budget=None):
@@ -62,6 +47,16 @@ def _session(store, claims=CLAIMS, budget=None):
 
 def _verdicts(judgements):
     return {(j.claim, c.label): (c.verdict, c.seeds, c.text) for j in judgements for c in j.comparisons}
+
+
+def _trained_cost(session) -> float:
+    """CPU-s of the cost model of what the session trained: each (training, seed) once, at its records' cost."""
+    from tp2core.recipe.costs import training
+
+    quick, cells = get_profile(PROFILE), {}
+    for v, s in session.trained:
+        cells.setdefault((training(v), s), set()).add(v)
+    return sum(record_cost(v, quick) for t, s in cells for v in {*cells[t, s]}) if cells else 0.0
 
 
 def _judge_all(session):
@@ -103,15 +98,9 @@ def test_what_was_trained_fits_the_budget(ran):
     """Every training counted once (model4 and model4-e2000 are one), at the cost model's CPU-s."""
     _store, session, _j = ran
     quick = get_profile(PROFILE)
-    trainings = {}
-    for v, s in session.trained:
-        from tp2core.recipe.costs import training
-
-        trainings.setdefault((training(v), s), 0.0)
-        trainings[training(v), s] += record_cost(v, quick)
     first = sum(record_cost(v, quick) for v in {v for c in members(CLAIMS, quick) for v in c.variants}) * 3
     assert first < BUDGET
-    assert sum(trainings.values()) <= BUDGET + 1e-6
+    assert _trained_cost(session) <= BUDGET + 1e-6
 
 
 def test_a_rerun_trains_nothing_and_every_reader_agrees(ran):
@@ -164,18 +153,12 @@ def test_what_each_verdict_cost_counts_each_training_once(ran):
     """The report's table and total: one row per comparison; the total is what the session trained (model4 and
     model4-e2000 one training, the first look's shared variants once)."""
     from tp2core.output.verdict_costs import cost_rows, spent, summary
-    from tp2core.recipe.costs import training
 
     _store, session, judgements = ran
-    quick = get_profile(PROFILE)
-    trained = {}
-    for v, s in session.trained:
-        trained.setdefault((training(v), s), 0.0)
-        trained[training(v), s] += record_cost(v, quick)
     rows = cost_rows(judgements)
     assert len(rows) == sum(len(j.comparisons) for j in judgements if j.comparisons[0].budget is not None)
     total = spent(judgements)
-    assert total["spent"] == pytest.approx(sum(trained.values()))
+    assert total["spent"] == pytest.approx(_trained_cost(session))
     assert total["per_decided"] == pytest.approx(total["spent"] / total["decided"])
     assert "per decided claim" in summary(judgements)
 
@@ -185,13 +168,10 @@ class Loaded(MadeRuns):
 
     speedup = 1.0
 
-    def _train_fn(self, variant_name, seed, on_epoch=None):
-        def made():
-            self.trained.append((variant_name, seed))
-            noise = np.random.default_rng([seed, zlib.crc32(variant_name.encode()), int(100 * self.speedup)])
-            ips = 1000.0 * (self.speedup if variant_name == "model2-b1024" else 1.0) * (1 + 0.01 * noise.random())
-            return make_run(variant_name, seed, accuracy(variant_name, seed), profile=PROFILE, images_per_second=ips)
-        return made
+    def made(self, variant_name, seed):
+        noise = np.random.default_rng([seed, zlib.crc32(variant_name.encode()), int(100 * self.speedup)])
+        ips = 1000.0 * (self.speedup if variant_name == "model2-b1024" else 1.0) * (1 + 0.01 * noise.random())
+        return make_run(variant_name, seed, accuracy(variant_name, seed), profile=PROFILE, images_per_second=ips)
 
 
 def test_a_clock_never_decides_what_is_trained_next(tmp_path):
