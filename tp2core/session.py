@@ -54,10 +54,9 @@ class Options:
                               f"--tp2-max-seeds 10.")
         if not isinstance(self.threads, int) or isinstance(self.threads, bool) or self.threads < 1:
             raise ConfigError(f"'threads' must be a positive int (got {self.threads!r}); e.g. TP2_THREADS=1.")
-        if self.budget is not None:
-            from .claims.design import chosen
+        from .claims.design import check_options
 
-            chosen(get_profile("quick"), seeds=self.seeds, max_seeds=self.max_seeds, budget=self.budget)  # checks
+        check_options(seeds=self.seeds, max_seeds=self.max_seeds, budget=self.budget)
         check_executor_name(self.executor, "'executor'")
         check_executor_options(self.executor_options)
 

@@ -145,17 +145,25 @@ class Design:
                               f"adaptive) (got {dict(d)!r}: {exc}); rerun the session to record it.") from None
 
 
+def check_options(*, seeds: int | None, max_seeds: int | None, budget: float | None) -> None:
+    """A budget is a number of CPU-s > 0, and one design only: a budget with seeds or max seeds is a usage error."""
+    if budget is None:
+        return
+    check_budget(budget)
+    if seeds is not None or max_seeds is not None:
+        raise ConfigError("--tp2-budget and --tp2-seeds/--tp2-max-seeds choose different designs: give one "
+                          "(--tp2-budget spends seeds where they decide; --tp2-seeds N is a fixed design).")
+
+
 def chosen(profile, *, seeds: int | None = None, max_seeds: int | None = None, budget: float | None = None
            ) -> Design:
     """The design the options choose — the one rule for the session and ``tp2 report``: adaptive up to
     ``max_seeds`` when given; fixed ``seeds`` when given; else budgeted at ``budget`` or the profile's
     (Profile.budget); else the profile's fixed seeds."""
+    check_options(seeds=seeds, max_seeds=max_seeds, budget=budget)
     if budget is None and seeds is None and max_seeds is None:
         budget = profile.budget
     if budget is not None:
-        if seeds is not None or max_seeds is not None:
-            raise ConfigError("--tp2-budget and --tp2-seeds/--tp2-max-seeds choose different designs: give one "
-                              "(--tp2-budget spends seeds where they decide; --tp2-seeds N is a fixed design).")
         return Design(seeds=BudgetDesign().looks[0], budget=check_budget(budget))
     return Design(seeds=seeds or profile.seeds, max_seeds=max_seeds)
 
